@@ -1,0 +1,53 @@
+# festival-lineup: the front door. `make help` lists the targets.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# The kit runs on any Python >= 3.10: probe PATH, then pyenv's builds (newest first).
+BOOTSTRAP_PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[0-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys, venv; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; \
+	then command -v $$p; break; fi; done)
+# Stay off bytecode caches in lambda/ so packaging sees only sources.
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup up down status mail test bench lint clean deploy-aws destroy-aws
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
+		echo "festival-lineup needs Python 3.10 or newer with venv: install one (e.g. apt-get install python3 python3-venv, or pyenv install 3.12)." >&2; exit 1; fi
+	@echo "Creating $(VENV) with $(BOOTSTRAP_PYTHON)"
+	@rm -rf $(VENV) && $(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	@mkdir -p .local/logs
+	@$(PY) -m pip install --disable-pip-version-check -e '.[dev]' > .local/logs/setup-venv.log 2>&1 \
+		|| { tail -n 30 .local/logs/setup-venv.log >&2; echo "Installing into $(VENV) failed: see .local/logs/setup-venv.log" >&2; exit 1; }
+	@touch $@
+
+setup: $(VENV)/.installed ## Install the project's tools into .venv and the local stack's parts
+	@$(VENV)/bin/festival-local install
+
+up: setup ## Start the local stack (LocalStack, MailDev, mail forwarder) and deploy the template
+	@$(VENV)/bin/festival-local up $(if $(EMAIL),--email $(EMAIL))
+
+down: ## Stop exactly the processes that `make up` started
+	@if [ -x $(VENV)/bin/festival-local ]; then $(VENV)/bin/festival-local down; else echo "Nothing to stop."; fi
+
+status: $(VENV)/.installed ## Show which local processes run and whether the stack is deployed
+	@$(VENV)/bin/festival-local status
+
+mail: $(VENV)/.installed ## List the emails captured by MailDev
+	@$(VENV)/bin/festival-local mail
+
+test: setup ## Run every test (starts the local stack if needed, stops what it started)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed ## Lint the code and the template
+	@$(VENV)/bin/ruff check lambda src localstack_plugin tests
+	@$(VENV)/bin/cfn-lint cloudformation.yaml
+
+clean: down ## Stop everything and remove .venv and .local
+	rm -rf $(VENV) .local

@@ -1,0 +1,155 @@
+"""The AWS side: S3 reads, DynamoDB writes and queries, SNS publishes. All boto3 is here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from lineup_ingest import schema
+from lineup_ingest.retry import RetryBudget
+
+BATCH_LIMIT = 25  # BatchWriteItem's maximum
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class ObjectGoneError(Exception):
+    """The uploaded object no longer exists (deleted before we could read it)."""
+
+
+def to_attributes(item: dict[str, Any]) -> dict[str, dict]:
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def from_attributes(attributes: dict[str, dict]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in attributes.items()}
+
+
+def is_retryable(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in RETRYABLE_CODES
+
+
+class UploadBucket:
+    def __init__(self, s3_client) -> None:
+        self.s3 = s3_client
+
+    def open(self, bucket: str, key: str) -> tuple[IO[bytes], str]:
+        """A stream over the object's current content, and the ETag of what is read."""
+        try:
+            response = self.s3.get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise ObjectGoneError(f"s3://{bucket}/{key} no longer exists") from error
+            raise
+        return response["Body"], str(response.get("ETag", "")).strip('"')
+
+
+class LineupTable:
+    """Writes to the lineup table in batches, retrying throttling within a budget."""
+
+    def __init__(self, client, table_name: str, budget: RetryBudget) -> None:
+        self.client = client
+        self.table_name = table_name
+        self.budget = budget
+        self.write_requests = 0
+
+    def write_batch(self, requests: list[dict]) -> None:
+        """One BatchWriteItem of at most 25 requests, until every request is processed."""
+        pending = {self.table_name: requests}
+        attempt = 0
+        while pending:
+            try:
+                self.write_requests += 1
+                response = self.client.batch_write_item(RequestItems=pending)
+            except ClientError as error:
+                if not is_retryable(error):
+                    raise
+                self.budget.wait(attempt, "a throttled batch write")
+                attempt += 1
+                continue
+            pending = response.get("UnprocessedItems") or {}
+            if pending:
+                self.budget.wait(attempt, "unprocessed items of a batch write")
+                attempt += 1
+
+    def put_items(self, items: list[dict[str, Any]]) -> None:
+        self.write_batch([{"PutRequest": {"Item": to_attributes(item)}} for item in items])
+
+    def delete_keys(self, keys: Iterable[dict[str, str]]) -> int:
+        deleted = 0
+        batch: list[dict] = []
+        for key in keys:
+            batch.append({"DeleteRequest": {"Key": to_attributes(key)}})
+            if len(batch) == BATCH_LIMIT:
+                self.write_batch(batch)
+                deleted += len(batch)
+                batch = []
+        if batch:
+            self.write_batch(batch)
+            deleted += len(batch)
+        return deleted
+
+    def stale_keys(self, source_key: str, load_id: str) -> Iterator[dict[str, str]]:
+        """Keys of this file's performances written by another version of the file."""
+        for partition in schema.file_partitions(source_key):
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
+                FilterExpression="load_id <> :load",
+                ProjectionExpression="pk, sk",
+                ExpressionAttributeValues=to_attributes(
+                    {":pk": partition, ":perf": "PERF#", ":load": load_id}
+                ),
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield {"pk": item["pk"]["S"], "sk": item["sk"]["S"]}
+
+    def longest_set_minutes(self) -> int:
+        response = self.client.get_item(
+            TableName=self.table_name, Key=to_attributes(schema.LONGEST_SET_KEY)
+        )
+        item = response.get("Item")
+        return int(item["minutes"]["N"]) if item else 0
+
+    def raise_longest_set(self, minutes: int) -> None:
+        """Record a longer set first, so time queries never look back too little."""
+        self.write_requests += 1
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(schema.LONGEST_SET_KEY),
+                UpdateExpression="SET minutes = :m",
+                ConditionExpression="attribute_not_exists(minutes) OR minutes < :m",
+                ExpressionAttributeValues=to_attributes({":m": minutes}),
+            )
+        except ClientError as error:
+            # Another upload recorded an even longer set meanwhile: nothing to do.
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def put_upload_record(self, record: dict[str, Any]) -> None:
+        self.write_requests += 1
+        self.client.put_item(TableName=self.table_name, Item=to_attributes(record))
+
+
+class Notifier:
+    def __init__(self, sns_client, topic_arn: str) -> None:
+        self.sns = sns_client
+        self.topic_arn = topic_arn
+
+    def publish(self, subject: str, message: str) -> None:
+        self.sns.publish(TopicArn=self.topic_arn, Subject=subject, Message=message)

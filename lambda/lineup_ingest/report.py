@@ -1,0 +1,142 @@
+"""The outcome of one upload, and the email that tells a person about it (pure)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from enum import Enum
+
+from lineup_ingest.parsing import RowError
+
+REJECTED_ROWS_SHOWN = 50
+SUBJECT_MAX = 99  # SNS: ASCII, no line breaks, under 100 characters
+
+
+class Status(str, Enum):
+    OK = "OK"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+
+
+@dataclass
+class RejectedRows:
+    """The first rejected rows, and how many there were, in constant memory."""
+
+    limit: int = REJECTED_ROWS_SHOWN
+    first: list[RowError] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, error: RowError) -> None:
+        self.total += 1
+        if len(self.first) < self.limit:
+            self.first.append(error)
+
+
+@dataclass
+class IngestReport:
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    started_at: str
+    finished_at: str = ""
+    duration_s: float = 0.0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_removed: int = 0
+    rejected: RejectedRows = field(default_factory=RejectedRows)
+    failure: str | None = None
+    will_retry: bool = False
+    request_id: str = ""
+    log_group: str = ""
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rejected.total
+
+    @property
+    def status(self) -> Status:
+        if self.failure or (self.rows_loaded == 0 and self.rows_rejected):
+            return Status.FAILED
+        if self.rows_rejected:
+            return Status.PARTIAL
+        return Status.OK
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def facts(self) -> dict:
+        """The report as plain data, for logs and the ingest record."""
+        return {
+            "file": self.key,
+            "bucket": self.bucket,
+            "etag": self.etag,
+            "size": self.size,
+            "status": self.status.value,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "rows_removed": self.rows_removed,
+            "rejected_rows": [
+                {"line": error.line, "reason": error.reason} for error in self.rejected.first
+            ],
+            "failure": self.failure,
+            "will_retry": self.will_retry,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "duration_s": round(self.duration_s, 3),
+            "request_id": self.request_id,
+        }
+
+
+def ascii_subject(text: str) -> str:
+    """SNS subjects must be printable ASCII: transliterate accents, replace the rest."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(
+        char if 32 <= ord(char) < 127 else ("" if unicodedata.combining(char) else "?")
+        for char in decomposed
+    )
+    if len(ascii_text) > SUBJECT_MAX:
+        ascii_text = ascii_text[: SUBJECT_MAX - 3] + "..."
+    return ascii_text
+
+
+def subject(report: IngestReport) -> str:
+    name = report.key.rsplit("/", 1)[-1] or report.key
+    retry = " (will retry)" if report.will_retry else ""
+    return ascii_subject(f"festival-lineup {report.status.value}{retry}: {name}")
+
+
+def body(report: IngestReport) -> str:
+    headline = {
+        Status.OK: "was loaded.",
+        Status.PARTIAL: "was loaded, except the rows listed below.",
+        Status.FAILED: "was NOT loaded.",
+    }[report.status]
+    lines = [
+        f"{report.uri} {headline}",
+        "",
+        f"Status:        {report.status.value}",
+        f"Rows read:     {report.rows_read}",
+        f"Rows loaded:   {report.rows_loaded}",
+        f"Rows rejected: {report.rows_rejected}",
+        f"Rows removed:  {report.rows_removed} (in an earlier version of this file, not in this one)",
+        f"Duration:      {report.duration_s:.2f} s",
+        f"File version:  ETag {report.etag or 'unknown'}, {report.size} bytes",
+    ]
+    if report.failure:
+        lines += ["", f"Reason: {report.failure}"]
+        if report.will_retry:
+            lines.append("Lambda will retry this upload; rows already written are not duplicated.")
+    if report.rows_rejected:
+        shown = len(report.rejected.first)
+        lines += ["", f"Rejected rows (first {shown} of {report.rows_rejected}):"]
+        lines += [f"  line {error.line}: {error.reason}" for error in report.rejected.first]
+    lines += [
+        "",
+        "Details: `festival uploads` lists every upload with its counts and first errors;",
+        f"logs are in CloudWatch Logs group {report.log_group or '(unknown)'}"
+        f", request id {report.request_id or '(unknown)'}.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,151 @@
+"""DynamoDB for LocalStack served by moto, with request counts and injectable faults.
+
+LocalStack's own providers download Java and DynamoDB Local. This provider answers every
+operation from moto (bundled with LocalStack as ``moto-ext``), selected with
+``PROVIDER_OVERRIDE_DYNAMODB=festival_moto``.
+
+Moto never throttles and never leaves ``UnprocessedItems``, so tests and benchmarks
+control that here, over HTTP on LocalStack's own port:
+
+- ``GET /_festival/dynamodb/stats`` the number of requests per operation since the last reset;
+  ``DELETE`` resets them.
+- ``PUT /_festival/dynamodb/faults`` with ``{"throttle_rate": 0.2, "unprocessed_rate": 0.3}``:
+  that share of ``BatchWriteItem`` requests fails with
+  ``ProvisionedThroughputExceededException``, and that share of the items of the others is
+  returned unprocessed (and not written). ``DELETE`` turns faults off.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+
+from localstack.aws.api import RequestContext, handler
+from localstack.aws.api.dynamodb import (
+    BatchWriteItemInput,
+    BatchWriteItemOutput,
+    DynamodbApi,
+    ProvisionedThroughputExceededException,
+)
+from localstack.http import Request, Response, route
+from localstack.services.edge import ROUTER
+from localstack.services.moto import MotoFallbackDispatcher, call_moto, call_moto_with_request
+from localstack.services.plugins import Service, aws_provider
+
+
+class FaultPlan:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.throttle_rate = 0.0
+        self.unprocessed_rate = 0.0
+        self.random = random.Random()
+        self.requests: Counter[str] = Counter()
+        self.injected: Counter[str] = Counter()
+
+    def configure(self, settings: dict) -> None:
+        with self.lock:
+            self.throttle_rate = float(settings.get("throttle_rate", 0.0))
+            self.unprocessed_rate = float(settings.get("unprocessed_rate", 0.0))
+            self.random = random.Random(settings.get("seed"))
+
+    def should_throttle(self) -> bool:
+        with self.lock:
+            throttle = self.random.random() < self.throttle_rate
+            if throttle:
+                self.injected["throttled_requests"] += 1
+            return throttle
+
+    def should_leave_unprocessed(self) -> bool:
+        with self.lock:
+            leave = self.random.random() < self.unprocessed_rate
+            if leave:
+                self.injected["unprocessed_items"] += 1
+            return leave
+
+    def count(self, operation: str) -> None:
+        with self.lock:
+            self.requests[operation] += 1
+
+    def stats(self) -> dict:
+        with self.lock:
+            return {"requests": dict(self.requests), "injected": dict(self.injected)}
+
+    def reset_stats(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.injected.clear()
+
+
+FAULTS = FaultPlan()
+
+
+class MotoDynamoDBProvider(DynamodbApi):
+    """Everything falls through to moto; BatchWriteItem may have faults injected first."""
+
+    @handler("BatchWriteItem", expand=False)
+    def batch_write_item(
+        self, context: RequestContext, request: BatchWriteItemInput
+    ) -> BatchWriteItemOutput:
+        if FAULTS.should_throttle():
+            raise ProvisionedThroughputExceededException(
+                "Injected fault: the level of configured provisioned throughput was exceeded"
+            )
+        if not FAULTS.unprocessed_rate:
+            return call_moto(context)
+
+        processed: dict = {}
+        unprocessed: dict = {}
+        for table, writes in request["RequestItems"].items():
+            for write in writes:
+                target = unprocessed if FAULTS.should_leave_unprocessed() else processed
+                target.setdefault(table, []).append(write)
+        response = (
+            call_moto_with_request(context, {**request, "RequestItems": processed})
+            if processed
+            else {"UnprocessedItems": {}}
+        )
+        for table, writes in unprocessed.items():
+            response.setdefault("UnprocessedItems", {}).setdefault(table, []).extend(writes)
+        return response
+
+
+class FaultRoutes:
+    @route("/_festival/dynamodb/faults", methods=["PUT", "POST"])
+    def set_faults(self, request: Request) -> Response:
+        FAULTS.configure(request.get_json(force=True) or {})
+        return Response.for_json({"status": "ok"})
+
+    @route("/_festival/dynamodb/faults", methods=["DELETE"])
+    def clear_faults(self, request: Request) -> Response:
+        FAULTS.configure({})
+        return Response.for_json({"status": "ok"})
+
+    @route("/_festival/dynamodb/stats", methods=["GET"])
+    def get_stats(self, request: Request) -> Response:
+        return Response.for_json(FAULTS.stats())
+
+    @route("/_festival/dynamodb/stats", methods=["DELETE"])
+    def reset_stats(self, request: Request) -> Response:
+        FAULTS.reset_stats()
+        return Response.for_json({"status": "ok"})
+
+
+def _counting(table: dict) -> dict:
+    def wrap(operation, function):
+        def counted(context, request):
+            FAULTS.count(operation)
+            return function(context, request)
+
+        return counted
+
+    return {operation: wrap(operation, function) for operation, function in table.items()}
+
+
+@aws_provider(api="dynamodb", name="festival_moto")
+def dynamodb_moto():
+    ROUTER.add(FaultRoutes())
+    return Service.for_provider(
+        MotoDynamoDBProvider(),
+        dispatch_table_factory=lambda provider: _counting(MotoFallbackDispatcher(provider)),
+    )

@@ -1,0 +1,1 @@
+"""festival-lineup's kit: the `festival` command and the local stack (`festival-local`)."""

@@ -1,0 +1,111 @@
+"""`festival-local`: bring the local stack up and down, see its state and its mail."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import requests
+from tabulate import tabulate
+
+from festival.local import stack
+from festival.local.deploy import DeployError
+from festival.local.paths import LOCAL_EMAIL, LOCAL_ENDPOINT, MAIL_WEB_URL, LocalPaths
+from festival.local.processes import ProcessError
+from festival.local.setup import SetupError
+
+FAILURES = (SetupError, ProcessError, DeployError, FileNotFoundError)
+
+
+def _fail(error: Exception) -> None:
+    click.secho(f"festival-local: {error}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """The local stack: LocalStack on the host, MailDev and the deployed template."""
+
+
+@main.command()
+def install() -> None:
+    """Install the emulator, the Lambda runtime and MailDev (no process is started)."""
+    try:
+        stack.install(LocalPaths.default())
+    except FAILURES as error:
+        _fail(error)
+
+
+@main.command()
+@click.option("--email", default=LOCAL_EMAIL, show_default=True,
+              help="Address subscribed to the upload reports.")
+def up(email: str) -> None:
+    """Start what is not running and deploy cloudformation.yaml as stack festival-lineup."""
+    try:
+        result = stack.up(LocalPaths.default(), email=email)
+    except FAILURES as error:
+        _fail(error)
+    started = ", ".join(result.started) or "nothing (all were running)"
+    click.echo(f"Started: {started}. Stack: {'deployed' if result.deployed else 'unchanged'}.")
+    bucket = result.outputs.get("UploadBucketName", "?")
+    prefix = result.outputs.get("UploadPrefix", "uploads/")
+    click.echo(
+        f"""
+The local stack is up (AWS at {LOCAL_ENDPOINT}, stack festival-lineup).
+
+  Upload a lineup:   .venv/bin/awslocal s3 cp seed/lineup.csv s3://{bucket}/{prefix}lineup.csv
+  Read the email:    {MAIL_WEB_URL}   (or: make mail)
+  Query the lineup:  .venv/bin/festival --local performer "Olivia Rodrigo"
+  Stop everything:   make down
+"""
+    )
+
+
+@main.command()
+def down() -> None:
+    """Stop exactly the processes that `up` started."""
+    stopped = stack.down(LocalPaths.default())
+    click.echo(f"Stopped: {', '.join(stopped) or 'nothing was running'}.")
+
+
+@main.command()
+def status() -> None:
+    """Which of our processes run, and whether the stack is deployed."""
+    paths = LocalPaths.default()
+    rows = [
+        [name, pid or "-", "running" if pid else "stopped"]
+        for name, pid in stack.status(paths).items()
+    ]
+    click.echo(tabulate(rows, headers=["process", "pid", "state"]))
+    if stack.localstack_healthy():
+        try:
+            outputs = stack.stack_outputs(stack.local_client("cloudformation"), "festival-lineup")
+            click.echo(f"\nStack festival-lineup: deployed, bucket {outputs['UploadBucketName']}")
+        except Exception:  # noqa: BLE001 - any failure here means "not deployed"
+            click.echo("\nStack festival-lineup: not deployed (run make up)")
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True)
+def mail(limit: int) -> None:
+    """List the emails MailDev captured, newest first."""
+    try:
+        emails = requests.get(f"{MAIL_WEB_URL}/api/email", timeout=5).json()
+    except requests.RequestException:
+        _fail(RuntimeError(f"MailDev is not running at {MAIL_WEB_URL}: run make up"))
+    emails = sorted(emails, key=lambda email: email.get("time", ""), reverse=True)[:limit]
+    rows = [
+        [
+            email.get("time", "")[:19].replace("T", " "),
+            ", ".join(to.get("address", "") for to in email.get("to", [])),
+            email.get("subject", ""),
+        ]
+        for email in emails
+    ]
+    click.echo(tabulate(rows, headers=["received (UTC)", "to", "subject"]) if rows else
+               "No email yet.")
+    click.echo(f"\nRead them at {MAIL_WEB_URL}")
+
+
+if __name__ == "__main__":
+    main()

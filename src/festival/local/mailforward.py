@@ -1,0 +1,144 @@
+"""Forwards what SNS email subscriptions would send into MailDev, once each.
+
+LocalStack's community edition does not send email: it keeps SNS email deliveries in its
+SES store, with the publisher's subject replaced by a constant. So the forwarder
+subscribes a queue of its own to every topic that has email subscriptions, and for each
+SNS message on that queue sends one email over SMTP to the topic's email subscribers,
+with the subject given to Publish. A message is deleted from the queue only after
+MailDev accepted it; its SNS MessageId is remembered so a redelivery is not sent twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import smtplib
+import time
+from collections import OrderedDict
+from email.message import EmailMessage
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+QUEUE_NAME = "festival-lineup-mail-forwarder"
+SENDER = "AWS Notifications <no-reply@sns.amazonaws.com>"
+DEFAULT_SUBJECT = "AWS Notification Message"  # what SNS uses when Publish has no subject
+REMEMBERED_IDS = 10_000
+LOG = logging.getLogger("festival.mailforward")
+
+
+class MailForwarder:
+    def __init__(self, session: boto3.Session, endpoint: str, smtp_host: str, smtp_port: int):
+        self.sns = session.client("sns", endpoint_url=endpoint)
+        self.sqs = session.client("sqs", endpoint_url=endpoint)
+        self.smtp_host = smtp_host
+        self.smtp_port = smtp_port
+        self.queue_url = self.sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
+        self.queue_arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self.recipients: dict[str, list[str]] = {}
+        self.sent: OrderedDict[str, None] = OrderedDict()
+
+    def sync_subscriptions(self) -> dict[str, list[str]]:
+        """Subscribe our queue to each topic with email subscribers; remember who they are."""
+        recipients: dict[str, list[str]] = {}
+        for page in self.sns.get_paginator("list_topics").paginate():
+            for topic in page.get("Topics", []):
+                arn = topic["TopicArn"]
+                subscriptions = [
+                    subscription
+                    for sub_page in self.sns.get_paginator("list_subscriptions_by_topic").paginate(
+                        TopicArn=arn
+                    )
+                    for subscription in sub_page.get("Subscriptions", [])
+                ]
+                emails = [s["Endpoint"] for s in subscriptions if s["Protocol"] == "email"]
+                if not emails:
+                    continue
+                recipients[arn] = emails
+                if not any(s["Endpoint"] == self.queue_arn for s in subscriptions):
+                    self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=self.queue_arn)
+                    LOG.info("forwarding %s to %s", arn, ", ".join(emails))
+        self.recipients = recipients
+        return recipients
+
+    def forward_pending(self, wait_s: int = 1) -> int:
+        """Send what is on the queue; the number of emails sent."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s
+        ).get("Messages", [])
+        sent = 0
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            message_id = envelope.get("MessageId", message["MessageId"])
+            if message_id not in self.sent:
+                recipients = self.recipients.get(envelope.get("TopicArn", ""))
+                if recipients is None:
+                    self.sync_subscriptions()
+                    recipients = self.recipients.get(envelope.get("TopicArn", ""), [])
+                if recipients:
+                    self._send(envelope, recipients)
+                    sent += 1
+                self._remember(message_id)
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return sent
+
+    def _send(self, envelope: dict, recipients: list[str]) -> None:
+        email = EmailMessage()
+        email["From"] = SENDER
+        email["To"] = ", ".join(recipients)
+        email["Subject"] = envelope.get("Subject") or DEFAULT_SUBJECT
+        email["X-SNS-Message-Id"] = envelope.get("MessageId", "")
+        email["X-SNS-Topic-Arn"] = envelope.get("TopicArn", "")
+        email.set_content(envelope.get("Message", ""))
+        with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=10) as smtp:
+            smtp.send_message(email)
+        LOG.info("sent %r to %s", email["Subject"], email["To"])
+
+    def _remember(self, message_id: str) -> None:
+        self.sent[message_id] = None
+        while len(self.sent) > REMEMBERED_IDS:
+            self.sent.popitem(last=False)
+
+
+def serve(forwarder: MailForwarder, resync_every_s: float = 5.0) -> None:
+    last_sync = 0.0
+    while True:
+        try:
+            if time.monotonic() - last_sync > resync_every_s:
+                forwarder.sync_subscriptions()
+                last_sync = time.monotonic()
+            forwarder.forward_pending()
+        except (BotoCoreError, ClientError, OSError, smtplib.SMTPException) as error:
+            # The emulator or MailDev may be restarting: unsent messages stay on the queue.
+            LOG.warning("will retry: %s", error)
+            time.sleep(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint", default="http://127.0.0.1:4566")
+    parser.add_argument("--smtp-host", default="127.0.0.1")
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--region", default="us-east-1")
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    session = boto3.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=arguments.region
+    )
+    while True:
+        try:
+            forwarder = MailForwarder(
+                session, arguments.endpoint, arguments.smtp_host, arguments.smtp_port
+            )
+            break
+        except (BotoCoreError, ClientError) as error:
+            LOG.warning("waiting for the emulator at %s: %s", arguments.endpoint, error)
+            time.sleep(1)
+    serve(forwarder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""The local stack: LocalStack on the host, MailDev, the mail forwarder, the deployed template."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import boto3
+import requests
+
+from festival.local import setup
+from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_outputs
+from festival.local.mailforward import MailForwarder
+from festival.local.paths import (
+    LOCAL_EMAIL,
+    LOCAL_ENDPOINT,
+    LOCAL_LAMBDA_RUNTIME,
+    LOCALSTACK_PORT,
+    MAIL_WEB_PORT,
+    MAIL_WEB_URL,
+    SMTP_PORT,
+    STACK_NAME,
+    LocalPaths,
+)
+from festival.local.processes import Service, http_ok
+
+ARTIFACTS_BUCKET = "festival-lineup-artifacts"
+REGION = "us-east-1"
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": REGION,
+}
+# Start order; stopped in reverse.
+SERVICE_NAMES = ("localstack", "maildev", "mailforward")
+
+
+def local_session() -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
+    )
+
+
+def local_client(service: str):
+    """A boto3 client for the local stack's endpoint."""
+    return local_session().client(service, endpoint_url=LOCAL_ENDPOINT)
+
+
+def localstack_healthy() -> bool:
+    try:
+        services = requests.get(f"{LOCAL_ENDPOINT}/_localstack/health", timeout=2).json()
+    except (requests.RequestException, ValueError):
+        return False
+    wanted = ("s3", "lambda", "dynamodb", "sns", "sqs", "cloudformation", "iam", "logs")
+    return all(
+        services.get("services", {}).get(name) in {"available", "running"} for name in wanted
+    )
+
+
+def localstack_environment(paths: LocalPaths) -> dict[str, str]:
+    state = paths.localstack_state
+    for folder in ("data", "tmp", "home", "config"):
+        (state / folder).mkdir(parents=True, exist_ok=True)
+    return {
+        # The machine may look like a container (/.dockerenv): LocalStack runs on the host.
+        "OVERRIDE_IN_DOCKER": "0",
+        "FILESYSTEM_ROOT": str(state / "data"),
+        "HOME": str(state / "home"),
+        "TMPDIR": str(state / "tmp"),
+        "CONFIG_DIR": str(state / "config"),
+        # hypercorn honours the host part; the default server listens on 0.0.0.0.
+        "GATEWAY_LISTEN": f"127.0.0.1:{LOCALSTACK_PORT}",
+        "GATEWAY_SERVER": "hypercorn",
+        "DNS_ADDRESS": "0",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "DISABLE_EVENTS": "1",
+        # Our plugin (localstack_plugin/): Lambda as host processes, DynamoDB from moto.
+        "LAMBDA_RUNTIME_EXECUTOR": "host-process",
+        "PROVIDER_OVERRIDE_DYNAMODB": "festival_moto",
+        "FESTIVAL_LAMBDA_INTERPRETERS": setup.interpreter_map(paths),
+        "LS_LOG": "info",
+    }
+
+
+def services(paths: LocalPaths) -> dict[str, Service]:
+    common = {"run_dir": paths.run, "log_dir": paths.logs}
+    emulator_python = paths.emulator_venv / "bin" / "python"
+    maildev = paths.maildev / "node_modules" / ".bin" / "maildev"
+    return {
+        "localstack": Service(
+            name="localstack",
+            command=[str(emulator_python), "-m", "localstack.runtime.main"],
+            ports=[LOCALSTACK_PORT],
+            env=localstack_environment(paths) if emulator_python.exists() else {},
+            healthy=localstack_healthy,
+            start_timeout_s=120,
+            **common,
+        ),
+        "maildev": Service(
+            name="maildev",
+            command=[
+                str(maildev), "--ip", "127.0.0.1",
+                "--smtp", str(SMTP_PORT), "--web", str(MAIL_WEB_PORT),
+                "--mail-directory", str(paths.mail_store),
+            ],
+            ports=[SMTP_PORT, MAIL_WEB_PORT],
+            healthy=http_ok(f"{MAIL_WEB_URL}/api/healthz"),
+            **common,
+        ),
+        "mailforward": Service(
+            name="mailforward",
+            command=[sys.executable, "-m", "festival.local.mailforward",
+                     "--endpoint", LOCAL_ENDPOINT, "--smtp-port", str(SMTP_PORT)],
+            **common,
+        ),
+    }
+
+
+@dataclass
+class UpResult:
+    started: list[str]
+    deployed: bool
+    outputs: dict[str, str]
+
+
+def install(paths: LocalPaths) -> None:
+    setup.ensure_emulator(paths)
+    setup.ensure_lambda_runtime(paths, LOCAL_LAMBDA_RUNTIME)
+    setup.ensure_maildev(paths)
+
+
+def up(paths: LocalPaths, email: str = LOCAL_EMAIL) -> UpResult:
+    """Install what is missing, start what is not running, deploy the template."""
+    install(paths)
+    started = [name for name, service in services(paths).items() if service.start()]
+    session = local_session()
+    target = DeployTarget(
+        cli=[cli_path("awslocal")],
+        artifacts_bucket=ARTIFACTS_BUCKET,
+        stack_name=STACK_NAME,
+        parameters={"NotificationEmail": email, "LambdaRuntime": LOCAL_LAMBDA_RUNTIME},
+        env=LOCAL_CREDENTIALS,
+    )
+    deployed = deploy_local(paths, target, local_client)
+    # Subscribe the forwarder's queue now, so no email published from here on is missed.
+    MailForwarder(session, LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT).sync_subscriptions()
+    outputs = stack_outputs(local_client("cloudformation"), STACK_NAME)
+    return UpResult(started=started, deployed=deployed, outputs=outputs)
+
+
+def down(paths: LocalPaths, only: list[str] | None = None) -> list[str]:
+    """Stop the processes we started (all, or the named ones); the names stopped."""
+    stopped = []
+    for name, service in reversed(list(services(paths).items())):
+        if (only is None or name in only) and service.stop():
+            stopped.append(name)
+    return stopped
+
+
+def status(paths: LocalPaths) -> dict[str, int | None]:
+    return {name: service.pid() for name, service in services(paths).items()}
