@@ -1,0 +1,177 @@
+"""`festival`: ask the lineup table its questions, from a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import boto3
+import click
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from tabulate import tabulate
+
+from festival.queries import LineupQueries, QueryInputError, parse_local_datetime
+
+LOCAL_ENDPOINT = "http://127.0.0.1:4566"
+DEFAULT_STACK = "festival-lineup"
+
+
+class CommandError(Exception):
+    """A failure the user can act on, shown as one line."""
+
+
+def aws_session(local: bool, profile: str | None, region: str | None) -> tuple[boto3.Session, str | None]:
+    if local:
+        session = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test",
+            region_name=region or "us-east-1",
+        )
+        return session, LOCAL_ENDPOINT
+    # Everything else comes from the standard configuration (profile, AWS_ENDPOINT_URL...).
+    return boto3.Session(profile_name=profile, region_name=region), None
+
+
+def stack_output(session: boto3.Session, endpoint: str | None, stack: str, name: str) -> str:
+    cloudformation = session.client("cloudformation", endpoint_url=endpoint)
+    try:
+        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            raise CommandError(
+                f"stack {stack!r} does not exist here (deploy it with make up / make deploy-aws,"
+                " or pass --stack)"
+            ) from error
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    if name not in outputs:
+        raise CommandError(f"stack {stack!r} has no output {name}: is it festival-lineup's?")
+    return outputs[name]
+
+
+def explained(command: Callable) -> Callable:
+    """Turn expected failures into one clear line and exit status 1, never a traceback."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (CommandError, QueryInputError) as error:
+            message = str(error)
+        except NoCredentialsError:
+            message = "no AWS credentials found: configure a profile, or use --local"
+        except (BotoCoreError, ClientError) as error:
+            message = f"AWS call failed: {error}"
+        click.secho(f"festival: {message}", fg="red", err=True)
+        sys.exit(1)
+
+    return run
+
+
+@click.group()
+@click.option("--stack", default=DEFAULT_STACK, show_default=True,
+              help="CloudFormation stack whose outputs name the table.")
+@click.option("--local", is_flag=True, help=f"Use the local stack at {LOCAL_ENDPOINT}.")
+@click.option("--profile", default=None, help="AWS profile (else the standard configuration).")
+@click.option("--region", default=None, help="AWS region (else the standard configuration).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def main(ctx: click.Context, stack: str, local: bool, profile: str | None,
+         region: str | None, as_json: bool) -> None:
+    """Query the festival lineup loaded from uploaded CSV files."""
+    ctx.obj = {"stack": stack, "local": local, "profile": profile, "region": region,
+               "json": as_json}
+
+
+def _queries(ctx: click.Context) -> LineupQueries:
+    options = ctx.obj
+    session, endpoint = aws_session(options["local"], options["profile"], options["region"])
+    table = stack_output(session, endpoint, options["stack"], "TableName")
+    return LineupQueries(session.client("dynamodb", endpoint_url=endpoint), table)
+
+
+def _print_performances(ctx: click.Context, performances: list[dict]) -> None:
+    if ctx.obj["json"]:
+        click.echo(json.dumps(performances, ensure_ascii=False, indent=2))
+        return
+    if not performances:
+        click.echo("No performance found.")
+        return
+    rows = [
+        [p["performer"], p["stage"], p["start"].replace("T", " "), p["end"].replace("T", " ")]
+        for p in performances
+    ]
+    click.echo(tabulate(rows, headers=["performer", "stage", "start", "end"]))
+
+
+def _json_option(command: Callable) -> Callable:
+    """Accept --json after the subcommand too (festival performer X --json)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.find_root().obj["json"] = True
+
+    return click.option("--json", "as_json_late", is_flag=True, expose_value=False,
+                        callback=remember, help="Print JSON instead of a table.")(command)
+
+
+@main.command()
+@click.argument("name")
+@_json_option
+@click.pass_context
+@explained
+def performer(ctx: click.Context, name: str) -> None:
+    """All performances of performer NAME (any case and spacing)."""
+    _print_performances(ctx, _queries(ctx).by_performer(name))
+
+
+@main.command()
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@click.option("--stage", default=None, help="Only this stage.")
+@_json_option
+@click.pass_context
+@explained
+def between(ctx: click.Context, start: str, end: str, stage: str | None) -> None:
+    """Performances occurring between FROM and TO (local times like 2025-07-12T19:00)."""
+    first, last = parse_local_datetime(start), parse_local_datetime(end)
+    _print_performances(ctx, _queries(ctx).between(first, last, stage=stage))
+
+
+@main.command()
+@click.argument("stage")
+@click.argument("when")
+@_json_option
+@click.pass_context
+@explained
+def at(ctx: click.Context, stage: str, when: str) -> None:
+    """The performance on STAGE at WHEN (a local time like 2025-07-12T20:30)."""
+    _print_performances(ctx, _queries(ctx).at(stage, parse_local_datetime(when)))
+
+
+@main.command()
+@_json_option
+@click.pass_context
+@explained
+def uploads(ctx: click.Context) -> None:
+    """Every upload: file, status, counts and time, newest first."""
+    records = _queries(ctx).uploads()
+    if ctx.obj["json"]:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        click.echo("No upload yet.")
+        return
+    rows = [
+        [r["file"], r["status"], r["rows_loaded"], r["rows_rejected"], r["rows_removed"],
+         (r["finished_at"] or "").replace("T", " ")]
+        for r in records
+    ]
+    click.echo(tabulate(rows, headers=["file", "status", "loaded", "rejected", "removed",
+                                       "finished (UTC)"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The three questions the table answers, each with DynamoDB ``Query`` only.
+
+Used by the ``festival`` command and the notebooks. Key shapes come from the Lambda's
+``lineup_ingest.schema`` so the writer and the readers cannot disagree.
+
+"Occurring in [from, to)" means a set that starts before ``to`` and ends after ``from``.
+Sets are indexed by their start, so a query looks back from ``from`` by the longest set
+ever loaded (kept in one item, raised by the Lambda before it writes a longer set): a set
+that began the day before and runs past midnight is found, and few extra items are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from lineup_ingest import schema
+from lineup_ingest.adapters import from_attributes, to_attributes
+
+MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class QueryInputError(ValueError):
+    """A user-supplied value the queries cannot use (the message says why)."""
+
+
+def parse_local_datetime(text: str) -> datetime:
+    """An ISO local datetime to the minute, like 2025-07-12T19:00."""
+    try:
+        moment = datetime.strptime(text.strip().replace(" ", "T", 1), MINUTE_FORMAT)
+    except ValueError:
+        raise QueryInputError(
+            f"{text!r} is not a local date and time like 2025-07-12T19:00"
+        ) from None
+    return moment
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime(MINUTE_FORMAT)
+
+
+PUBLIC_FIELDS = ("performer", "stage", "start", "end", "date")
+
+
+def _performance(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{name: item[name] for name in PUBLIC_FIELDS},
+        "raw_start": item.get("raw_start"),
+        "raw_end": item.get("raw_end"),
+        "source_file": item.get("source_key"),
+        "source_line": int(item["source_line"]) if "source_line" in item else None,
+    }
+
+
+def _sorted(performances: list[dict]) -> list[dict]:
+    return sorted(performances, key=lambda p: (p["start"], p["stage"].casefold(), p["performer"]))
+
+
+@dataclass
+class LineupQueries:
+    dynamodb: Any  # a boto3 DynamoDB client
+    table_name: str
+
+    def _query(self, **arguments: Any) -> Iterator[dict[str, Any]]:
+        pages = self.dynamodb.get_paginator("query").paginate(
+            TableName=self.table_name, **arguments
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield from_attributes(item)
+
+    def longest_set_minutes(self) -> int:
+        """The look-back for time queries (a day if nothing recorded it yet)."""
+        items = list(
+            self._query(
+                KeyConditionExpression="pk = :pk AND sk = :sk",
+                ExpressionAttributeValues=to_attributes(
+                    {":pk": schema.LONGEST_SET_KEY["pk"], ":sk": schema.LONGEST_SET_KEY["sk"]}
+                ),
+            )
+        )
+        return int(items[0]["minutes"]) if items else schema.MAX_SET_MINUTES
+
+    def by_performer(self, performer: str) -> list[dict]:
+        """Every performance of a performer, in time order."""
+        items = self._query(
+            IndexName=schema.PERFORMER_INDEX,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_attributes(
+                {":pk": schema.performer_partition(performer)}
+            ),
+        )
+        return _sorted([_performance(item) for item in items])
+
+    def between(self, start: datetime, end: datetime, stage: str | None = None) -> list[dict]:
+        """Every performance occurring in [start, end): starting before end, ending after start."""
+        if end <= start:
+            raise QueryInputError(f"the range is empty: {_iso(end)} is not after {_iso(start)}")
+        earliest = start - timedelta(minutes=self.longest_set_minutes())
+        if stage is not None:
+            return self._on_stage(stage, earliest, end - timedelta(minutes=1), after=start)
+        found = []
+        day = earliest.date()
+        while day <= (end - timedelta(minutes=1)).date():
+            for partition in schema.day_partitions(day.isoformat()):
+                found += self._starting(partition, earliest, end, after=start)
+            day += timedelta(days=1)
+        return _sorted(found)
+
+    def at(self, stage: str, moment: datetime) -> list[dict]:
+        """The set(s) on a stage running at a moment: started at or before it, ending after."""
+        earliest = moment - timedelta(minutes=self.longest_set_minutes())
+        return self._on_stage(stage, earliest, moment, after=moment)
+
+    def _starting(
+        self, partition: str, earliest: datetime, before: datetime, after: datetime
+    ) -> list[dict]:
+        # Sort keys are "<start>#...": BETWEEN lo AND "<before>" keeps starts < before.
+        items = self._query(
+            IndexName=schema.TIME_INDEX,
+            KeyConditionExpression="gsi3pk = :pk AND gsi3sk BETWEEN :lo AND :hi",
+            FilterExpression="#end > :after",
+            ExpressionAttributeNames={"#end": "end"},
+            ExpressionAttributeValues=to_attributes(
+                {":pk": partition, ":lo": _iso(earliest), ":hi": _iso(before),
+                 ":after": _iso(after)}
+            ),
+        )
+        return [_performance(item) for item in items]
+
+    def _on_stage(
+        self, stage: str, earliest: datetime, latest_start: datetime, after: datetime
+    ) -> list[dict]:
+        # "$" sorts after "#", so "<latest_start>$" keeps starts <= latest_start.
+        items = self._query(
+            IndexName=schema.STAGE_INDEX,
+            KeyConditionExpression="gsi2pk = :pk AND gsi2sk BETWEEN :lo AND :hi",
+            FilterExpression="#end > :after",
+            ExpressionAttributeNames={"#end": "end"},
+            ExpressionAttributeValues=to_attributes(
+                {":pk": schema.stage_partition(stage), ":lo": _iso(earliest),
+                 ":hi": _iso(latest_start) + "$", ":after": _iso(after)}
+            ),
+        )
+        return _sorted([_performance(item) for item in items])
+
+    def uploads(self) -> list[dict]:
+        """The ingest record of every upload, newest first."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": schema.UPLOADS_PARTITION}),
+        )
+        records = [
+            {
+                "file": item["file"],
+                "etag": item.get("etag"),
+                "status": item["status"],
+                "rows_read": int(item.get("rows_read", 0)),
+                "rows_loaded": int(item.get("rows_loaded", 0)),
+                "rows_rejected": int(item.get("rows_rejected", 0)),
+                "rows_removed": int(item.get("rows_removed", 0)),
+                "failure": item.get("failure"),
+                "rejected_rows": [
+                    {"line": int(row["line"]), "reason": row["reason"]}
+                    for row in item.get("rejected_rows", [])
+                ],
+                "started_at": item.get("started_at"),
+                "finished_at": item.get("finished_at"),
+            }
+            for item in items
+        ]
+        return sorted(records, key=lambda record: record["finished_at"] or "", reverse=True)

@@ -1,0 +1,100 @@
+"""End-to-end helpers: upload through S3, then watch DynamoDB, the logs and MailDev."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pytest
+import requests
+
+from festival.local import stack
+from festival.local.paths import MAIL_WEB_URL
+from lineup_ingest import schema
+
+T = TypeVar("T")
+DEADLINE_S = 60.0
+
+
+def wait_for(what: str, probe: Callable[[], T | None], deadline_s: float = DEADLINE_S) -> T:
+    """Poll until ``probe`` returns something truthy, or fail saying what never happened."""
+    deadline = time.monotonic() + deadline_s
+    delay = 0.05
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+@dataclass
+class Pipeline:
+    bucket: str
+    prefix: str
+    table: str
+    function: str
+
+    def __post_init__(self) -> None:
+        self.s3 = stack.local_client("s3")
+        self.dynamodb = stack.local_client("dynamodb")
+        self.logs = stack.local_client("logs")
+
+    def unique_key(self, name: str = "lineup.csv", prefix: str | None = None) -> str:
+        stem, _, suffix = name.rpartition(".")
+        return f"{self.prefix if prefix is None else prefix}{stem}-{uuid.uuid4().hex[:10]}.{suffix}"
+
+    def upload(self, key: str, body: bytes) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+
+    def items_of(self, key: str) -> list[dict]:
+        """Every performance item of one file (Query on each of its partitions)."""
+        items = []
+        for partition in schema.file_partitions(key):
+            pages = self.dynamodb.get_paginator("query").paginate(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": partition}},
+            )
+            items += [item for page in pages for item in page["Items"]]
+        return items
+
+    def upload_records(self, key: str) -> list[dict]:
+        response = self.dynamodb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
+            ExpressionAttributeValues={
+                ":pk": {"S": schema.UPLOADS_PARTITION}, ":file": {"S": f"FILE#{key}#ETAG#"}
+            },
+        )
+        return response["Items"]
+
+    def emails_about(self, key: str) -> list[dict]:
+        """Captured emails whose body names this object (each test's key is unique)."""
+        emails = requests.get(f"{MAIL_WEB_URL}/api/email", timeout=5).json()
+        return [email for email in emails if f"/{key} " in email.get("text", "")]
+
+    def wait_for_email(self, key: str) -> dict:
+        return wait_for(f"an email about {key}", lambda: self.emails_about(key))[0]
+
+    def log_messages(self) -> list[str]:
+        pages = self.logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{self.function}"
+        )
+        return [event["message"] for page in pages for event in page["events"]]
+
+
+@pytest.fixture(scope="session")
+def pipeline(local_stack) -> Pipeline:
+    outputs = local_stack.outputs
+    return Pipeline(
+        bucket=outputs["UploadBucketName"],
+        prefix=outputs["UploadPrefix"],
+        table=outputs["TableName"],
+        function=outputs["FunctionName"],
+    )

@@ -1,0 +1,89 @@
+"""The real path: S3 upload -> notification -> Lambda -> DynamoDB -> SNS -> MailDev."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import wait_for
+
+pytestmark = pytest.mark.e2e
+SEED = Path(__file__).resolve().parents[2] / "seed"
+
+
+def seed_rows(name: str) -> list[dict]:
+    with open(SEED / name, encoding="utf-8", newline="") as seed:
+        return list(csv.DictReader(seed))
+
+
+def test_seed_lineup_upload_loads_every_row_and_sends_one_email(pipeline):
+    key = pipeline.unique_key("lineup.csv")
+    pipeline.upload(key, (SEED / "lineup.csv").read_bytes())
+
+    expected = seed_rows("lineup.csv")
+    items = wait_for(
+        f"{len(expected)} rows of {key}",
+        lambda: (found := pipeline.items_of(key)) and len(found) == len(expected) and found,
+    )
+    email = pipeline.wait_for_email(key)
+
+    stored = sorted((i["performer"]["S"], i["stage"]["S"], i["date"]["S"]) for i in items)
+    assert stored == sorted((r["Performer"], r["Stage"], r["Date"]) for r in expected)
+    assert email["subject"] == f"festival-lineup OK: {key.rsplit('/', 1)[-1]}"
+    assert f"Rows loaded:   {len(expected)}" in email["text"]
+    assert [e["address"] for e in email["to"]] == ["festival-ops@example.com"]
+    assert len(pipeline.emails_about(key)) == 1
+
+
+def test_brief_example_loads_with_times_read_on_a_24_hour_clock(pipeline):
+    key = pipeline.unique_key("brief-example.csv")
+    pipeline.upload(key, (SEED / "brief-example.csv").read_bytes())
+
+    items = wait_for(f"3 rows of {key}", lambda: len(pipeline.items_of(key)) == 3
+                     and pipeline.items_of(key))
+
+    by_performer = {i["performer"]["S"]: (i["start"]["S"], i["end"]["S"]) for i in items}
+    assert by_performer == {
+        "Megan Thee Stallion": ("2025-07-12T08:00", "2025-07-12T10:00"),
+        "Olivia Rodrigo": ("2025-07-12T07:00", "2025-07-12T09:00"),
+        "Rene Rapp": ("2025-07-13T04:30", "2025-07-13T05:30"),
+    }
+
+
+def test_lambda_runs_on_a_real_python_3_10(pipeline):
+    key = pipeline.unique_key("lineup.csv")
+    pipeline.upload(key, (SEED / "brief-example.csv").read_bytes())
+    pipeline.wait_for_email(key)
+
+    def report_line():
+        for message in pipeline.log_messages():
+            if message.startswith("{") and json.loads(message).get("file") == key:
+                return json.loads(message)
+        return None
+
+    line = wait_for(f"the JSON log line about {key}", report_line)
+    assert line["python"].startswith("3.10.")
+    assert line["status"] == "OK"
+    assert line["level"] == "INFO"
+
+
+def test_txt_upload_and_csv_outside_the_prefix_trigger_nothing(pipeline):
+    text_key = pipeline.unique_key("notes.txt")
+    outside_key = pipeline.unique_key("lineup.csv", prefix="elsewhere/")
+    sentinel_key = pipeline.unique_key("sentinel.csv")
+    body = (SEED / "brief-example.csv").read_bytes()
+    pipeline.upload(text_key, body)
+    pipeline.upload(outside_key, body)
+    # Notifications are asynchronous: a later upload that does arrive shows that the
+    # earlier ones had their chance.
+    pipeline.upload(sentinel_key, body)
+    pipeline.wait_for_email(sentinel_key)
+
+    for ignored in (text_key, outside_key):
+        assert pipeline.items_of(ignored) == []
+        assert pipeline.upload_records(ignored) == []
+        assert pipeline.emails_about(ignored) == []
