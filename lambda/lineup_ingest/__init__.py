@@ -1,0 +1,1 @@
+"""Load a festival lineup CSV from S3 into DynamoDB."""
