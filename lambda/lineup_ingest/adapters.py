@@ -46,15 +46,27 @@ class UploadBucket:
     def __init__(self, s3_client) -> None:
         self.s3 = s3_client
 
-    def open(self, bucket: str, key: str) -> tuple[IO[bytes], str]:
-        """A stream over the object's current content, and the ETag of what is read."""
+    def open(self, bucket: str, key: str) -> tuple[IO[bytes], str, str]:
+        """A stream over the object's current content, with its ETag and upload time."""
         try:
             response = self.s3.get_object(Bucket=bucket, Key=key)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 raise ObjectGoneError(f"s3://{bucket}/{key} no longer exists") from error
             raise
-        return response["Body"], str(response.get("ETag", "")).strip('"')
+        uploaded = response.get("LastModified")
+        uploaded_at = uploaded.isoformat(timespec="seconds") if uploaded else ""
+        return response["Body"], str(response.get("ETag", "")).strip('"'), uploaded_at
+
+    def current_etag(self, bucket: str, key: str) -> str | None:
+        """The ETag of the object now, or None if it was deleted."""
+        try:
+            response = self.s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+                return None
+            raise
+        return str(response.get("ETag", "")).strip('"')
 
 
 class LineupTable:

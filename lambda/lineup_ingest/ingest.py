@@ -20,6 +20,8 @@ from lineup_ingest.report import IngestReport
 from lineup_ingest.retry import BudgetExhaustedError
 
 FIRST_ERRORS_KEPT = 20  # in the ingest record; the email shows up to 50
+# A file replaced while it was being loaded is loaded again, at most this many times.
+MAX_LOADS = 3
 
 
 def utc_now() -> str:
@@ -40,7 +42,9 @@ class Ingestion:
         self.clock = clock
         self.timer = timer
 
-    def run(self, upload: UploadedObject, request_id: str = "", log_group: str = "") -> IngestReport:
+    def run(
+        self, upload: UploadedObject, request_id: str = "", log_group: str = ""
+    ) -> IngestReport:
         """Load one file and return its report; raise only when a retry could succeed."""
         started = self.timer()
         report = IngestReport(
@@ -48,7 +52,14 @@ class Ingestion:
             started_at=self.clock(), request_id=request_id, log_group=log_group,
         )
         try:
-            self._load(upload, report)
+            for attempt in range(MAX_LOADS):
+                if attempt:
+                    report.reset_counts()
+                self._load(upload, report)
+                # Another version uploaded meanwhile may have interleaved its writes with
+                # ours: whoever sees a newer ETag at the end loads the file again.
+                if self.bucket.current_etag(upload.bucket, upload.key) in {report.etag, None}:
+                    break
         except (LineupFileError, ObjectGoneError) as error:
             report.failure = str(error)
         except BudgetExhaustedError as error:
@@ -63,9 +74,8 @@ class Ingestion:
         return report
 
     def _load(self, upload: UploadedObject, report: IngestReport) -> None:
-        body, etag = self.bucket.open(upload.bucket, upload.key)
+        body, etag, uploaded_at = self.bucket.open(upload.bucket, upload.key)
         report.etag = etag or report.etag
-        loaded_at = self.clock()
         longest_known = self.table.longest_set_minutes()
         batch: dict[tuple[str, str], dict] = {}
         rows_in_batch = 0
@@ -83,7 +93,7 @@ class Ingestion:
 
         for performance in self._performances(body, report):
             item = schema.performance_item(
-                performance, source_key=upload.key, load_id=report.etag, loaded_at=loaded_at
+                performance, source_key=upload.key, load_id=report.etag, uploaded_at=uploaded_at
             )
             # The same performance twice in a file is one item; a batch may not repeat a key.
             batch[(item["pk"], item["sk"])] = item

@@ -50,6 +50,11 @@ class IngestReport:
     request_id: str = ""
     log_group: str = ""
 
+    def reset_counts(self) -> None:
+        """Start counting afresh, to load a newer version of the file."""
+        self.rows_read = self.rows_loaded = self.rows_removed = 0
+        self.rejected = RejectedRows()
+
     @property
     def rows_rejected(self) -> int:
         return self.rejected.total
@@ -121,7 +126,7 @@ def body(report: IngestReport) -> str:
         f"Rows read:     {report.rows_read}",
         f"Rows loaded:   {report.rows_loaded}",
         f"Rows rejected: {report.rows_rejected}",
-        f"Rows removed:  {report.rows_removed} (in an earlier version of this file, not in this one)",
+        f"Rows removed:  {report.rows_removed} (in an earlier version of the file, not in this)",
         f"Duration:      {report.duration_s:.2f} s",
         f"File version:  ETag {report.etag or 'unknown'}, {report.size} bytes",
     ]

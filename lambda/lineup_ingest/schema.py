@@ -81,9 +81,13 @@ def set_minutes(performance: Performance) -> int:
 
 
 def performance_item(
-    performance: Performance, *, source_key: str, load_id: str, loaded_at: str
+    performance: Performance, *, source_key: str, load_id: str, uploaded_at: str
 ) -> dict[str, str | int]:
-    """The item for one performance of one file; the same row always gets the same key."""
+    """The item for one performance of one file version: the same row, the same item.
+
+    Nothing in it depends on when it is written, so a duplicate delivery rewrites
+    exactly the same items.
+    """
     performer = name_key(performance.performer)
     stage = name_key(performance.stage)
     sort_key = f"PERF#{performance.start}#{stage}#{performer}"
@@ -107,7 +111,7 @@ def performance_item(
         "source_key": source_key,
         "source_line": performance.line,
         "load_id": load_id,
-        "loaded_at": loaded_at,
+        "uploaded_at": uploaded_at,
     }
 
 

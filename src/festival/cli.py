@@ -23,7 +23,9 @@ class CommandError(Exception):
     """A failure the user can act on, shown as one line."""
 
 
-def aws_session(local: bool, profile: str | None, region: str | None) -> tuple[boto3.Session, str | None]:
+def aws_session(
+    local: bool, profile: str | None, region: str | None
+) -> tuple[boto3.Session, str | None]:
     if local:
         session = boto3.Session(
             aws_access_key_id="test", aws_secret_access_key="test",

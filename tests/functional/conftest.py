@@ -1,0 +1,111 @@
+"""The handler against in-memory AWS (moto): real boto3 calls, no network."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.cfn import table_definition
+
+BUCKET = "festival-uploads"
+TABLE = "lineup"
+REGION = "us-east-1"
+
+
+@dataclass
+class LambdaContext:
+    remaining_ms: int = 300_000
+    aws_request_id: str = "request-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def s3_event(key: str, etag: str = "", size: int = 0, bucket: str = BUCKET) -> dict:
+    """An S3 ObjectCreated notification as AWS sends it: the key is URL-encoded."""
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {"key": quote_plus(key, safe="/"), "eTag": etag, "size": size},
+                },
+            }
+        ]
+    }
+
+
+@dataclass
+class FakeAws:
+    handler: object
+    s3: object
+    dynamodb: object
+    sqs: object
+    mailbox_url: str
+
+    def upload(self, key: str, body: bytes) -> dict:
+        """Put the object and return the event S3 would send for it."""
+        response = self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        return s3_event(key, response["ETag"].strip('"'), len(body))
+
+    def invoke(self, event: dict, context: LambdaContext | None = None) -> dict:
+        return self.handler.lambda_handler(event, context or LambdaContext())
+
+    def performances(self) -> list[dict]:
+        items = self.dynamodb.scan(TableName=TABLE)["Items"]
+        return [item for item in items if item["sk"]["S"].startswith("PERF#")]
+
+    def upload_records(self) -> list[dict]:
+        items = self.dynamodb.scan(TableName=TABLE)["Items"]
+        return [item for item in items if item["pk"]["S"] == "UPLOADS"]
+
+    def emails(self) -> list[dict]:
+        """Every SNS message published so far, as {subject, body}."""
+        received = []
+        while True:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.mailbox_url, MaxNumberOfMessages=10
+            ).get("Messages", [])
+            if not messages:
+                return received
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                received.append({"subject": envelope.get("Subject"), "body": envelope["Message"]})
+                self.sqs.delete_message(
+                    QueueUrl=self.mailbox_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+
+@pytest.fixture
+def aws(monkeypatch) -> FakeAws:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION, "TABLE_NAME": TABLE,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(TableName=TABLE, **table_definition())
+        sns = boto3.client("sns", region_name=REGION)
+        topic_arn = sns.create_topic(Name="reports")["TopicArn"]
+        sqs = boto3.client("sqs", region_name=REGION)
+        mailbox_url = sqs.create_queue(QueueName="mailbox")["QueueUrl"]
+        mailbox_arn = sqs.get_queue_attributes(
+            QueueUrl=mailbox_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=mailbox_arn)
+        monkeypatch.setenv("TOPIC_ARN", topic_arn)
+        # The handler builds its clients at import (cold start): import it inside the fake.
+        handler = importlib.reload(importlib.import_module("lineup_ingest.handler"))
+        yield FakeAws(handler, s3, dynamodb, sqs, mailbox_url)

@@ -1,0 +1,216 @@
+"""The handler with sample S3 events against in-memory AWS, including injected faults."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.functional.conftest import LambdaContext, s3_event
+from tests.lineups import lineup_csv, lineup_rows
+
+pytestmark = pytest.mark.functional
+
+
+class FlakyDynamoDB:
+    """A DynamoDB client that throttles, leaves items unprocessed, or crashes, on cue."""
+
+    def __init__(self, client, *, throttle_every=0, unprocessed_every=0, crash_at=None,
+                 always_throttle=False):
+        self.client = client
+        self.throttle_every = throttle_every
+        self.unprocessed_every = unprocessed_every
+        self.crash_at = crash_at
+        self.always_throttle = always_throttle
+        self.batch_calls = 0
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def batch_write_item(self, RequestItems, **kwargs):  # noqa: N803 (boto3's name)
+        self.batch_calls += 1
+        if self.crash_at == self.batch_calls:
+            raise RuntimeError("simulated crash in the middle of the file")
+        if self.always_throttle or (
+            self.throttle_every and self.batch_calls % self.throttle_every == 0
+        ):
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+                "BatchWriteItem",
+            )
+        if self.unprocessed_every and self.batch_calls % self.unprocessed_every == 0:
+            (table, writes), = RequestItems.items()
+            half = len(writes) // 2
+            if half:
+                self.client.batch_write_item(RequestItems={table: writes[:half]})
+            return {"UnprocessedItems": {table: writes[half:]}}
+        return self.client.batch_write_item(RequestItems=RequestItems, **kwargs)
+
+
+def performer_names(aws) -> list[str]:
+    return sorted(item["performer"]["S"] for item in aws.performances())
+
+
+def without_timestamps(items: list[dict]) -> list[dict]:
+    volatile = {"started_at", "finished_at", "duration_ms", "request_id"}
+    return sorted(
+        ({k: v for k, v in item.items() if k not in volatile} for item in items),
+        key=lambda item: (item["pk"]["S"], item["sk"]["S"]),
+    )
+
+
+def test_handler_loads_every_row_and_emails_ok(aws):
+    rows = lineup_rows(60)
+    event = aws.upload("uploads/lineup.csv", lineup_csv(rows))
+
+    result = aws.invoke(event)
+
+    assert result == {"files": [{"file": "uploads/lineup.csv", "status": "OK", "rows_loaded": 60}]}
+    assert performer_names(aws) == sorted(row[0] for row in rows)
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup OK: lineup.csv"
+    assert "Rows loaded:   60" in email["body"]
+
+
+def test_url_encoded_key_with_spaces_and_accents_is_decoded(aws):
+    key = "uploads/Summer Lineup (été) v2.csv"
+    aws.upload(key, lineup_csv(lineup_rows(3)))
+
+    aws.invoke(s3_event(key))
+
+    assert len(aws.performances()) == 3
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup OK: Summer Lineup (ete) v2.csv"
+    assert email["subject"].isascii()
+
+
+def test_partly_bad_file_loads_good_rows_and_names_each_bad_line(aws):
+    body = (
+        b"Performer,Stage,Start,End,Date\n"
+        b"Good One,Main Stage,20:00,21:00,2025-07-12\n"
+        b"Bad Time,Main Stage,25:00,26:00,2025-07-12\n"
+        b"Good Two,Side Stage,8:00 PM,9:30 PM,2025-07-12\n"
+        b",Side Stage,20:00,21:00,2025-07-12\n"
+        b"Bad Date,Side Stage,20:00,21:00,2025-02-30\n"
+    )
+
+    aws.invoke(aws.upload("uploads/partly-bad.csv", body))
+
+    assert performer_names(aws) == ["Good One", "Good Two"]
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup PARTIAL: partly-bad.csv"
+    assert "Rows rejected: 3" in email["body"]
+    for line in (3, 5, 6):
+        assert f"  line {line}: " in email["body"]
+    (record,) = aws.upload_records()
+    assert record["status"]["S"] == "PARTIAL"
+    assert [int(row["M"]["line"]["N"]) for row in record["rejected_rows"]["L"]] == [3, 5, 6]
+
+
+def test_file_without_usable_header_fails_clearly_and_writes_no_row(aws):
+    aws.invoke(aws.upload("uploads/junk.csv", b"\x00\x01\x02binary junk\xff\xfe"))
+
+    assert aws.performances() == []
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup FAILED: junk.csv"
+    assert "was NOT loaded" in email["body"]
+    assert "Reason: " in email["body"]
+
+
+def test_rejected_rows_beyond_fifty_are_counted_not_listed(aws):
+    bad = "".join(f"Act {n},Main Stage,99:00,10:00,2025-07-12\n" for n in range(70))
+    body = ("Performer,Stage,Start,End,Date\nFine,Main Stage,10:00,11:00,2025-07-12\n" + bad)
+
+    aws.invoke(aws.upload("uploads/many-bad.csv", body.encode()))
+
+    (email,) = aws.emails()
+    assert "Rejected rows (first 50 of 70):" in email["body"]
+    assert email["body"].count("  line ") == 50
+
+
+def test_duplicate_event_leaves_the_table_as_after_one_delivery(aws):
+    event = aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(40)))
+    aws.invoke(event)
+    after_one = without_timestamps(aws.dynamodb.scan(TableName="lineup")["Items"])
+
+    aws.invoke(event)
+
+    assert without_timestamps(aws.dynamodb.scan(TableName="lineup")["Items"]) == after_one
+
+
+def test_reupload_replaces_the_files_lineup_and_removes_missing_rows(aws):
+    rows = lineup_rows(30)
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(rows)))
+    aws.emails()
+
+    corrected = rows[:20] + [["Late Addition", "Main Stage", "12:00", "13:00", "2025-07-14"]]
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(corrected)))
+
+    assert performer_names(aws) == sorted(row[0] for row in corrected)
+    (email,) = aws.emails()
+    assert "Rows removed:  10" in email["body"]
+
+
+def test_another_files_lineup_is_left_alone_by_a_reupload(aws):
+    aws.invoke(aws.upload("uploads/day1.csv", lineup_csv(lineup_rows(5))))
+    other = [["Only Day Two", "Main Stage", "12:00", "13:00", "2025-07-13"]]
+    aws.invoke(aws.upload("uploads/day2.csv", lineup_csv(other)))
+
+    aws.invoke(aws.upload("uploads/day2.csv", lineup_csv(other)))
+
+    assert len(aws.performances()) == 6
+
+
+def test_throttling_and_unprocessed_items_are_retried_until_every_row_lands_once(
+    aws, monkeypatch
+):
+    flaky = FlakyDynamoDB(aws.handler.DYNAMODB, throttle_every=3, unprocessed_every=2)
+    monkeypatch.setattr(aws.handler, "DYNAMODB", flaky)
+    rows = lineup_rows(200)
+
+    result = aws.invoke(aws.upload("uploads/big.csv", lineup_csv(rows)))
+
+    assert result["files"][0]["status"] == "OK"
+    assert performer_names(aws) == sorted(row[0] for row in rows)
+    assert flaky.batch_calls > 200 // 25  # the faults really happened
+
+
+def test_throttling_past_the_time_budget_fails_loudly_and_a_rerun_completes(aws, monkeypatch):
+    monkeypatch.setattr(
+        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, always_throttle=True)
+    )
+    event = aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(50)))
+
+    with pytest.raises(aws.handler.IngestRetryError):
+        aws.invoke(event, LambdaContext(remaining_ms=10_500))
+
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup FAILED (will retry): lineup.csv"
+    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.invoke(event)  # Lambda's retry, once DynamoDB keeps up again
+    assert len(aws.performances()) == 50
+
+
+def test_crash_in_the_middle_of_a_file_then_retry_loses_and_duplicates_nothing(
+    aws, monkeypatch
+):
+    monkeypatch.setattr(
+        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, crash_at=3)
+    )
+    rows = lineup_rows(120)
+    event = aws.upload("uploads/lineup.csv", lineup_csv(rows))
+
+    with pytest.raises(aws.handler.IngestRetryError):
+        aws.invoke(event)
+    assert 0 < len(aws.performances()) < 120
+
+    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.invoke(event)
+    assert performer_names(aws) == sorted(row[0] for row in rows)
+
+
+def test_object_deleted_before_the_event_is_handled_reports_failure(aws):
+    aws.invoke(s3_event("uploads/gone.csv"))
+
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup FAILED: gone.csv"
+    assert "no longer exists" in email["body"]
