@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -30,8 +33,18 @@ class ObjectGoneError(Exception):
     """The uploaded object no longer exists (deleted before we could read it)."""
 
 
+def _attribute(value: Any) -> dict:
+    # Performance items hold only strings and integers: serialize those directly, which is
+    # several times faster than TypeSerializer on a file of a million rows.
+    if type(value) is str:
+        return {"S": value}
+    if type(value) is int:
+        return {"N": str(value)}
+    return _serializer.serialize(value)
+
+
 def to_attributes(item: dict[str, Any]) -> dict[str, dict]:
-    return {name: _serializer.serialize(value) for name, value in item.items()}
+    return {name: _attribute(value) for name, value in item.items()}
 
 
 def from_attributes(attributes: dict[str, dict]) -> dict[str, Any]:
@@ -70,13 +83,28 @@ class UploadBucket:
 
 
 class LineupTable:
-    """Writes to the lineup table in batches, retrying throttling within a budget."""
+    """Writes to the lineup table in batches, retrying throttling within a budget.
 
-    def __init__(self, client, table_name: str, budget: RetryBudget) -> None:
+    Batches of puts go out ``concurrency`` at a time: a batch write spends most of its time
+    waiting on the network, so a few in flight load a big file several times faster. At
+    most twice that many batches wait in memory, so memory stays flat.
+    """
+
+    def __init__(
+        self, client, table_name: str, budget: RetryBudget, concurrency: int = 4
+    ) -> None:
         self.client = client
         self.table_name = table_name
         self.budget = budget
+        self.concurrency = concurrency
         self.write_requests = 0
+        self._count_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: deque[Future] = deque()
+
+    def _counted(self) -> None:
+        with self._count_lock:
+            self.write_requests += 1
 
     def write_batch(self, requests: list[dict]) -> None:
         """One BatchWriteItem of at most 25 requests, until every request is processed."""
@@ -84,7 +112,7 @@ class LineupTable:
         attempt = 0
         while pending:
             try:
-                self.write_requests += 1
+                self._counted()
                 response = self.client.batch_write_item(RequestItems=pending)
             except ClientError as error:
                 if not is_retryable(error):
@@ -98,7 +126,30 @@ class LineupTable:
                 attempt += 1
 
     def put_items(self, items: list[dict[str, Any]]) -> None:
-        self.write_batch([{"PutRequest": {"Item": to_attributes(item)}} for item in items])
+        """Send one batch of puts; it may still be in flight when this returns (see drain)."""
+        requests = [{"PutRequest": {"Item": to_attributes(item)}} for item in items]
+        if self.concurrency <= 1:
+            self.write_batch(requests)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="batch-write")
+        while len(self._in_flight) >= 2 * self.concurrency:
+            self._in_flight.popleft().result()
+        self._in_flight.append(self._pool.submit(self.write_batch, requests))
+
+    def drain(self) -> None:
+        """Wait for every batch in flight; raise the first failure once all have ended."""
+        failure: BaseException | None = None
+        while self._in_flight:
+            error = self._in_flight.popleft().exception()
+            failure = failure or error
+        if failure is not None:
+            raise failure
+
+    def settle(self) -> None:
+        """After a failure: let batches in flight end, so none lands after the report."""
+        while self._in_flight:
+            self._in_flight.popleft().exception()
 
     def delete_keys(self, keys: Iterable[dict[str, str]]) -> int:
         deleted = 0
@@ -139,7 +190,7 @@ class LineupTable:
 
     def raise_longest_set(self, minutes: int) -> None:
         """Record a longer set first, so time queries never look back too little."""
-        self.write_requests += 1
+        self._counted()
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -154,7 +205,7 @@ class LineupTable:
                 raise
 
     def put_upload_record(self, record: dict[str, Any]) -> None:
-        self.write_requests += 1
+        self._counted()
         self.client.put_item(TableName=self.table_name, Item=to_attributes(record))
 
 

@@ -68,6 +68,7 @@ class Ingestion:
         except Exception as error:
             report.failure = f"unexpected error: {type(error).__name__}: {error}"
             report.will_retry = True
+        self.table.settle()
         report.finished_at = self.clock()
         report.duration_s = self.timer() - started
         self._record(report)
@@ -102,6 +103,7 @@ class Ingestion:
                 flush()
         if batch:
             flush()
+        self.table.drain()
         if report.rows_loaded:
             report.rows_removed = self.table.delete_keys(
                 self.table.stale_keys(upload.key, report.etag)

@@ -1,0 +1,215 @@
+"""`make bench`: the ingest engine's speed and memory, measured in one run.
+
+Prints each figure with its goal and writes benchmarks/results.json, which the cost model
+(festival.cost) reads. Machines are shared and noisy, so the speed figures are ratios of
+two measurements taken in the same run, never absolute times alone.
+
+1. parse + normalize throughput, as a ratio to bare csv.reader over the same file;
+2. DynamoDB write requests per 1,000 rows, counted by the emulator (our plugin);
+3. peak memory loading 10,000 vs 1,000,000 rows (the Lambda's code on its runtime);
+4. a 100,000-row file end to end through the local stack, against a naive loader
+   (one put_item per row) on the same stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
+
+from festival.local import stack  # noqa: E402
+from festival.local.paths import LOCAL_ENDPOINT, LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
+from lineup_ingest import schema  # noqa: E402
+from lineup_ingest.adapters import to_attributes  # noqa: E402
+from lineup_ingest.parsing import read_lineup  # noqa: E402
+from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results.json"
+STATS_URL = f"{LOCAL_ENDPOINT}/_festival/dynamodb/stats"
+WRITE_OPERATIONS = ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem")
+
+
+def best_of(runs: int, work) -> float:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def parse_ratio(rows: int) -> dict:
+    data = lineup_csv(lineup_rows(rows))
+
+    def bare() -> int:
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+        return sum(1 for _ in csv.reader(text))
+
+    def ours() -> int:
+        return sum(1 for _ in read_lineup(io.BytesIO(data)))
+
+    bare_s, ours_s = best_of(3, bare), best_of(3, ours)
+    return {"rows": rows, "csv_reader_s": bare_s, "read_lineup_s": ours_s,
+            "ratio": bare_s / ours_s}
+
+
+def peak_memory(rows: int) -> dict:
+    python = LocalPaths.default().runtime_venv(LOCAL_LAMBDA_RUNTIME) / "bin" / "python"
+    output = subprocess.run(
+        [str(python), str(ROOT / "benchmarks" / "memory_probe.py"), str(rows)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(output)
+
+
+def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        items = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
+            ExpressionAttributeValues=to_attributes(
+                {":pk": schema.UPLOADS_PARTITION, ":file": f"FILE#{key}#"}
+            ),
+        )["Items"]
+        if items:
+            return items[0]
+        time.sleep(0.5)
+    raise TimeoutError(f"no ingest record for {key} after {deadline_s:.0f} s")
+
+
+def lambda_duration_ms(logs, function: str, request_id: str) -> float:
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=f"/aws/lambda/{function}", filterPattern=f'"REPORT RequestId: {request_id}"'
+    )
+    for page in pages:
+        for event in page["events"]:
+            found = re.search(r"Duration: ([0-9.]+) ms", event["message"])
+            if found:
+                return float(found.group(1))
+    raise LookupError(f"no REPORT line for request {request_id}")
+
+
+def pipeline_run(outputs: dict, rows: int) -> dict:
+    s3, dynamodb = stack.local_client("s3"), stack.local_client("dynamodb")
+    key = f"{outputs['UploadPrefix']}bench-{uuid.uuid4().hex[:8]}.csv"
+    body = lineup_csv([[f"{r[0]} {key[-12:-4]}", *r[1:]] for r in lineup_rows(rows)])
+    requests.delete(STATS_URL, timeout=5)
+    started = time.monotonic()
+    s3.put_object(Bucket=outputs["UploadBucketName"], Key=key, Body=body)
+    record = wait_for_record(dynamodb, outputs["TableName"], key, deadline_s=600)
+    elapsed = time.monotonic() - started
+    counted = requests.get(STATS_URL, timeout=5).json()["requests"]
+    writes = sum(counted.get(operation, 0) for operation in WRITE_OPERATIONS)
+    duration_ms = lambda_duration_ms(
+        stack.local_client("logs"), outputs["FunctionName"], record["request_id"]["S"]
+    )
+    return {"rows": rows, "status": record["status"]["S"], "seconds": elapsed,
+            "lambda_duration_ms": duration_ms, "write_requests": writes,
+            "requests": counted, "bytes": len(body), "key": key}
+
+
+def naive_run(outputs: dict, key: str, rows: int) -> dict:
+    """The loader to beat: read the same object, one put_item per row, no batching."""
+    s3, dynamodb = stack.local_client("s3"), stack.local_client("dynamodb")
+    started = time.monotonic()
+    body = s3.get_object(Bucket=outputs["UploadBucketName"], Key=key)["Body"]
+    loaded = 0
+    for row in read_lineup(body):
+        if loaded == rows:
+            break
+        item = schema.performance_item(
+            row, source_key=f"naive/{key}", load_id="naive", uploaded_at=""
+        )
+        dynamodb.put_item(TableName=outputs["TableName"], Item=to_attributes(item))
+        loaded += 1
+    return {"rows": loaded, "seconds": time.monotonic() - started}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipeline-rows", type=int, default=100_000)
+    parser.add_argument("--naive-rows", type=int, default=100_000,
+                        help="rows the naive loader writes (fewer: its time is scaled up)")
+    arguments = parser.parse_args()
+
+    print("1. parse + normalize vs bare csv.reader (200,000 rows)...", flush=True)
+    parsing = parse_ratio(200_000)
+    print(f"   csv.reader {parsing['csv_reader_s']:.3f} s, read_lineup "
+          f"{parsing['read_lineup_s']:.3f} s: ratio {parsing['ratio']:.2f} (goal >= 0.4)")
+
+    print("2. peak memory of the Lambda's code, 10,000 vs 1,000,000 rows...", flush=True)
+    small, large = peak_memory(10_000), peak_memory(1_000_000)
+    growth_mb = (large["peak_kib"] - small["peak_kib"]) / 1024
+    print(f"   {small['peak_kib'] / 1024:.1f} MB vs {large['peak_kib'] / 1024:.1f} MB on Python "
+          f"{large['python']}: growth {growth_mb:.1f} MB (goal < 20 MB)")
+
+    paths = LocalPaths.default()
+    print("3. the local stack...", flush=True)
+    up = stack.up(paths)
+    try:
+        print(f"4. {arguments.pipeline_rows:,} rows end to end through the local stack...",
+              flush=True)
+        pipeline = pipeline_run(up.outputs, arguments.pipeline_rows)
+        per_1000 = pipeline["write_requests"] / pipeline["rows"] * 1000
+        print(f"   {pipeline['status']} in {pipeline['seconds']:.1f} s "
+              f"(Lambda {pipeline['lambda_duration_ms'] / 1000:.1f} s); DynamoDB write requests "
+              f"{pipeline['write_requests']:,}: {per_1000:.2f} per 1,000 rows (goal <= 41)")
+        print(f"5. naive loader, one put_item per row ({arguments.naive_rows:,} rows)...",
+              flush=True)
+        naive = naive_run(up.outputs, pipeline["key"], arguments.naive_rows)
+        naive_s = naive["seconds"] * pipeline["rows"] / naive["rows"]
+        speedup = naive_s / pipeline["seconds"]
+        scaled = "" if naive["rows"] == pipeline["rows"] else " (scaled to the same rows)"
+        print(f"   naive {naive_s:.1f} s{scaled} vs pipeline {pipeline['seconds']:.1f} s: "
+              f"{speedup:.1f}x faster (goal >= 10x)")
+    finally:
+        stack.down(paths, only=up.started)
+
+    items_per_row = (1 + 3)  # the table and its three GSIs, each item under 1 KB
+    results = {
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "parse_ratio_to_csv_reader": round(parsing["ratio"], 3),
+        "peak_memory_mb_10k_rows": round(small["peak_kib"] / 1024, 1),
+        "peak_memory_mb_1m_rows": round(large["peak_kib"] / 1024, 1),
+        "write_requests_per_1000_rows": round(per_1000, 2),
+        "pipeline_rows": pipeline["rows"],
+        "pipeline_seconds": round(pipeline["seconds"], 2),
+        "naive_seconds": round(naive_s, 2),
+        "naive_rows_measured": naive["rows"],
+        "speedup_vs_naive": round(speedup, 1),
+        # For the cost model: Lambda time and write units per 1,000 rows, item size.
+        "lambda_ms_per_1000_rows": round(pipeline["lambda_duration_ms"] / pipeline["rows"] * 1000, 1),
+        "write_units_per_1000_rows": 1000 * items_per_row,
+        "item_bytes": item_bytes(),
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
+
+
+def item_bytes() -> int:
+    """DynamoDB's size of a typical performance item (names plus values, UTF-8)."""
+    row = next(iter(read_lineup(io.BytesIO(lineup_csv(lineup_rows(1))))))
+    item = schema.performance_item(
+        row, source_key="uploads/lineup-2025.csv", load_id="0" * 32,
+        uploaded_at="2025-07-01T12:00:00+00:00",
+    )
+    return sum(len(name.encode()) + len(str(value).encode()) for name, value in item.items())
+
+
+if __name__ == "__main__":
+    main()
