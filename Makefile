@@ -30,11 +30,11 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed ## Install the project's tools into .venv and the local stack's parts
 	@$(VENV)/bin/festival-local install
 
-up: setup ## Start the local stack (LocalStack, MailDev, mail forwarder) and deploy the template
-	@$(VENV)/bin/festival-local up $(if $(EMAIL),--email $(EMAIL))
+up: setup ## Start the local stack (LocalStack, MailDev, mail forwarder) and deploy the template [MODE=docker EMAIL=...]
+	@$(VENV)/bin/festival-local up $(if $(EMAIL),--email $(EMAIL)) $(if $(filter docker,$(MODE)),--docker)
 
 down: ## Stop exactly the processes that `make up` started
-	@if [ -x $(VENV)/bin/festival-local ]; then $(VENV)/bin/festival-local down; else echo "Nothing to stop."; fi
+	@if [ -x $(VENV)/bin/festival-local ]; then $(VENV)/bin/festival-local down $(if $(filter docker,$(MODE)),--docker); else echo "Nothing to stop."; fi
 
 status: $(VENV)/.installed ## Show which local processes run and whether the stack is deployed
 	@$(VENV)/bin/festival-local status
@@ -45,9 +45,25 @@ mail: $(VENV)/.installed ## List the emails captured by MailDev
 test: setup ## Run every test (starts the local stack if needed, stops what it started)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)
+	@$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
 lint: $(VENV)/.installed ## Lint the code and the template
 	@$(VENV)/bin/ruff check lambda src localstack_plugin tests
 	@$(VENV)/bin/cfn-lint cloudformation.yaml
 
 clean: down ## Stop everything and remove .venv and .local
 	rm -rf $(VENV) .local
+
+deploy-aws: $(VENV)/.installed ## Deploy to AWS via a change set: EMAIL=... [STACK RUNTIME ALARM_EMAIL PARAMS REGION PROFILE DRY_RUN=1 YES=1]
+	@$(PY) -m festival.aws_deploy deploy --email "$(EMAIL)" \
+		$(if $(STACK),--stack "$(STACK)") $(if $(RUNTIME),--runtime "$(RUNTIME)") \
+		$(if $(ALARM_EMAIL),--alarm-email "$(ALARM_EMAIL)") \
+		$(foreach p,$(PARAMS),--parameter "$(p)") \
+		$(if $(REGION),--region "$(REGION)") $(if $(PROFILE),--profile "$(PROFILE)") \
+		$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(YES)),--yes)
+
+destroy-aws: $(VENV)/.installed ## Delete the AWS stack after confirmation (keeps the table) [STACK REGION PROFILE DRY_RUN=1 YES=1]
+	@$(PY) -m festival.aws_deploy destroy $(if $(STACK),--stack "$(STACK)") \
+		$(if $(REGION),--region "$(REGION)") $(if $(PROFILE),--profile "$(PROFILE)") \
+		$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(YES)),--yes)

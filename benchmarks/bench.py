@@ -30,12 +30,13 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
+from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
+
 from festival.local import stack  # noqa: E402
 from festival.local.paths import LOCAL_ENDPOINT, LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
 from lineup_ingest import schema  # noqa: E402
 from lineup_ingest.adapters import to_attributes  # noqa: E402
 from lineup_ingest.parsing import read_lineup  # noqa: E402
-from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 STATS_URL = f"{LOCAL_ENDPOINT}/_festival/dynamodb/stats"
@@ -92,14 +93,11 @@ def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
 
 
 def lambda_duration_ms(logs, function: str, request_id: str) -> float:
-    pages = logs.get_paginator("filter_log_events").paginate(
-        logGroupName=f"/aws/lambda/{function}", filterPattern=f'"REPORT RequestId: {request_id}"'
-    )
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function}")
     for page in pages:
         for event in page["events"]:
-            found = re.search(r"Duration: ([0-9.]+) ms", event["message"])
-            if found:
-                return float(found.group(1))
+            if event["message"].startswith(f"REPORT RequestId: {request_id}"):
+                return float(re.search(r"Duration: ([0-9.]+) ms", event["message"]).group(1))
     raise LookupError(f"no REPORT line for request {request_id}")
 
 
@@ -193,7 +191,9 @@ def main() -> None:
         "naive_rows_measured": naive["rows"],
         "speedup_vs_naive": round(speedup, 1),
         # For the cost model: Lambda time and write units per 1,000 rows, item size.
-        "lambda_ms_per_1000_rows": round(pipeline["lambda_duration_ms"] / pipeline["rows"] * 1000, 1),
+        "lambda_ms_per_1000_rows": round(
+            pipeline["lambda_duration_ms"] / pipeline["rows"] * 1000, 1
+        ),
         "write_units_per_1000_rows": 1000 * items_per_row,
         "item_bytes": item_bytes(),
     }

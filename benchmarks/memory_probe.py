@@ -15,11 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
+from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
+
 from lineup_ingest.adapters import LineupTable  # noqa: E402
 from lineup_ingest.events import UploadedObject  # noqa: E402
 from lineup_ingest.ingest import Ingestion  # noqa: E402
 from lineup_ingest.retry import RetryBudget  # noqa: E402
-from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
 
 
 class GeneratedFile(io.RawIOBase):

@@ -39,10 +39,11 @@ def install() -> None:
 @main.command()
 @click.option("--email", default=LOCAL_EMAIL, show_default=True,
               help="Address subscribed to the upload reports.")
-def up(email: str) -> None:
+@click.option("--docker", is_flag=True, help="Run docker-compose.yml instead of host processes.")
+def up(email: str, docker: bool) -> None:
     """Start what is not running and deploy cloudformation.yaml as stack festival-lineup."""
     try:
-        result = stack.up(LocalPaths.default(), email=email)
+        result = stack.up(LocalPaths.default(), email=email, docker=docker)
     except FAILURES as error:
         _fail(error)
     started = ", ".join(result.started) or "nothing (all were running)"
@@ -62,8 +63,15 @@ The local stack is up (AWS at {LOCAL_ENDPOINT}, stack festival-lineup).
 
 
 @main.command()
-def down() -> None:
+@click.option("--docker", is_flag=True, help="Stop the docker-compose.yml services.")
+def down(docker: bool) -> None:
     """Stop exactly the processes that `up` started."""
+    if docker:
+        try:
+            stack.compose(LocalPaths.default(), "down")
+        except FAILURES as error:
+            _fail(error)
+        return
     stopped = stack.down(LocalPaths.default())
     click.echo(f"Stopped: {', '.join(stopped) or 'nothing was running'}.")
 

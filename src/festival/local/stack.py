@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -22,7 +24,7 @@ from festival.local.paths import (
     STACK_NAME,
     LocalPaths,
 )
-from festival.local.processes import Service, http_ok
+from festival.local.processes import ProcessError, Service, http_ok
 
 ARTIFACTS_BUCKET = "festival-lineup-artifacts"
 REGION = "us-east-1"
@@ -129,16 +131,26 @@ def install(paths: LocalPaths) -> None:
     setup.ensure_maildev(paths)
 
 
-def up(paths: LocalPaths, email: str = LOCAL_EMAIL) -> UpResult:
-    """Install what is missing, start what is not running, deploy the template."""
-    install(paths)
-    started = [name for name, service in services(paths).items() if service.start()]
+def up(paths: LocalPaths, email: str = LOCAL_EMAIL, docker: bool = False) -> UpResult:
+    """Install what is missing, start what is not running, deploy the template.
+
+    With ``docker``, docker-compose.yml runs the emulator, MailDev and the forwarder
+    instead, and the function keeps the template's default runtime (Docker images).
+    """
+    if docker:
+        compose(paths, "up", "--detach", "--wait")
+        started: list[str] = []
+        parameters = {"NotificationEmail": email}
+    else:
+        install(paths)
+        started = [name for name, service in services(paths).items() if service.start()]
+        parameters = {"NotificationEmail": email, "LambdaRuntime": LOCAL_LAMBDA_RUNTIME}
     session = local_session()
     target = DeployTarget(
         cli=[cli_path("awslocal")],
         artifacts_bucket=ARTIFACTS_BUCKET,
         stack_name=STACK_NAME,
-        parameters={"NotificationEmail": email, "LambdaRuntime": LOCAL_LAMBDA_RUNTIME},
+        parameters=parameters,
         env=LOCAL_CREDENTIALS,
     )
     deployed = deploy_local(paths, target, local_client)
@@ -146,6 +158,22 @@ def up(paths: LocalPaths, email: str = LOCAL_EMAIL) -> UpResult:
     MailForwarder(session, LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT).sync_subscriptions()
     outputs = stack_outputs(local_client("cloudformation"), STACK_NAME)
     return UpResult(started=started, deployed=deployed, outputs=outputs)
+
+
+def compose(paths: LocalPaths, *arguments: str) -> None:
+    """Run `docker compose` on docker-compose.yml, or say why it cannot run."""
+    docker = shutil.which("docker")
+    if not docker or subprocess.run(
+        [docker, "compose", "version"], capture_output=True
+    ).returncode != 0:
+        raise ProcessError(
+            "Docker Compose is not available here: use the default host mode (make up)"
+        )
+    result = subprocess.run(
+        [docker, "compose", "--file", str(paths.root / "docker-compose.yml"), *arguments]
+    )
+    if result.returncode != 0:
+        raise ProcessError(f"`docker compose {' '.join(arguments)}` failed")
 
 
 def down(paths: LocalPaths, only: list[str] | None = None) -> list[str]:
