@@ -175,5 +175,39 @@ def uploads(ctx: click.Context) -> None:
                                        "finished (UTC)"]))
 
 
+@main.command()
+@click.option("--records-per-day", type=click.IntRange(min=1), required=True)
+@click.option("--files-per-day", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--architecture", type=click.Choice(["arm64", "x86_64"]), default="arm64",
+              show_default=True)
+@click.option("--month", type=click.IntRange(1, 120), default=12, show_default=True,
+              help="Month after launch (storage grows month over month).")
+@_json_option
+@click.pass_context
+@explained
+def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architecture: str,
+         month: int) -> None:
+    """What a month costs on AWS (us-east-1) for a daily volume, by service."""
+    from festival import cost as model  # the model is only needed here
+
+    try:
+        measurements = model.load_measurements()
+    except model.MeasurementsError as error:
+        raise CommandError(str(error)) from error
+    workload = model.Workload(records_per_day=records_per_day, files_per_day=files_per_day)
+    breakdown = model.monthly_cost(workload, measurements, architecture=architecture,
+                                   month=month)
+    if ctx.obj["json"]:
+        click.echo(json.dumps(breakdown.to_json(), indent=2))
+        return
+    rows = [[line.service, line.item, f"{line.quantity:,.2f} {line.unit}",
+             f"${line.monthly_usd:,.4f}"] for line in breakdown.lines]
+    click.echo(tabulate(rows, headers=["service", "item", "quantity / month", "USD"]))
+    click.echo(f"\nMonth {month}, {records_per_day:,} records/day in {files_per_day} file(s)/day,"
+               f" on-demand, {architecture}: ${breakdown.monthly_total_usd:,.2f} a month")
+    click.echo(f"Prices: {model.PRICES['region']} as of {model.PRICES['as_of']}; "
+               f"speed measured {measurements.measured_at}.")
+
+
 if __name__ == "__main__":
     main()

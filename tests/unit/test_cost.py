@@ -1,0 +1,280 @@
+"""The cost model against examples worked out by hand, one service at a time.
+
+Every example: 100,000 records a day in one file, measurements given explicitly (500 ms
+per 1,000 rows, 1,000 write request units per 1,000 rows, 400-byte items), a month of
+30.4167 days, GB = 2**30 bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from festival import cost
+from festival.cost import Measurements, MeasurementsError, Workload
+
+MEASURED = Measurements(
+    lambda_ms_per_1000_rows=500.0,
+    table_write_units_per_1000_rows=1000.0,
+    item_bytes=400,
+    measured_at="2026-11-25T00:00:00Z",
+)
+DAY_100K = Workload(records_per_day=100_000)
+D = 30.4167
+DOC = Path(__file__).resolve().parents[2] / "docs" / "cost-and-scalability.md"
+
+
+def line(breakdown: cost.CostBreakdown, service: str, starts: str) -> cost.CostLine:
+    [found] = [
+        item for item in breakdown.lines
+        if item.service == service and item.item.startswith(starts)
+    ]
+    return found
+
+
+def test_dynamodb_row_writes_cost_four_write_units_a_row():
+    # 100,000 rows x (table + 3 GSIs) x 30.4167 days = 12,166,680 WRU x $0.625/M = $7.6042
+    writes = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "writes: rows")
+    assert writes.quantity == pytest.approx(12.16668)
+    assert writes.monthly_usd == pytest.approx(7.604175)
+
+
+def test_dynamodb_per_file_writes_are_the_ingest_record_and_one_update():
+    # 2 WRU x 30.4167 files = 60.83 WRU x $0.625/M = $0.000038
+    per_file = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "writes: ingest")
+    assert per_file.monthly_usd == pytest.approx(60.8334 * 0.625e-6)
+
+
+def test_dynamodb_queries_read_half_a_unit_each():
+    # 10,000 queries x 4 KB, eventually consistent = 0.5 RRU: 152,083.5 RRU x $0.125/M
+    queries = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "reads: queries")
+    assert queries.monthly_usd == pytest.approx(0.0190104, rel=1e-5)
+
+
+def test_dynamodb_stale_row_check_reads_the_whole_file_back():
+    # 100,000 / 16 = 6,250 rows x 400 B = 2,500,000 B per partition = 611 x 4 KB;
+    # 16 x 611 x 0.5 = 4,888 RRU + 0.5 (GetItem) = 4,888.5 RRU x 30.4167 files x $0.125/M
+    checks = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "reads: longest")
+    assert checks.quantity * 1e6 == pytest.approx(4888.5 * D)
+    assert checks.monthly_usd == pytest.approx(0.0185863, rel=1e-4)
+
+
+def test_dynamodb_storage_grows_each_month_without_expiry():
+    # (400 + 100) B x 4 copies x 100,000 rows + one 1,124-B ingest record = 200,001,124 B/day.
+    # Month 12 holds on average 11.5 months of rows: 349.792 days -> 65.15 GB x $0.25 = $16.29
+    month_12 = line(cost.monthly_cost(DAY_100K, MEASURED, month=12), "dynamodb", "storage")
+    assert month_12.quantity == pytest.approx(200_001_124 * 11.5 * D / 2**30)
+    assert month_12.monthly_usd == pytest.approx(16.2883, rel=1e-4)
+    # Month 1 holds half a month on average: 15.2 days -> 2.83 GB -> $0.71
+    month_1 = line(cost.monthly_cost(DAY_100K, MEASURED, month=1), "dynamodb", "storage")
+    assert month_1.monthly_usd == pytest.approx(0.70819, rel=1e-4)
+
+
+def test_dynamodb_storage_levels_off_with_ttl():
+    # TTL 90 days: from month 4 on, 90 days of rows: 200,001,124 x 90 / 2**30 GB x $0.25 = $4.19
+    series = cost.monthly_series(DAY_100K, MEASURED, expire_after_days=90)
+    storage = [line(b, "dynamodb", "storage").monthly_usd for b in series]
+    assert storage[11] == pytest.approx(200_001_124 * 90 / 2**30 * 0.25)
+    assert storage[3] == pytest.approx(storage[11])
+    assert storage[0] < storage[1] < storage[2] < storage[3]
+
+
+def test_lambda_runs_the_overhead_plus_the_measured_time_per_row():
+    # 0.5 s + 500 ms x 100 = 50.5 s per file; x 30.4167 files x 0.25 GB = 384.01 GB-s
+    breakdown = cost.monthly_cost(DAY_100K, MEASURED)
+    compute = line(breakdown, "lambda", "compute")
+    assert compute.quantity == pytest.approx(384.0108, rel=1e-6)
+    assert compute.monthly_usd == pytest.approx(384.0108 * 0.0000133334, rel=1e-6)  # $0.00512
+    requests = line(breakdown, "lambda", "requests")
+    assert requests.monthly_usd == pytest.approx(D / 1e6 * 0.20)
+
+
+def test_x86_costs_a_quarter_more_per_gb_second_than_arm64():
+    arm = cost.monthly_cost(DAY_100K, MEASURED, architecture="arm64")
+    x86 = cost.monthly_cost(DAY_100K, MEASURED, architecture="x86")
+    assert line(x86, "lambda", "compute").monthly_usd == pytest.approx(384.0108 * 0.0000166667)
+    comparison = cost.compare_architectures(DAY_100K, MEASURED)
+    assert comparison["saving_usd"] == pytest.approx(x86.monthly_total_usd - arm.monthly_total_usd)
+    assert comparison["lambda_saving_share"] == pytest.approx(0.2, abs=1e-4)
+
+
+def test_s3_prices_one_put_and_one_get_per_file_and_90_days_of_uploads():
+    breakdown = cost.monthly_cost(DAY_100K, MEASURED, month=12)
+    assert line(breakdown, "s3", "PUT").monthly_usd == pytest.approx(D / 1000 * 0.005)
+    assert line(breakdown, "s3", "GET").monthly_usd == pytest.approx(D / 1000 * 0.0004)
+    # 100,000 x 50 B = 5 MB a day, 90 days kept: 0.4191 GB x $0.023 = $0.00964
+    assert line(breakdown, "s3", "storage").monthly_usd == pytest.approx(
+        5_000_000 * 90 / 2**30 * 0.023
+    )
+
+
+def test_sns_publishes_and_emails_once_per_file():
+    breakdown = cost.monthly_cost(DAY_100K, MEASURED)
+    assert line(breakdown, "sns", "publishes").monthly_usd == pytest.approx(D / 1e6 * 0.50)
+    # $2.00 per 100,000 emails: 30.4167 emails = $0.000608
+    assert line(breakdown, "sns", "email").monthly_usd == pytest.approx(0.000608334)
+
+
+def test_cloudwatch_logs_count_the_first_50_rejected_rows_of_a_file():
+    # 1% of 100,000 rows rejected, only the first 50 are logged: 2,048 + 50 x 120 = 8,048 B/day
+    workload = Workload(records_per_day=100_000, rejected_row_share=0.01)
+    breakdown = cost.monthly_cost(workload, MEASURED, month=12)
+    ingestion = line(breakdown, "cloudwatch_logs", "ingestion")
+    assert ingestion.quantity == pytest.approx(8_048 * D / 2**30)
+    assert ingestion.monthly_usd == pytest.approx(8_048 * D / 2**30 * 0.50)
+    storage = line(breakdown, "cloudwatch_logs", "storage")  # 30 days retained
+    assert storage.monthly_usd == pytest.approx(8_048 * 30 / 2**30 * 0.03)
+    # Rejected rows are read but not written: 99,000 rows x 4 WRU
+    writes = line(breakdown, "dynamodb", "writes: rows")
+    assert writes.quantity == pytest.approx(99_000 * 4 * D / 1e6)
+
+
+def test_free_tier_is_off_unless_asked_and_covers_the_first_1000_emails():
+    busy = Workload(records_per_day=100_000, files_per_day=100)
+    paid = cost.monthly_cost(busy, MEASURED)
+    free = cost.monthly_cost(busy, MEASURED, free_tier=True)
+    # 3,041.67 emails: $0.0608 without the free tier, (3,041.67 - 1,000) x $0.00002 with it
+    assert line(paid, "sns", "email").monthly_usd == pytest.approx(0.0608334)
+    assert line(free, "sns", "email").monthly_usd == pytest.approx(0.0408334)
+    assert line(free, "lambda", "compute").monthly_usd == 0  # within 400,000 GB-s
+    assert free.monthly_total_usd < paid.monthly_total_usd
+    assert free.to_json()["assumptions"]["free_tier"] is True
+
+
+def test_to_json_total_is_the_sum_of_its_services():
+    data = cost.monthly_cost(DAY_100K, MEASURED).to_json()
+    services = data["services"]
+    assert set(services) == {"dynamodb", "lambda", "s3", "sns", "cloudwatch_logs"}
+    assert data["monthly_total_usd"] == pytest.approx(
+        sum(service["monthly_usd"] for service in services.values())
+    )
+    for service in services.values():
+        assert service["monthly_usd"] == pytest.approx(
+            sum(item["monthly_usd"] for item in service["lines"])
+        )
+    assert data["assumptions"]["days_per_month"] == 30.4167
+    assert data["assumptions"]["measurements"]["measured_at"] == MEASURED.measured_at
+    json.dumps(data)  # plain data
+
+
+def test_each_gsi_adds_a_write_unit_per_row_and_a_copy_of_the_row():
+    by_count = cost.compare_gsis(DAY_100K, MEASURED, month=1)
+    # One GSI less: 100,000 x 30.4167 WRU x $0.625/M = $1.90 of writes, and 500 B a row stored
+    stored_gb = 100_000 * 500 * D / 2 / 2**30
+    expected = 100_000 * D * 0.625e-6 + stored_gb * 0.25
+    assert by_count[3]["dynamodb_usd"] - by_count[2]["dynamodb_usd"] == pytest.approx(
+        expected, rel=1e-4
+    )
+
+
+def test_provisioned_capacity_loads_the_file_within_the_timeout_all_month():
+    # 100,000 rows in 300 - 10 s = 345 WCU on the table and on each GSI, 730 h x $0.00065
+    breakdown = cost.monthly_cost(DAY_100K, MEASURED, capacity="provisioned")
+    table = line(breakdown, "dynamodb", "write capacity: table")
+    gsis = line(breakdown, "dynamodb", "write capacity: 3 GSIs")
+    assert table.monthly_usd + gsis.monthly_usd == pytest.approx(345 * 4 * 730 * 0.00065)
+    # Reads: 4,888.5 RRU of stale-row check in 290 s = 17 RCU on the table, 1 on each GSI
+    reads = sum(x.monthly_usd for x in breakdown.lines if x.item.startswith("read capacity"))
+    assert reads == pytest.approx((17 + 3) * 730 * 0.00013)
+
+
+def test_provisioned_breaks_even_at_29_percent_utilization():
+    comparison = cost.provisioned_vs_on_demand(DAY_100K, MEASURED)
+    # $0.00065 a WCU-hour / (3,600 x $0.625 per million) = 0.2889
+    assert comparison["break_even"]["utilization"] == pytest.approx(0.28889, rel=1e-4)
+    # One WCU all month ($0.4745) buys the on-demand writes of 0.2889 WRU/s
+    assert comparison["break_even"]["sustained_wru_per_s_per_table_or_index"] == pytest.approx(
+        0.28889, rel=1e-4
+    )
+    assert comparison["cheaper"] == "on-demand"
+    assert comparison["on_demand_usd"] < comparison["provisioned_always_on_usd"]
+    assert "28.9%" in comparison["method"]
+
+
+def test_import_from_s3_prices_the_source_bytes_and_does_not_fit_daily_loads():
+    result = cost.import_from_s3(DAY_100K, MEASURED)
+    # 5,000,000 B a day x 30.4167 days = 0.1416 GB x $0.15 = $0.0212
+    assert result["import_new_rows_usd"] == pytest.approx(5_000_000 * D / 2**30 * 0.15)
+    assert result["row_writes_usd"] == pytest.approx(7.604175)
+    assert result["fits_daily_loads"] is False
+    assert "NEW table" in result["why"]
+
+
+def test_retention_choices_cost_less_than_keeping_everything_by_month_12():
+    choices = cost.compare_retention(DAY_100K, MEASURED, keep_days=90)
+    keep = choices["keep everything"]["month_12_usd"]
+    ttl = choices["TTL after 90 days"]["month_12_usd"]
+    archive = choices["TTL after 90 days, CSVs kept in S3 as the archive"]["month_12_usd"]
+    assert ttl < archive < keep
+    # The archive is a year of CSVs in S3: at most 365 x 5 MB x $0.023/GB
+    assert archive - ttl < 365 * 5_000_000 / 2**30 * 0.023
+
+
+def test_compare_gathers_every_comparison():
+    result = cost.compare(DAY_100K, MEASURED)
+    assert set(result) == {"architecture", "gsis", "capacity", "retention", "import_from_s3"}
+
+
+def test_largest_file_for_one_invocation_follows_the_measured_speed():
+    limits = cost.scalability(MEASURED)
+    # 2,000 rows/s; 900 s - 10 s kept for reporting - 0.5 s overhead = 889.5 s
+    assert limits["rows_per_second_per_invocation"] == pytest.approx(2_000)
+    assert limits["max_rows_15_minutes"] == 1_779_000
+    assert limits["max_rows_template_timeout"] == 579_000
+    # A new on-demand table or GSI takes 4,000 WRU/s: two invocations at once
+    assert limits["max_parallel_parts"] == 2
+    one_gb = limits["cases"][-1]
+    assert one_gb["rows"] == 20_000_000
+    assert one_gb["write_usd_per_file"] == pytest.approx(20_000_000 * 4 * 0.625e-6)  # $50
+    assert not one_gb["fits_15_minutes"]
+
+
+def test_load_measurements_reads_the_benchmark_file(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({
+        "lambda_ms_per_1000_rows": 420.5, "table_write_units_per_1000_rows": 1000,
+        "item_bytes": 512, "measured_at": "2026-11-25T10:00:00Z", "rows": 10_000,
+    }))
+    assert cost.load_measurements(path) == Measurements(420.5, 1000.0, 512, "2026-11-25T10:00:00Z")
+
+
+def test_load_measurements_fails_clearly_without_the_file(tmp_path):
+    with pytest.raises(MeasurementsError, match="make bench"):
+        cost.load_measurements(tmp_path / "results.json")
+
+
+def test_load_measurements_names_missing_keys(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"lambda_ms_per_1000_rows": 1.0}))
+    with pytest.raises(MeasurementsError, match="item_bytes"):
+        cost.load_measurements(path)
+
+
+def test_fewer_write_units_than_rows_is_refused():
+    with pytest.raises(MeasurementsError, match="at least one write unit"):
+        Measurements(500.0, 40.0, 400, "x")
+
+
+def test_unknown_options_are_refused():
+    with pytest.raises(ValueError, match="architecture"):
+        cost.monthly_cost(DAY_100K, MEASURED, architecture="sparc")
+    with pytest.raises(ValueError, match="capacity"):
+        cost.monthly_cost(DAY_100K, MEASURED, capacity="reserved")
+
+
+def test_prices_are_dated_and_sourced():
+    assert cost.PRICES["region"] == "us-east-1"
+    assert cost.PRICES["as_of"]
+    for service in ("dynamodb", "lambda", "s3", "sns", "cloudwatch_logs"):
+        assert cost.PRICES[service]["source"].startswith("https://aws.amazon.com/")
+
+
+def test_the_documents_tables_are_what_the_model_prints_for_its_measurements():
+    text = DOC.read_text(encoding="utf-8")
+    measurements = cost.read_doc_measurements(text)
+    assert cost.render_doc(text, measurements) == text, (
+        "docs/cost-and-scalability.md is stale: run "
+        "`.venv/bin/python -m festival.cost --doc docs/cost-and-scalability.md`"
+    )
