@@ -24,6 +24,7 @@ MEASURED = Measurements(
 DAY_100K = Workload(records_per_day=100_000)
 D = 30.4167
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cost-and-scalability.md"
+README = DOC.parents[1] / "README.md"
 
 
 def line(breakdown: cost.CostBreakdown, service: str, starts: str) -> cost.CostLine:
@@ -271,10 +272,13 @@ def test_prices_are_dated_and_sourced():
         assert cost.PRICES[service]["source"].startswith("https://aws.amazon.com/")
 
 
-def test_the_documents_tables_are_what_the_model_prints_for_its_measurements():
-    text = DOC.read_text(encoding="utf-8")
+@pytest.mark.parametrize("document", [DOC, README], ids=lambda path: path.name)
+def test_the_documents_tables_are_what_the_model_prints_for_the_benchmark(document):
+    text = document.read_text(encoding="utf-8")
     measurements = cost.read_doc_measurements(text)
+    assert measurements == cost.load_measurements(), (
+        f"{document.name} was generated from other measurements than benchmarks/results.json"
+    )
     assert cost.render_doc(text, measurements) == text, (
-        "docs/cost-and-scalability.md is stale: run "
-        "`.venv/bin/python -m festival.cost --doc docs/cost-and-scalability.md`"
+        f"{document.name} is stale: run `.venv/bin/python -m festival.cost --doc {document}`"
     )
