@@ -127,6 +127,11 @@ def _reasons(cloudformation, stack_name: str) -> str:
     return "; ".join(failed[:5]) or "no reason given"
 
 
+def failure_reasons(cloudformation, stack_name: str) -> str:
+    """Why the stack's resources failed, from its latest events (for errors of callers)."""
+    return _reasons(cloudformation, stack_name)
+
+
 def ensure_bucket(s3, name: str) -> None:
     existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
     if name not in existing:

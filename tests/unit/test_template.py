@@ -1,0 +1,616 @@
+"""cloudformation.yaml checked without deploying it (and, marked e2e, deployed on the local stack).
+
+LocalStack accepts but does not enforce IAM, log retention, point-in-time recovery,
+deletion protection or the permission's SourceAccount, so these tests read the template:
+
+- cfn-lint, informational rules included, reports nothing;
+- scanner rules (the checkov checks that apply to this template, written out here because
+  checkov cannot be installed next to the project's pinned tools) pass, or are skipped
+  with a reason in the resource's ``Metadata.checkov.skip``, checkov's own syntax;
+- every IAM policy document (role, bucket, queue, topic and key policies) has a Sid on
+  each statement, and a ``*`` in Action or Resource only where the resource's
+  ``Metadata.WildcardJustifications`` names the statement with a reason;
+- the wiring the issue asks for: notification filter, public access block, TLS-only
+  bucket policy, on-failure destination to an encrypted queue, alarms.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore import xform_name
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "cloudformation.yaml"
+LAMBDA_SOURCES = ROOT / "lambda" / "lineup_ingest"
+POLICY_PROPERTIES = ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument")
+MIN_REASON_CHARS = 30
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    """The template as plain data, CloudFormation tags (!Ref, !Sub...) as Fn:: mappings."""
+    return _plain(cfn_yaml.load(str(TEMPLATE)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def resources(template: dict, resource_type: str) -> dict[str, dict]:
+    return {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def properties(template: dict, name: str) -> dict:
+    return template["Resources"][name].get("Properties", {})
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def resolve(value: Any, template: dict) -> Any:
+    """A value with the parameters at their defaults: Ref to a parameter and Fn::If."""
+    if isinstance(value, dict) and len(value) == 1:
+        (function, argument), = value.items()
+        if function == "Ref" and argument in template.get("Parameters", {}):
+            return template["Parameters"][argument].get("Default")
+        if function == "Fn::If":
+            condition, when_true, when_false = argument
+            chosen = when_true if holds(condition, template) else when_false
+            return resolve(chosen, template)
+    return value
+
+
+def holds(condition: str | dict, template: dict) -> bool:
+    if isinstance(condition, str):
+        return holds(template["Conditions"][condition], template)
+    (function, argument), = condition.items()
+    if function == "Fn::Equals":
+        left, right = (str(resolve(side, template)) for side in argument)
+        return left == right
+    if function == "Fn::Not":
+        return not holds(argument[0], template)
+    if function == "Fn::And":
+        return all(holds(part, template) for part in argument)
+    if function == "Fn::Or":
+        return any(holds(part, template) for part in argument)
+    if function == "Condition":
+        return holds(argument, template)
+    raise AssertionError(f"unexpected condition function {function}")
+
+
+def ref_target(value: Any) -> str | None:
+    """The logical id a !Ref or !GetAtt points at."""
+    if isinstance(value, dict) and "Ref" in value:
+        return value["Ref"]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        attribute = value["Fn::GetAtt"]
+        return attribute[0] if isinstance(attribute, list) else attribute.split(".")[0]
+    return None
+
+
+# --- cfn-lint ----------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_nothing_including_informational_rules():
+    matches = lint_file(TEMPLATE, ManualArgs(include_checks=["I"]))
+    assert [str(match) for match in matches] == []
+
+
+# --- Scanner rules -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One checkov check, written out: ``passes`` mirrors checkov's literal reading."""
+
+    id: str
+    resource_type: str
+    description: str
+    passes: Callable[[dict], bool]
+
+
+def _true(value: Any) -> bool:
+    return value is True or value == "true"
+
+
+def _public_access(flag: str) -> Callable[[dict], bool]:
+    return lambda p: _true(p.get("PublicAccessBlockConfiguration", {}).get(flag))
+
+
+def _statements(document: dict) -> list[dict]:
+    return as_list(document.get("Statement", []))
+
+
+def _no_wildcard_principal(p: dict) -> bool:
+    return all(
+        statement.get("Principal") not in ("*", {"AWS": "*"})
+        for statement in _statements(p.get("KeyPolicy", {}))
+        if statement.get("Effect") == "Allow"
+    )
+
+
+def _assume_role_principals_specific(p: dict) -> bool:
+    return all(
+        "*" not in as_list(statement.get("Principal", {}).get("AWS", []))
+        and statement.get("Principal") != "*"
+        for statement in _statements(p.get("AssumeRolePolicyDocument", {}))
+    )
+
+
+def _no_star_action(p: dict) -> bool:
+    documents = [policy.get("PolicyDocument", {}) for policy in p.get("Policies", [])]
+    return all(
+        "*" not in as_list(statement.get("Action", []))
+        for document in documents
+        for statement in _statements(document)
+        if statement.get("Effect") == "Allow"
+    )
+
+
+RULES = [
+    Rule("CKV_AWS_18", "AWS::S3::Bucket", "access logging", lambda p: "LoggingConfiguration" in p),
+    Rule("CKV_AWS_19", "AWS::S3::Bucket", "server-side encryption",
+         lambda p: bool(p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration"))),
+    Rule("CKV_AWS_21", "AWS::S3::Bucket", "versioning",
+         lambda p: p.get("VersioningConfiguration", {}).get("Status") == "Enabled"),
+    Rule("CKV_AWS_53", "AWS::S3::Bucket", "block public ACLs", _public_access("BlockPublicAcls")),
+    Rule("CKV_AWS_54", "AWS::S3::Bucket", "block public policy",
+         _public_access("BlockPublicPolicy")),
+    Rule("CKV_AWS_55", "AWS::S3::Bucket", "ignore public ACLs",
+         _public_access("IgnorePublicAcls")),
+    Rule("CKV_AWS_56", "AWS::S3::Bucket", "restrict public buckets",
+         _public_access("RestrictPublicBuckets")),
+    Rule("CKV_AWS_26", "AWS::SNS::Topic", "topic encrypted", lambda p: "KmsMasterKeyId" in p),
+    Rule("CKV_AWS_27", "AWS::SQS::Queue", "queue encrypted with KMS",
+         lambda p: "KmsMasterKeyId" in p),
+    Rule("CKV_AWS_28", "AWS::DynamoDB::Table", "point-in-time recovery",
+         lambda p: _true(p.get("PointInTimeRecoverySpecification", {})
+                         .get("PointInTimeRecoveryEnabled"))),
+    Rule("CKV_AWS_119", "AWS::DynamoDB::Table", "customer managed key",
+         lambda p: "KMSMasterKeyId" in p.get("SSESpecification", {})),
+    Rule("CKV_AWS_7", "AWS::KMS::Key", "key rotation", lambda p: _true(p.get("EnableKeyRotation"))),
+    Rule("CKV_AWS_33", "AWS::KMS::Key", "no wildcard principal", _no_wildcard_principal),
+    Rule("CKV_AWS_66", "AWS::Logs::LogGroup", "retention", lambda p: "RetentionInDays" in p),
+    Rule("CKV_AWS_158", "AWS::Logs::LogGroup", "KMS encryption", lambda p: "KmsKeyId" in p),
+    Rule("CKV_AWS_60", "AWS::IAM::Role", "specific assume-role principals",
+         _assume_role_principals_specific),
+    Rule("CKV_AWS_63", "AWS::IAM::Role", "no `*` action", _no_star_action),
+    Rule("CKV_AWS_115", "AWS::Lambda::Function", "concurrency limit",
+         lambda p: "ReservedConcurrentExecutions" in p),
+    Rule("CKV_AWS_116", "AWS::Lambda::Function", "dead-letter queue",
+         lambda p: "TargetArn" in p.get("DeadLetterConfig", {})),
+    Rule("CKV_AWS_117", "AWS::Lambda::Function", "in a VPC", lambda p: "VpcConfig" in p),
+    Rule("CKV_AWS_173", "AWS::Lambda::Function", "environment encrypted with a CMK",
+         lambda p: "Environment" not in p or "KmsKeyArn" in p),
+    Rule("CKV_AWS_364", "AWS::Lambda::Permission", "service principal limited by source",
+         lambda p: not str(p.get("Principal", "")).endswith(".amazonaws.com")
+         or "SourceArn" in p or "SourceAccount" in p),
+]
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+def skipped(resource: dict) -> dict[str, str]:
+    """Rule id -> reason, from checkov's skip syntax in the resource's Metadata."""
+    entries = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    return {entry["id"]: str(entry.get("comment", "")).strip() for entry in entries}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+def test_scanner_rule_passes_or_is_skipped_with_a_reason(template, rule):
+    failed = [
+        name
+        for name, resource in resources(template, rule.resource_type).items()
+        if rule.id not in skipped(resource) and not rule.passes(resource.get("Properties", {}))
+    ]
+    assert failed == [], f"{rule.id} ({rule.description}) fails for {failed}"
+
+
+def test_every_skipped_check_names_a_known_rule_that_really_fails_and_says_why(template):
+    problems = []
+    for name, resource in template["Resources"].items():
+        for rule_id, reason in skipped(resource).items():
+            rule = RULES_BY_ID.get(rule_id)
+            if rule is None or rule.resource_type != resource["Type"]:
+                problems.append(f"{name}: {rule_id} is not a rule for {resource['Type']}")
+            elif rule.passes(resource.get("Properties", {})):
+                problems.append(f"{name}: {rule_id} passes, remove the skip")
+            if len(reason) < MIN_REASON_CHARS:
+                problems.append(f"{name}: skip of {rule_id} needs a reason")
+    assert problems == []
+
+
+# Rules of our own, read with every parameter at its default: what production gets.
+
+
+def test_table_defaults_are_encrypted_recoverable_protected_and_retained(template):
+    table = template["Resources"]["LineupTable"]
+    p = table["Properties"]
+    assert _true(p["SSESpecification"]["SSEEnabled"])
+    recovery = p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    assert resolve(recovery, template) is True
+    assert resolve(p["DeletionProtectionEnabled"], template) is True
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    assert p["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_reserved_concurrency_defaults_to_a_cost_guard_and_zero_means_none(template):
+    concurrency = properties(template, "IngestFunction")["ReservedConcurrentExecutions"]
+    assert int(resolve(concurrency, template)) == 10
+    zero = {**template, "Parameters": {**template["Parameters"],
+                                       "ReservedConcurrency": {"Default": 0}}}
+    assert resolve(concurrency, zero) == {"Ref": "AWS::NoValue"}
+
+
+def test_every_topic_and_queue_is_encrypted_at_rest(template):
+    for name, topic in resources(template, "AWS::SNS::Topic").items():
+        assert topic["Properties"].get("KmsMasterKeyId"), name
+    for name, queue in resources(template, "AWS::SQS::Queue").items():
+        p = queue["Properties"]
+        assert p.get("KmsMasterKeyId") or _true(p.get("SqsManagedSseEnabled")), name
+
+
+def test_old_uploads_expire(template):
+    rules = properties(template, "UploadBucket")["LifecycleConfiguration"]["Rules"]
+    expiring = [rule for rule in rules if "ExpirationInDays" in rule]
+    assert [rule["Prefix"] for rule in expiring] == [{"Ref": "UploadPrefix"}]
+    assert int(resolve(expiring[0]["ExpirationInDays"], template)) > 0
+
+
+def test_log_group_keeps_logs_for_a_limited_time_and_is_the_functions(template):
+    retention = properties(template, "IngestLogGroup")["RetentionInDays"]
+    assert int(resolve(retention, template)) == 30
+    logging = properties(template, "IngestFunction")["LoggingConfig"]
+    assert logging["LogGroup"] == {"Ref": "IngestLogGroup"}
+
+
+def test_production_default_runtime_is_not_the_deprecated_python3_10(template):
+    runtime = template["Parameters"]["LambdaRuntime"]
+    assert runtime["Default"] != "python3.10"
+    assert "python3.10" in runtime["AllowedValues"]  # the local stack proves 3.10
+
+
+# --- IAM: every policy document, every statement -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    resource: str
+    where: str
+    body: dict
+
+
+def policy_statements(template: dict) -> Iterator[Statement]:
+    """Every statement of every policy document anywhere in a resource's properties."""
+
+    def walk(value: Any, resource: str, where: str) -> Iterator[Statement]:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key in POLICY_PROPERTIES and isinstance(inner, dict):
+                    for index, statement in enumerate(_statements(inner)):
+                        yield Statement(resource, f"{where}.{key}[{index}]", statement)
+                else:
+                    yield from walk(inner, resource, f"{where}.{key}")
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                yield from walk(inner, resource, f"{where}[{index}]")
+
+    for name, resource in template["Resources"].items():
+        yield from walk(resource.get("Properties", {}), name, name)
+
+
+def wildcard_in(value: Any, template: dict) -> bool:
+    """True if the value, once CloudFormation renders it, can contain a `*`."""
+    if isinstance(value, str):
+        return "*" in value
+    if isinstance(value, list):
+        return any(wildcard_in(item, template) for item in value)
+    if isinstance(value, dict):
+        if "Fn::Sub" in value:
+            sub = value["Fn::Sub"]
+            return wildcard_in(sub[0] if isinstance(sub, list) else sub, template)
+        if "Fn::GetAtt" in value:
+            # A log group's Arn attribute ends with `:*`.
+            target = ref_target(value)
+            return template["Resources"].get(target, {}).get("Type") == "AWS::Logs::LogGroup"
+        if "Fn::Join" in value:
+            return wildcard_in(value["Fn::Join"][1], template)
+        return False
+    return False
+
+
+def justifications(template: dict, resource: str) -> dict[str, str]:
+    metadata = template["Resources"][resource].get("Metadata", {})
+    return {sid: str(reason).strip()
+            for sid, reason in metadata.get("WildcardJustifications", {}).items()}
+
+
+def test_there_are_policies_to_check(template):
+    kinds = {template["Resources"][s.resource]["Type"] for s in policy_statements(template)}
+    assert kinds >= {"AWS::IAM::Role", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy",
+                     "AWS::KMS::Key"}
+
+
+def test_every_policy_statement_has_a_unique_sid(template):
+    seen: dict[tuple[str, str], str] = {}
+    problems = []
+    for statement in policy_statements(template):
+        sid = statement.body.get("Sid")
+        document = (statement.resource, statement.where.rsplit("[", 1)[0])
+        if not sid:
+            problems.append(f"{statement.where}: no Sid")
+        elif (document, sid) in seen:
+            problems.append(f"{statement.where}: Sid {sid} repeated")
+        seen[(document, sid)] = statement.where
+    assert problems == []
+
+
+def test_no_wildcard_in_action_or_resource_without_a_justification(template):
+    unjustified = []
+    for statement in policy_statements(template):
+        fields = [field for field in ("Action", "NotAction", "Resource", "NotResource")
+                  if field in statement.body]
+        wild = [f for f in fields
+                if f.startswith("Not") or wildcard_in(statement.body[f], template)]
+        reason = justifications(template, statement.resource).get(statement.body.get("Sid", ""))
+        if wild and (not reason or len(reason) < MIN_REASON_CHARS):
+            unjustified.append(f"{statement.where} ({statement.body.get('Sid')}): {wild}")
+    assert unjustified == [], (
+        "a `*` needs the statement's Sid and a reason under the resource's "
+        "Metadata.WildcardJustifications"
+    )
+
+
+def test_no_allow_statement_grants_to_any_principal(template):
+    open_to_all = [
+        s.where for s in policy_statements(template)
+        if s.body.get("Effect") == "Allow" and s.body.get("Principal") in ("*", {"AWS": "*"})
+    ]
+    assert open_to_all == []
+
+
+def test_every_wildcard_justification_belongs_to_a_statement_with_a_wildcard(template):
+    wild_sids = {
+        (s.resource, s.body.get("Sid"))
+        for s in policy_statements(template)
+        if any(wildcard_in(s.body.get(field), template) for field in ("Action", "Resource"))
+    }
+    stale = [
+        (name, sid)
+        for name in template["Resources"]
+        for sid in justifications(template, name)
+        if (name, sid) not in wild_sids
+    ]
+    assert stale == []
+
+
+def role_actions(template: dict) -> dict[str, Any]:
+    """Action -> Resource of the ingest role's inline policy."""
+    granted: dict[str, Any] = {}
+    for policy in properties(template, "IngestRole")["Policies"]:
+        for statement in _statements(policy["PolicyDocument"]):
+            assert statement["Effect"] == "Allow"
+            for action in as_list(statement["Action"]):
+                granted[action] = statement["Resource"]
+    return granted
+
+
+# The IAM action that authorizes an API call, where it is not service:OperationName.
+ACTION_OF_OPERATION = {"s3:HeadObject": "s3:GetObject"}
+# Granted although the code does not call them: who uses them and why.
+RUNTIME_ACTIONS = {
+    "s3:ListBucket": "S3 answers 404, not 403, for a deleted upload",
+    "sqs:SendMessage": "Lambda delivers a failed event to the on-failure destination",
+    "logs:CreateLogStream": "the Lambda runtime creates its log stream",
+    "logs:PutLogEvents": "the Lambda runtime writes the function's logs",
+}
+
+
+def actions_the_code_calls() -> set[str]:
+    """IAM actions for every S3, DynamoDB and SNS operation the Lambda's sources call."""
+    session = botocore.session.get_session()
+    operations: dict[str, str] = {}
+    for service in ("s3", "dynamodb", "sns"):
+        for operation in session.get_service_model(service).operation_names:
+            operations[xform_name(operation)] = f"{service}:{operation}"
+    called = set()
+    for source in LAMBDA_SOURCES.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            name = node.func.attr
+            if name == "get_paginator" and node.args and isinstance(node.args[0], ast.Constant):
+                name = str(node.args[0].value)
+            if name in operations:
+                action = operations[name]
+                called.add(ACTION_OF_OPERATION.get(action, action))
+    return called
+
+
+def test_ingest_role_allows_exactly_what_the_code_and_the_runtime_use(template):
+    called = actions_the_code_calls()
+    assert {"s3:GetObject", "dynamodb:BatchWriteItem", "sns:Publish"} <= called
+    assert set(role_actions(template)) == called | set(RUNTIME_ACTIONS)
+
+
+def test_ingest_role_resources_are_its_own_bucket_prefix_table_topic_queue_and_log_group(
+    template,
+):
+    granted = role_actions(template)
+    assert granted["s3:GetObject"]["Fn::Sub"][0].endswith(":::festival-lineup-"
+                                                          "${AWS::AccountId}-${AWS::Region}-"
+                                                          "${Suffix}/${UploadPrefix}*")
+    assert granted["s3:ListBucket"]["Fn::Sub"][0].endswith("-${Suffix}")
+    for action in ("dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                   "dynamodb:UpdateItem", "dynamodb:Query"):
+        # The base table only: no `/index/*`, the function never queries an index.
+        assert granted[action] == {"Fn::GetAtt": ["LineupTable", "Arn"]}
+    assert granted["sns:Publish"] == {"Ref": "NotificationTopic"}
+    assert granted["sqs:SendMessage"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    log_group = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" \
+                "${IngestLogGroup}"
+    assert granted["logs:CreateLogStream"] == {"Fn::Sub": f"{log_group}:*"}
+    assert granted["logs:PutLogEvents"] == {"Fn::Sub": f"{log_group}:log-stream:*"}
+
+
+def test_every_permission_of_the_role_is_explained_in_the_docs(template):
+    docs = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+        if path.exists()
+    )
+    missing = [action for action in role_actions(template) if f"`{action}`" not in docs]
+    assert missing == []
+
+
+# --- The wiring the issue asks for -------------------------------------------------------------
+
+
+def test_notification_fires_on_created_csv_objects_under_the_upload_prefix(template):
+    (configuration,) = properties(template, "UploadBucket")["NotificationConfiguration"][
+        "LambdaConfigurations"
+    ]
+    assert configuration["Event"] == "s3:ObjectCreated:*"
+    assert ref_target(configuration["Function"]) == "IngestFunction"
+    rules = {rule["Name"]: rule["Value"] for rule in configuration["Filter"]["S3Key"]["Rules"]}
+    assert rules == {"prefix": {"Ref": "UploadPrefix"}, "suffix": ".csv"}
+    assert template["Parameters"]["UploadPrefix"]["Default"] == "uploads/"
+
+
+def test_upload_bucket_blocks_public_access_and_is_encrypted(template):
+    p = properties(template, "UploadBucket")
+    assert p["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    (rule,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+
+
+def test_bucket_policy_denies_every_request_without_tls(template):
+    (policy,) = [
+        resource["Properties"] for resource in resources(template, "AWS::S3::BucketPolicy").values()
+        if resource["Properties"]["Bucket"] == {"Ref": "UploadBucket"}
+    ]
+    denials = [
+        statement for statement in _statements(policy["PolicyDocument"])
+        if statement["Effect"] == "Deny"
+        and str(statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport"))
+        .lower() == "false"
+    ]
+    assert len(denials) == 1
+    (deny,) = denials
+    assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Resource"] == [
+        {"Fn::GetAtt": ["UploadBucket", "Arn"]}, {"Fn::Sub": "${UploadBucket.Arn}/*"}
+    ]
+
+
+def test_failed_events_go_to_an_encrypted_queue_the_role_may_send_to(template):
+    (config,) = resources(template, "AWS::Lambda::EventInvokeConfig").values()
+    p = config["Properties"]
+    assert p["FunctionName"] == {"Ref": "IngestFunction"}
+    assert p["MaximumRetryAttempts"] in (1, 2)
+    destination = p["DestinationConfig"]["OnFailure"]["Destination"]
+    queue = ref_target(destination)
+    assert destination == {"Fn::GetAtt": [queue, "Arn"]}
+    queue_properties = properties(template, queue)
+    assert template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
+    assert _true(queue_properties.get("SqsManagedSseEnabled")) or queue_properties.get(
+        "KmsMasterKeyId"
+    )
+    assert role_actions(template)["sqs:SendMessage"] == destination
+
+
+def alarm_on(template: dict, namespace: str, metric: str) -> dict:
+    found = [
+        alarm["Properties"] for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["Namespace"] == namespace
+        and alarm["Properties"]["MetricName"] == metric
+    ]
+    assert len(found) == 1, f"one alarm on {namespace} {metric}"
+    return found[0]
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_lambda_errors_and_throttles_raise_an_alarm(template, metric):
+    alarm = alarm_on(template, "AWS/Lambda", metric)
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "IngestFunction"}}]
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_an_event_in_the_failure_queue_raises_an_alarm(template):
+    alarm = alarm_on(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailureQueue", "QueueName"]}}
+    ]
+    assert alarm["Threshold"] == 1
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_alarm_topic_key_is_customer_managed_rotated_and_usable_by_cloudwatch(template):
+    # CloudWatch cannot publish to a topic encrypted with alias/aws/sns.
+    key_id = properties(template, "AlarmTopic")["KmsMasterKeyId"]
+    key = template["Resources"][ref_target(key_id)]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert _true(key["Properties"]["EnableKeyRotation"])
+    cloudwatch = [
+        statement for statement in _statements(key["Properties"]["KeyPolicy"])
+        if statement["Effect"] == "Allow"
+        and statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert len(cloudwatch) == 1
+    assert set(as_list(cloudwatch[0]["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+
+
+def test_outputs_name_everything_the_kit_and_the_tests_use(template):
+    assert set(template["Outputs"]) >= {
+        "UploadBucketName", "UploadPrefix", "TableName", "TopicArn", "FunctionName",
+        "FailureQueueUrl", "AlarmTopicArn",
+    }
+
+
+# --- Deployed on the local stack ----------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_template_deploys_on_the_local_stack_with_every_resource_complete(template, local_stack):
+    from festival.local import stack
+    from festival.local.paths import STACK_NAME
+
+    cloudformation = stack.local_client("cloudformation")
+    deployed = {
+        resource["LogicalResourceId"]: resource["ResourceStatus"]
+        for resource in cloudformation.describe_stack_resources(StackName=STACK_NAME)[
+            "StackResources"
+        ]
+    }
+    expected = {
+        name for name, resource in template["Resources"].items()
+        if "Condition" not in resource or holds(resource["Condition"], template)
+    }
+    assert set(deployed) == expected
+    assert all(re.fullmatch(r"(CREATE|UPDATE)_COMPLETE", s) for s in deployed.values()), deployed
