@@ -118,33 +118,29 @@ class LineupQueries:
         self, partition: str, earliest: datetime, before: datetime, after: datetime
     ) -> list[dict]:
         # Sort keys are "<start>#...": BETWEEN lo AND "<before>" keeps starts < before.
-        items = self._query(
-            IndexName=schema.TIME_INDEX,
-            KeyConditionExpression="gsi3pk = :pk AND gsi3sk BETWEEN :lo AND :hi",
-            FilterExpression="#end > :after",
-            ExpressionAttributeNames={"#end": "end"},
-            ExpressionAttributeValues=to_attributes(
-                {":pk": partition, ":lo": _iso(earliest), ":hi": _iso(before),
-                 ":after": _iso(after)}
-            ),
-        )
-        return [_performance(item) for item in items]
+        return self._running(schema.TIME_INDEX, "gsi3", partition,
+                             _iso(earliest), _iso(before), after)
 
     def _on_stage(
         self, stage: str, earliest: datetime, latest_start: datetime, after: datetime
     ) -> list[dict]:
         # "$" sorts after "#", so "<latest_start>$" keeps starts <= latest_start.
+        return _sorted(self._running(schema.STAGE_INDEX, "gsi2", schema.stage_partition(stage),
+                                     _iso(earliest), _iso(latest_start) + "$", after))
+
+    def _running(self, index: str, key: str, partition: str, low: str, high: str,
+                 after: datetime) -> list[dict]:
+        """Sets of one index partition starting in [low, high] and ending after ``after``."""
         items = self._query(
-            IndexName=schema.STAGE_INDEX,
-            KeyConditionExpression="gsi2pk = :pk AND gsi2sk BETWEEN :lo AND :hi",
+            IndexName=index,
+            KeyConditionExpression=f"{key}pk = :pk AND {key}sk BETWEEN :lo AND :hi",
             FilterExpression="#end > :after",
             ExpressionAttributeNames={"#end": "end"},
             ExpressionAttributeValues=to_attributes(
-                {":pk": schema.stage_partition(stage), ":lo": _iso(earliest),
-                 ":hi": _iso(latest_start) + "$", ":after": _iso(after)}
+                {":pk": partition, ":lo": low, ":hi": high, ":after": _iso(after)}
             ),
         )
-        return _sorted([_performance(item) for item in items])
+        return [_performance(item) for item in items]
 
     def uploads(self) -> list[dict]:
         """The ingest record of every upload, newest first."""
