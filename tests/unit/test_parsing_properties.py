@@ -6,7 +6,6 @@ junk of every kind must end in performances, row errors or a LineupFileError, no
 """
 
 import csv
-import dataclasses
 import datetime
 import io
 import re
@@ -221,7 +220,7 @@ def test_performances_never_hold_garbled_characters(data):
 
 
 def without_line(performance: Performance) -> Performance:
-    return dataclasses.replace(performance, line=0)
+    return performance._replace(line=0)
 
 
 def is_subsequence(items: list[Performance], of: list[Performance]) -> bool:
