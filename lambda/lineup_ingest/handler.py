@@ -13,7 +13,7 @@ from botocore.config import Config as BotoConfig
 from lineup_ingest import report as reports
 from lineup_ingest.adapters import LineupTable, Notifier, UploadBucket
 from lineup_ingest.config import Config
-from lineup_ingest.events import uploaded_objects
+from lineup_ingest.events import EventError, uploaded_objects
 from lineup_ingest.ingest import Ingestion
 from lineup_ingest.retry import RetryBudget
 
@@ -40,8 +40,15 @@ def lambda_handler(event: dict, context) -> dict:
     notifier = Notifier(SNS, CONFIG.topic_arn)
     log_group = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
 
+    try:
+        uploads = uploaded_objects(event)
+    except EventError as error:
+        # Retrying cannot help an event that names no object: say so and succeed.
+        LOG.warning("ignored an event: %s", error)
+        return {"files": [], "ignored": str(error)}
+
     outcomes = []
-    for upload in uploaded_objects(event):
+    for upload in uploads:
         outcome = ingestion.run(upload, context.aws_request_id, log_group)
         notifier.publish(reports.subject(outcome), reports.body(outcome))
         facts = outcome.facts()

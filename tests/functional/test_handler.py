@@ -214,3 +214,10 @@ def test_object_deleted_before_the_event_is_handled_reports_failure(aws):
     (email,) = aws.emails()
     assert email["subject"] == "festival-lineup FAILED: gone.csv"
     assert "no longer exists" in email["body"]
+
+
+def test_an_event_that_names_no_object_is_ignored_without_a_retry_or_an_email(aws):
+    result = aws.invoke({"warmup": True})
+
+    assert result == {"files": [], "ignored": "not an S3 event notification: no Records"}
+    assert aws.emails() == []

@@ -157,7 +157,23 @@ def up(paths: LocalPaths, email: str = LOCAL_EMAIL, docker: bool = False) -> UpR
     # Subscribe the forwarder's queue now, so no email published from here on is missed.
     MailForwarder(session, LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT).sync_subscriptions()
     outputs = stack_outputs(local_client("cloudformation"), STACK_NAME)
+    if deployed:
+        wait_until_function_ready(outputs["FunctionName"])
     return UpResult(started=started, deployed=deployed, outputs=outputs)
+
+
+def wait_until_function_ready(function: str, timeout_s: float = 120) -> None:
+    """Wait for the function's update to finish and for one invocation to go through.
+
+    LocalStack drops S3 events that arrive while a function's code is being replaced, so
+    `up` returns only once the new code has answered an invocation.
+    """
+    client = local_client("lambda")
+    client.get_waiter("function_updated_v2").wait(
+        FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": int(timeout_s)}
+    )
+    # An event naming no object: the handler ignores it (no row, no email, no error).
+    client.invoke(FunctionName=function, Payload=b'{"warmup": true}')
 
 
 def compose(paths: LocalPaths, *arguments: str) -> None:
