@@ -165,6 +165,20 @@ class LineupTable:
             deleted += len(batch)
         return deleted
 
+    def other_versions_loaded(self, source_key: str, etag: str) -> bool:
+        """Whether another version of this file was ever loaded (it left an ingest record)."""
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
+            ProjectionExpression="sk",
+            ExpressionAttributeValues=to_attributes({
+                ":pk": schema.UPLOADS_PARTITION,
+                ":file": schema.upload_record_key(source_key, "")["sk"],
+            }),
+        )
+        current = schema.upload_record_key(source_key, etag)["sk"]
+        return any(item["sk"]["S"] != current for page in pages for item in page["Items"])
+
     def stale_keys(self, source_key: str, load_id: str) -> Iterator[dict[str, str]]:
         """Keys of this file's performances written by another version of the file."""
         for partition in schema.file_partitions(source_key):

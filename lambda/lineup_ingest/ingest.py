@@ -77,6 +77,7 @@ class Ingestion:
     def _load(self, upload: UploadedObject, report: IngestReport) -> None:
         body, etag, uploaded_at = self.bucket.open(upload.bucket, upload.key)
         report.etag = etag or report.etag
+        self._record(report, status="LOADING")
         longest_known = self.table.longest_set_minutes()
         batch: dict[tuple[str, str], dict] = {}
         rows_in_batch = 0
@@ -104,7 +105,9 @@ class Ingestion:
         if batch:
             flush()
         self.table.drain()
-        if report.rows_loaded:
+        # Rows of another version can only exist if one was loaded: every load leaves a
+        # record, from its start. Skipping the search saves reading the whole file back.
+        if report.rows_loaded and self.table.other_versions_loaded(upload.key, report.etag):
             report.rows_removed = self.table.delete_keys(
                 self.table.stale_keys(upload.key, report.etag)
             )
@@ -118,8 +121,10 @@ class Ingestion:
             else:
                 yield row
 
-    def _record(self, report: IngestReport) -> None:
+    def _record(self, report: IngestReport, status: str | None = None) -> None:
         facts = report.facts()
+        if status:
+            facts["status"] = status
         facts["rejected_rows"] = facts["rejected_rows"][:FIRST_ERRORS_KEPT]
         facts["duration_ms"] = int(report.duration_s * 1000)
         del facts["duration_s"]

@@ -221,3 +221,19 @@ def test_an_event_that_names_no_object_is_ignored_without_a_retry_or_an_email(aw
 
     assert result == {"files": [], "ignored": "not an S3 event notification: no Records"}
     assert aws.emails() == []
+
+
+def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(
+    aws, monkeypatch
+):
+    monkeypatch.setattr(
+        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, crash_at=3)
+    )
+    with pytest.raises(aws.handler.IngestRetryError):
+        aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(120))))
+    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+
+    replacement = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(replacement)))
+
+    assert performer_names(aws) == ["Only Act"]
