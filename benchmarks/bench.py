@@ -88,8 +88,9 @@ def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
                 {":pk": schema.UPLOADS_PARTITION, ":file": f"FILE#{key}#"}
             ),
         )["Items"]
-        if items:
-            return items[0]
+        finished = [item for item in items if item["status"]["S"] != "LOADING"]
+        if finished:
+            return finished[0]
         time.sleep(0.5)
     raise TimeoutError(f"no ingest record for {key} after {deadline_s:.0f} s")
 

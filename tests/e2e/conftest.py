@@ -72,7 +72,8 @@ class Pipeline:
                 ":pk": {"S": schema.UPLOADS_PARTITION}, ":file": {"S": f"FILE#{key}#ETAG#"}
             },
         )
-        return response["Items"]
+        # A load writes its record first, as LOADING: only finished loads count here.
+        return [item for item in response["Items"] if item["status"]["S"] != "LOADING"]
 
     def emails_about(self, key: str) -> list[dict]:
         """Captured emails whose body names this object (each test's key is unique)."""
