@@ -94,18 +94,23 @@ def _queries(ctx: click.Context) -> LineupQueries:
     return LineupQueries(session.client("dynamodb", endpoint_url=endpoint), table)
 
 
-def _print_performances(ctx: click.Context, performances: list[dict]) -> None:
+def _print_records(ctx: click.Context, records: list[dict], nothing: str,
+                   headers: list[str], row: Callable[[dict], list]) -> None:
+    """JSON with --json, else a table (or a sentence when there is nothing)."""
     if ctx.obj["json"]:
-        click.echo(json.dumps(performances, ensure_ascii=False, indent=2))
-        return
-    if not performances:
-        click.echo("No performance found.")
-        return
-    rows = [
-        [p["performer"], p["stage"], p["start"].replace("T", " "), p["end"].replace("T", " ")]
-        for p in performances
-    ]
-    click.echo(tabulate(rows, headers=["performer", "stage", "start", "end"]))
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+    elif not records:
+        click.echo(nothing)
+    else:
+        click.echo(tabulate([row(record) for record in records], headers=headers))
+
+
+def _print_performances(ctx: click.Context, performances: list[dict]) -> None:
+    _print_records(
+        ctx, performances, "No performance found.", ["performer", "stage", "start", "end"],
+        lambda p: [p["performer"], p["stage"], p["start"].replace("T", " "),
+                   p["end"].replace("T", " ")],
+    )
 
 
 def _json_option(command: Callable) -> Callable:
@@ -159,20 +164,12 @@ def at(ctx: click.Context, stage: str, when: str) -> None:
 @explained
 def uploads(ctx: click.Context) -> None:
     """Every upload: file, status, counts and time, newest first."""
-    records = _queries(ctx).uploads()
-    if ctx.obj["json"]:
-        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
-        return
-    if not records:
-        click.echo("No upload yet.")
-        return
-    rows = [
-        [r["file"], r["status"], r["rows_loaded"], r["rows_rejected"], r["rows_removed"],
-         (r["finished_at"] or "").replace("T", " ")]
-        for r in records
-    ]
-    click.echo(tabulate(rows, headers=["file", "status", "loaded", "rejected", "removed",
-                                       "finished (UTC)"]))
+    _print_records(
+        ctx, _queries(ctx).uploads(), "No upload yet.",
+        ["file", "status", "loaded", "rejected", "removed", "finished (UTC)"],
+        lambda r: [r["file"], r["status"], r["rows_loaded"], r["rows_rejected"],
+                   r["rows_removed"], (r["finished_at"] or "").replace("T", " ")],
+    )
 
 
 @main.command()
