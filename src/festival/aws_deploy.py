@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import yaml
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -39,6 +38,7 @@ from festival.local.deploy import (
     stack_outputs,
 )
 from festival.local.paths import LocalPaths
+from festival.templates import parse_template
 
 DEFAULT_STACK = "festival-lineup"
 DEFAULT_RUNTIME = "python3.12"
@@ -372,26 +372,11 @@ def _print_outputs(session: boto3.Session, cloudformation, stack: str) -> None:
 # --- Destroy ---------------------------------------------------------------------------------
 
 
-class _AnyTagLoader(yaml.SafeLoader):
-    """Reads a CloudFormation YAML template, short-form tags (!Ref, !Sub...) included."""
-
-
-def _construct_any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_scalar(node)
-
-
-_AnyTagLoader.add_multi_constructor("!", _construct_any_tag)
-
-
 def deployed_template(cloudformation, stack: str) -> dict:
     body = cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
     if isinstance(body, dict):
         return body
-    return yaml.load(body, Loader=_AnyTagLoader)  # a SafeLoader subclass: no code runs
+    return parse_template(body)
 
 
 @dataclass
