@@ -15,6 +15,8 @@ Results are unchanged: the same size limit, and Query still orders what it retur
 from __future__ import annotations
 
 import functools
+import inspect
+import logging
 import threading
 
 from moto.dynamodb.exceptions import ItemSizeTooLarge
@@ -28,6 +30,7 @@ ITEM_SIZE_LIMIT = 405_000
 QUERY_INDEX_NAME_POSITION = 6
 
 _query_scope = threading.local()
+LOG = logging.getLogger(__name__)
 
 
 def _item_init_measured_once(item, hash_key, range_key, attrs) -> None:
@@ -68,11 +71,28 @@ def _query_in_scope(query):
     return scoped_query
 
 
+def _parameters(function) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
 def apply() -> None:
-    """Patch moto's classes once, in the LocalStack process that loads our provider."""
+    """Patch moto's classes once, in the LocalStack process that loads our provider.
+
+    Each patch is made only for the moto signatures it was written against (moto-ext is
+    pinned); on another, moto is left as it is: slower, never wrong.
+    """
     if getattr(Table.query, "__festival_scoped__", False):
         return
-    Item.__init__ = _item_init_measured_once
-    Table.all_items = _scoped_to_query(Table.all_items)
-    Table.query = _query_in_scope(Table.query)
-    Table.query.__festival_scoped__ = True
+    if _parameters(Item.__init__) == ["self", "hash_key", "range_key", "attrs"]:
+        Item.__init__ = _item_init_measured_once
+    else:
+        LOG.warning("moto's Item changed: its size check is left quadratic")
+    query_parameters = _parameters(Table.query)
+    if query_parameters[2 + QUERY_INDEX_NAME_POSITION : 3 + QUERY_INDEX_NAME_POSITION] == [
+        "index_name"
+    ] and _parameters(Table.all_items) == ["self"]:
+        Table.all_items = _scoped_to_query(Table.all_items)
+        Table.query = _query_in_scope(Table.query)
+        Table.query.__festival_scoped__ = True
+    else:
+        LOG.warning("moto's Table.query changed: every Query still sorts the whole table")
