@@ -957,8 +957,9 @@ def markdown_scalability(measurements: Measurements) -> str:
         f"- A part for parallel loading: {s['part_rows']:,} rows ({s['part_mb']:,.0f} MB), "
         "80% of what fits in 15 minutes.",
         f"- Write ceilings for one file (1,000 WCU/s per partition): {ceilings}. The binding "
-        f"one is {s['binding_ceiling']}, so at most {s['max_parallel_parts']} parts of one "
-        "file should load at once.",
+        f"one is {s['binding_ceiling']}, so at most {s['max_parallel_parts']} "
+        f"{'part' if s['max_parallel_parts'] == 1 else 'parts'} of one file should load at "
+        "once.",
         f"- Reserved concurrency {s['reserved_concurrency']} caps writes at "
         f"{s['reserved_concurrency_max_wru_per_s']:,.0f} WRU/s, i.e. at most "
         f"{_usd(s['reserved_concurrency_max_usd_per_hour'])} of DynamoDB writes an hour.",
