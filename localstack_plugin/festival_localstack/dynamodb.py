@@ -16,9 +16,9 @@ control that here, over HTTP on LocalStack's own port:
 
 Writes are served without work DynamoDB itself would not make a client wait for: an item's
 JSON is decoded once, not walked against the API model and decoded again by moto
-(``DecodeOnlyWritesParser``, ``_write_batch_in_moto``), and moto's costs that grow with the
-table are removed (``moto_speedups``). Profiled with py-spy: without them, the emulator's
-CPU per item, not the number of requests, set the speed of any loader.
+(``DecodeOnlyWritesParser``, ``_write_batch_in_moto``), and moto's quadratic size check and
+whole-table sort per Query are removed (``moto_speedups``). Profiled with py-spy: without
+them, the emulator's CPU per item, not the number of requests, set the speed of any loader.
 """
 
 from __future__ import annotations
