@@ -110,7 +110,8 @@ def test_query_returns_its_partition_only_in_key_order_on_the_table_and_an_index
     ]
     random.Random(5).shuffle(items)
     for start in range(0, len(items), 25):
-        dynamodb.batch_write_item(RequestItems={scratch_table: put_requests(items[start:start + 25])})
+        batch = put_requests(items[start:start + 25])
+        dynamodb.batch_write_item(RequestItems={scratch_table: batch})
 
     def query(**arguments) -> list[dict]:
         pages = dynamodb.get_paginator("query").paginate(
