@@ -36,6 +36,8 @@ Times:
 The parser does not judge the lineup: overlapping sets and duplicate rows are yielded as given.
 """
 
+from __future__ import annotations
+
 import codecs
 import csv
 import datetime
@@ -105,17 +107,30 @@ class LineupFileError(Exception):
     """
 
 
-def read_lineup(stream: BinaryIO) -> Iterator[Performance | RowError]:
+def read_lineup(
+    stream: BinaryIO,
+    *,
+    header: Header | None = None,
+    first_line: int = 1,
+) -> Iterator[Performance | RowError]:
     """Stream rows from a binary file-like object (an S3 StreamingBody or open(path,'rb')).
 
     Yields a Performance or a RowError per non-blank row, in file order. Raises
     LineupFileError when the file is unusable. The stream is read, never closed.
+
+    A part of a file (see splitting.py) is read with the file's ``header`` and the number
+    of the physical line it starts on: the stream then starts at a record, holds no header,
+    and may hold no row at all.
     """
-    lines = _Lines(stream)
+    lines = _Lines(stream, bom=header is None)
     physical = iter(lines)
     quoted = _QuotedRecords(physical)
     field_limit = csv.field_size_limit()
-    header, number = _read_header(physical, quoted, field_limit)
+    whole_file = header is None
+    if header is None:
+        header, number = _read_header(physical, quoted, field_limit)
+    else:
+        number = first_line - 1
     # The loop below runs once per row of files of a million rows, so it is shaped for speed:
     # local variables and C calls (str.split, str.strip, the lru_cache of `_schedule`), and a
     # tuple made straight into a Performance (a frozen dataclass would cost several times
@@ -175,10 +190,45 @@ def read_lineup(stream: BinaryIO) -> Iterator[Performance | RowError]:
             # A line too long outside quotes: it is skipped and reading goes on.
             has_rows = True
             yield RowError(number + 1, _unreadable(error, number + 1, number))
-    if not has_rows:
+    if not has_rows and whole_file:
         raise LineupFileError(
             "The file has a header but no rows: add one row per set below the header."
         )
+
+
+def read_header(stream: BinaryIO) -> tuple[Header, int]:
+    """The header of a lineup file and the number of its last physical line.
+
+    Raises LineupFileError as read_lineup does for a file without a usable header.
+    """
+    physical = iter(_Lines(stream))
+    return _read_header(physical, _QuotedRecords(physical), csv.field_size_limit())
+
+
+def record_starts(stream: BinaryIO, first_line: int) -> Iterator[int]:
+    """The physical line number of every record of a stream that starts at a record.
+
+    This walks the file exactly as read_lineup does (the same lines, the same quoted
+    records, the same cuts of lines and rows too long) without reading the rows, so a
+    part of a file may start at any of these lines and read the same rows as one pass.
+    """
+    lines = _Lines(stream, bom=False)
+    physical = iter(lines)
+    quoted = _QuotedRecords(physical)
+    field_limit = csv.field_size_limit()
+    number = first_line - 1
+    while True:
+        try:
+            for text in physical:
+                number += 1
+                yield number
+                if '"' in text or len(text) > field_limit:
+                    number = quoted.read(text, number)[1]
+            return
+        except _TooLongError:
+            # The line was cut: the blank line put in its place is read next, as a record
+            # that starts on the cut line's number, as read_lineup reads it.
+            continue
 
 
 def parse_time(text: str) -> datetime.time:
@@ -222,7 +272,7 @@ def _quote(text: str, limit: int = 40) -> str:
     return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}…'"
 
 
-class _Header(NamedTuple):
+class Header(NamedTuple):
     """Where the required columns are, and how many cells a row may have."""
 
     width: int
@@ -254,9 +304,11 @@ class _Lines:
     _MAX_CHARS is replaced by a _TooLongError and a blank line, to keep the count of lines.
     """
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, *, bom: bool = True) -> None:
         self._stream = stream
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="surrogateescape")
+        # A byte order mark means one only at the start of a file, not of a part of it.
+        encoding = "utf-8-sig" if bom else "utf-8"
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
         # Once true, lines may hold _NUL or _NOT_UTF8 characters, and each row is checked.
         self.dirty = False
 
@@ -287,7 +339,9 @@ class _Lines:
             if len(pending) > _MAX_CHARS:
                 yield _cut_line()
                 yield ["\n"]
-                pending, skipping = "", True
+                # A pending line may already end with its break, "\r" held back in case
+                # "\n" follows: then only that "\n" is still to be skipped.
+                pending, skipping = ("\r" if pending.endswith("\r") else ""), True
             if final:
                 return
 
@@ -385,7 +439,7 @@ class _QuotedRecords:
 
 def _read_header(
     physical: Iterator[str], quoted: _QuotedRecords, field_limit: int
-) -> tuple[_Header, int]:
+) -> tuple[Header, int]:
     """The first non-blank record, checked and read as the header; and its last line number."""
     number = 0
     try:
@@ -421,7 +475,7 @@ def _not_csv(line: int, reason: str) -> LineupFileError:
     )
 
 
-def _header_from(cells: list[str]) -> _Header:
+def _header_from(cells: list[str]) -> Header:
     names = [cell.strip().casefold() for cell in cells]
     missing = [_LABELS[column] for column in REQUIRED_COLUMNS if column not in names]
     if missing:
@@ -433,7 +487,7 @@ def _header_from(cells: list[str]) -> _Header:
     if repeated:
         raise LineupFileError(f"The header names {', '.join(repeated)} more than once.")
     positions = {column: names.index(column) for column in REQUIRED_COLUMNS}
-    return _Header(len(cells), max(positions.values()) + 1, positions)
+    return Header(len(cells), max(positions.values()) + 1, positions)
 
 
 def _unreadable(error: Exception, line: int, last_line: int) -> str:
@@ -453,7 +507,7 @@ def _unreadable(error: Exception, line: int, last_line: int) -> str:
 
 
 def _read_row(
-    header: _Header, cells: list[str], line: int, last_line: int, dirty: bool
+    header: Header, cells: list[str], line: int, last_line: int, dirty: bool
 ) -> Performance | RowError | None:
     """A record read with every check, one at a time; None for a blank one."""
     if dirty:
