@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -12,6 +13,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from lineup_ingest import schema
+from lineup_ingest.parts import PartTask, Progress
 from lineup_ingest.retry import RetryBudget
 
 BATCH_LIMIT = 25  # BatchWriteItem's maximum
@@ -31,6 +33,14 @@ _deserializer = TypeDeserializer()
 
 class ObjectGoneError(Exception):
     """The uploaded object no longer exists (deleted before we could read it)."""
+
+
+class ObjectReplacedError(Exception):
+    """The uploaded object was replaced by a newer version while it was being loaded."""
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def _attribute(value: Any) -> dict:
@@ -71,15 +81,46 @@ class UploadBucket:
         uploaded_at = uploaded.isoformat(timespec="seconds") if uploaded else ""
         return response["Body"], str(response.get("ETag", "")).strip('"'), uploaded_at
 
+    def open_range(
+        self, bucket: str, key: str, etag: str, start: int, end: int | None = None
+    ) -> IO[bytes]:
+        """A stream over bytes [start, end) of one version of the object (to its end if None).
+
+        Raises ObjectReplacedError once the object is another version (its ETag changed).
+        """
+        if end is not None and end <= start:
+            return io.BytesIO(b"")
+        byte_range = f"bytes={start}-{'' if end is None else end - 1}"
+        try:
+            response = self.s3.get_object(Bucket=bucket, Key=key, Range=byte_range, IfMatch=etag)
+        except ClientError as error:
+            code = _error_code(error)
+            if code in {"NoSuchKey", "404"}:
+                raise ObjectGoneError(f"s3://{bucket}/{key} no longer exists") from error
+            if code in {"PreconditionFailed", "412"}:
+                raise ObjectReplacedError(
+                    f"s3://{bucket}/{key} was replaced by a newer upload while it was loading;"
+                    " the newer version is loaded instead"
+                ) from error
+            if code == "InvalidRange":  # at or past the end of the object
+                return io.BytesIO(b"")
+            raise
+        return response["Body"]
+
     def current_etag(self, bucket: str, key: str) -> str | None:
         """The ETag of the object now, or None if it was deleted."""
+        found = self.current_version(bucket, key)
+        return found[0] if found else None
+
+    def current_version(self, bucket: str, key: str) -> tuple[str, int] | None:
+        """The ETag and size of the object now, or None if it was deleted."""
         try:
             response = self.s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+            if _error_code(error) in {"NoSuchKey", "404", "NotFound"}:
                 return None
             raise
-        return str(response.get("ETag", "")).strip('"')
+        return str(response.get("ETag", "")).strip('"'), int(response.get("ContentLength", 0))
 
 
 class LineupTable:
@@ -221,6 +262,135 @@ class LineupTable:
     def put_upload_record(self, record: dict[str, Any]) -> None:
         self._counted()
         self.client.put_item(TableName=self.table_name, Item=to_attributes(record))
+
+    # --- the bookkeeping of a load in parts ----------------------------------------------------
+
+    def upload_record(self, source_key: str, etag: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table_name, ConsistentRead=True,
+            Key=to_attributes(schema.upload_record_key(source_key, etag)),
+        )
+        item = response.get("Item")
+        return from_attributes(item) if item else None
+
+    def begin_load(self, record: dict[str, Any]) -> None:
+        """Write the LOADING record's facts, leaving any progress a duplicate found alone."""
+        key = {name: record[name] for name in ("pk", "sk")}
+        facts = {name: value for name, value in record.items() if name not in key}
+        names = {f"#f{n}": name for n, name in enumerate(facts)}
+        values = {f":v{n}": value for n, value in enumerate(facts.values())}
+        self._counted()
+        self.client.update_item(
+            TableName=self.table_name, Key=to_attributes(key),
+            UpdateExpression="SET " + ", ".join(
+                f"#f{n} = if_not_exists(#f{n}, :v{n})" for n in range(len(facts))
+            ),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_attributes(values),
+        )
+
+    def commit_part(
+        self, task: PartTask, progress: Progress, failure: str | None, *,
+        started_at: str = "", finished_at: str = "",
+    ) -> dict[str, Any]:
+        """Record a part as done; the file's record afterwards.
+
+        The part's first rejected rows go to an item of its own; its counts go into the
+        record's ``parts`` map under its number. Both writes set the same values however
+        often they are repeated, so a part retried or delivered twice is counted once, and
+        the record's map holds exactly the parts done.
+        """
+        counts = {
+            "rows_read": progress.rows_read, "rows_loaded": progress.rows_loaded,
+            "rows_rejected": progress.rows_rejected,
+            "started_at": started_at, "finished_at": finished_at,
+        }
+        if failure:
+            counts["failure"] = failure
+        self.put_upload_record({
+            **schema.part_done_key(task.key, task.etag, task.part),
+            "part": task.part, "first_line": task.line, **counts,
+            "rejected": [[line, reason] for line, reason in progress.rejected],
+        })
+        self._counted()
+        response = self.client.update_item(
+            TableName=self.table_name,
+            Key=to_attributes(schema.upload_record_key(task.key, task.etag)),
+            UpdateExpression="SET parts.#part = :counts",
+            ExpressionAttributeNames={"#part": f"{task.part:06d}"},
+            ExpressionAttributeValues=to_attributes({":counts": counts}),
+            ReturnValues="ALL_NEW",
+        )
+        return from_attributes(response["Attributes"])
+
+    def committed_parts(self, source_key: str, etag: str) -> Iterator[dict[str, Any]]:
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name, ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :part)",
+            ExpressionAttributeValues=to_attributes({
+                ":pk": schema.load_partition(source_key, etag), ":part": "PART#",
+            }),
+        )
+        for page in pages:
+            for item in page["Items"]:
+                yield from_attributes(item)
+
+    def claim_finish(self, source_key: str, etag: str, who: str) -> bool:
+        """Whether ``who`` may finish the file: the first to ask, or the same one again."""
+        self._counted()
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(schema.upload_record_key(source_key, etag)),
+                UpdateExpression="SET finisher = :who",
+                ConditionExpression="attribute_not_exists(finisher) OR finisher = :who",
+                ExpressionAttributeValues=to_attributes({":who": who}),
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def was_queued(self, task: PartTask) -> bool:
+        response = self.client.get_item(
+            TableName=self.table_name, ConsistentRead=True, ProjectionExpression="pk",
+            Key=to_attributes(schema.part_queued_key(task.key, task.etag, task.part)),
+        )
+        return "Item" in response
+
+    def mark_queued(self, task: PartTask) -> None:
+        self.put_upload_record(schema.part_queued_key(task.key, task.etag, task.part))
+
+
+class PartsQueue:
+    """The SQS queue that hands parts of a file to other invocations of the function."""
+
+    def __init__(self, sqs_client, queue_url: str, retry_base_s: int = 30) -> None:
+        self.sqs = sqs_client
+        self.queue_url = queue_url
+        self.retry_base_s = retry_base_s
+
+    def send(self, task: PartTask, delay_s: int = 0) -> None:
+        self.sqs.send_message(
+            QueueUrl=self.queue_url, MessageBody=task.to_message(), DelaySeconds=delay_s
+        )
+
+    def retry_delay_s(self, attempt: int) -> int:
+        """How long a part waits before attempt ``attempt + 1``: doubling, at most 15 min.
+
+        Attempt 0 means no wait: a message given up on goes to the failure queue at once.
+        """
+        if attempt <= 0:
+            return 0
+        return min(900, self.retry_base_s * 2 ** (attempt - 1))
+
+    def retry_later(self, receipt_handle: str, attempt: int) -> None:
+        """Make a failed part's message come back after the retry delay, not the timeout."""
+        self.sqs.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle,
+            VisibilityTimeout=self.retry_delay_s(attempt),
+        )
 
 
 class Notifier:

@@ -7,24 +7,44 @@ from dataclasses import dataclass
 
 
 class ConfigError(Exception):
-    """A required environment variable is missing."""
+    """A required environment variable is missing or not a number."""
 
 
 @dataclass(frozen=True)
 class Config:
     table_name: str
     topic_arn: str
+    parts_queue_url: str
     # Time kept back from the retry budget to record and report the outcome.
     reserve_ms: int = 10_000
+    part_bytes: int = 16 * 1024 * 1024
+    max_file_bytes: int = 2 * 1024**3
+    # Deliveries of a part before it is counted as failed (the queue's maxReceiveCount).
+    part_attempts: int = 3
+    part_retry_s: int = 30
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Config:
         environ = dict(os.environ if environ is None else environ)
-        missing = [name for name in ("TABLE_NAME", "TOPIC_ARN") if not environ.get(name)]
+        required = ("TABLE_NAME", "TOPIC_ARN", "PARTS_QUEUE_URL")
+        missing = [name for name in required if not environ.get(name)]
         if missing:
             raise ConfigError(f"missing environment variable(s): {', '.join(missing)}")
+        numbers = {
+            "reserve_ms": "REPORT_RESERVE_MS", "part_bytes": "PART_BYTES",
+            "max_file_bytes": "MAX_FILE_BYTES", "part_attempts": "PART_ATTEMPTS",
+            "part_retry_s": "PART_RETRY_SECONDS",
+        }
+        settings = {}
+        for field_name, variable in numbers.items():
+            if environ.get(variable):
+                try:
+                    settings[field_name] = int(environ[variable])
+                except ValueError:
+                    raise ConfigError(f"{variable} must be a whole number") from None
         return cls(
             table_name=environ["TABLE_NAME"],
             topic_arn=environ["TOPIC_ARN"],
-            reserve_ms=int(environ.get("REPORT_RESERVE_MS", "10000")),
+            parts_queue_url=environ["PARTS_QUEUE_URL"],
+            **settings,
         )

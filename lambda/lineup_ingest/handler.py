@@ -1,8 +1,7 @@
-"""The Lambda entry point: decode the S3 event, wire the pieces, report each file."""
+"""The Lambda entry point: an S3 event starts loading files, a parts-queue message loads a part."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -11,10 +10,11 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from lineup_ingest import report as reports
-from lineup_ingest.adapters import LineupTable, Notifier, UploadBucket
+from lineup_ingest.adapters import LineupTable, Notifier, PartsQueue, UploadBucket
 from lineup_ingest.config import Config
 from lineup_ingest.events import EventError, uploaded_objects
-from lineup_ingest.ingest import Ingestion
+from lineup_ingest.ingest import Ingestion, LoadSettings, PartFailedError
+from lineup_ingest.parts import PartTask
 from lineup_ingest.retry import RetryBudget
 
 LOG = logging.getLogger("lineup_ingest")
@@ -31,42 +31,73 @@ DYNAMODB = boto3.client(
     "dynamodb", config=BOTO_CONFIG.merge(BotoConfig(parameter_validation=False))
 )
 SNS = boto3.client("sns", config=BOTO_CONFIG)
-
-
-class IngestRetryError(Exception):
-    """At least one file could not be loaded for a reason a retry may cure."""
+SQS = boto3.client("sqs", config=BOTO_CONFIG)
 
 
 def lambda_handler(event: dict, context) -> dict:
     budget = RetryBudget(context.get_remaining_time_in_millis, reserve_ms=CONFIG.reserve_ms)
     table = LineupTable(DYNAMODB, CONFIG.table_name, budget)
-    ingestion = Ingestion(UploadBucket(S3), table)
+    queue = PartsQueue(SQS, CONFIG.parts_queue_url, CONFIG.part_retry_s)
     notifier = Notifier(SNS, CONFIG.topic_arn)
-    log_group = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
 
-    try:
-        uploads = uploaded_objects(event)
-    except EventError as error:
-        # Retrying cannot help an event that names no object: say so and succeed.
-        LOG.warning("ignored an event: %s", error)
-        return {"files": [], "ignored": str(error)}
-
-    outcomes = []
-    for upload in uploads:
-        outcome = ingestion.run(upload, context.aws_request_id, log_group)
-        notifier.publish(reports.subject(outcome), reports.body(outcome))
-        facts = outcome.facts()
+    def notify(report: reports.IngestReport) -> None:
+        notifier.publish(reports.subject(report), reports.body(report))
+        facts = report.facts()
         LOG.info(
             "%s %s: %d loaded, %d rejected",
             facts["status"], facts["file"], facts["rows_loaded"], facts["rows_rejected"],
             extra={**facts, "write_requests": table.write_requests,
                    "python": ".".join(map(str, sys.version_info[:3]))},
         )
-        outcomes.append(facts)
 
-    retry = [facts["file"] for facts in outcomes if facts["will_retry"]]
-    if retry:
-        # Failing the invocation hands the event to Lambda's retries and then to the
-        # failure destination, so a file that keeps failing is never silently dropped.
-        raise IngestRetryError(f"not loaded, will retry: {json.dumps(retry)}")
-    return {"files": [{k: f[k] for k in ("file", "status", "rows_loaded")} for f in outcomes]}
+    settings = LoadSettings(part_bytes=CONFIG.part_bytes, max_file_bytes=CONFIG.max_file_bytes)
+    ingestion = Ingestion(UploadBucket(S3), table, queue, notify, settings)
+    records = event.get("Records") if isinstance(event, dict) else None
+    if records and isinstance(records[0], dict) and records[0].get("eventSource") == "aws:sqs":
+        return _load_parts(ingestion, queue, records, context)
+    return _start_uploads(ingestion, event, context)
+
+
+def _start_uploads(ingestion: Ingestion, event: dict, context) -> dict:
+    try:
+        uploads = uploaded_objects(event)
+    except EventError as error:
+        # Retrying cannot help an event that names no object: say so and succeed.
+        LOG.warning("ignored an event: %s", error)
+        return {"files": [], "ignored": str(error)}
+    log_group = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+    files = []
+    for upload in uploads:
+        status = ingestion.start(
+            upload, context.aws_request_id, log_group, context.get_remaining_time_in_millis
+        )
+        files.append({"file": upload.key, "status": status})
+    return {"files": files}
+
+
+def _load_parts(ingestion: Ingestion, queue: PartsQueue, records: list, context) -> dict:
+    """Load each part; report those to retry, which come back after the retry delay.
+
+    On its last delivery a failing part is counted as failed, so that its file still ends
+    with one email, and is reported failed once more, so that the queue moves it to the
+    failure queue.
+    """
+    failures = []
+    for record in records:
+        task = PartTask.from_message(record["body"])
+        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        try:
+            ingestion.run_part(
+                task, request_id=context.aws_request_id,
+                remaining_ms=context.get_remaining_time_in_millis,
+            )
+        except PartFailedError as error:
+            LOG.warning("part %d of %s failed (attempt %d): %s",
+                        task.part + 1, task.key, attempt, error)
+            if attempt >= CONFIG.part_attempts:
+                ingestion.give_up(task, str(error), request_id=context.aws_request_id)
+                queue.retry_later(record["receiptHandle"], 0)  # to the failure queue now
+            else:
+                queue.retry_later(record["receiptHandle"], attempt)
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}

@@ -1,31 +1,54 @@
-"""Loading one uploaded file into the table: the steps, without the AWS details.
+"""Loading an uploaded file into the table, in parts: the steps, without the AWS details.
 
-The steps are idempotent: every row has a deterministic key and carries the ETag of the
-file version it came from (``load_id``), so a duplicate event or a retry rewrites the
-same items, and rows that an earlier version had but this one lacks are removed at the
-end. A retry after a crash therefore completes the file without duplicating a row.
+A load is idempotent: every row has a deterministic key and carries the ETag of the file
+version it came from (``load_id``), so a duplicate event or a retried part rewrites the same
+items. Each part is counted once: it commits its counts to the file's ingest record in one
+transaction with its own "done" item, which a second commit finds already there. The part
+that completes the count finishes the file: it removes rows an earlier version of the file
+had and this one lacks, writes the final record and sends the one email.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import IO
 
 from lineup_ingest import schema
-from lineup_ingest.adapters import BATCH_LIMIT, LineupTable, ObjectGoneError, UploadBucket
+from lineup_ingest.adapters import (
+    BATCH_LIMIT,
+    LineupTable,
+    ObjectGoneError,
+    ObjectReplacedError,
+    PartsQueue,
+    UploadBucket,
+)
 from lineup_ingest.events import UploadedObject
-from lineup_ingest.parsing import LineupFileError, Performance, RowError, read_lineup
-from lineup_ingest.report import IngestReport
-from lineup_ingest.retry import BudgetExhaustedError
+from lineup_ingest.parsing import LineupFileError, RowError, read_header, read_lineup
+from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.report import IngestReport, RejectedRows
+from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines, part_count
 
 FIRST_ERRORS_KEPT = 20  # in the ingest record; the email shows up to 50
-# A file replaced while it was being loaded is loaded again, at most this many times.
-MAX_LOADS = 3
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    part_bytes: int = 16 * 1024 * 1024
+    max_file_bytes: int = 2 * 1024**3
+    # A part stops taking rows when less than this is left of its invocation, beyond the
+    # time kept for reporting, and hands the rest of itself on.
+    handover_ms: int = 20_000
+
+
+class PartFailedError(Exception):
+    """A part could not be loaded this time; a retry may succeed (throttling, a crash)."""
 
 
 class Ingestion:
@@ -33,100 +56,287 @@ class Ingestion:
         self,
         bucket: UploadBucket,
         table: LineupTable,
+        queue: PartsQueue,
+        notify: Callable[[IngestReport], None],
+        settings: LoadSettings = LoadSettings(),
         *,
         clock: Callable[[], str] = utc_now,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bucket = bucket
         self.table = table
+        self.queue = queue
+        self.notify = notify
+        self.settings = settings
         self.clock = clock
         self.timer = timer
 
-    def run(
-        self, upload: UploadedObject, request_id: str = "", log_group: str = ""
-    ) -> IngestReport:
-        """Load one file and return its report; raise only when a retry could succeed."""
-        started = self.timer()
+    # --- a new upload ---------------------------------------------------------------------
+
+    def start(
+        self, upload: UploadedObject, request_id: str = "", log_group: str = "",
+        remaining_ms: Callable[[], int] | None = None,
+    ) -> str:
+        """Plan the parts of an uploaded file and load the first; the file's status so far."""
+        if not upload.etag:  # S3's events name the version; one made by hand may not
+            found = self.bucket.current_version(upload.bucket, upload.key)
+            if found:
+                upload = replace(upload, etag=found[0], size=found[1])
+        record = self.table.upload_record(upload.key, upload.etag)
+        if record and record.get("status") != "LOADING":
+            return str(record["status"])  # a duplicate event of a file already loaded
+        started_at = str(record["started_at"]) if record else self.clock()
         report = IngestReport(
             bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
-            started_at=self.clock(), request_id=request_id, log_group=log_group,
+            started_at=started_at, request_id=request_id, log_group=log_group,
         )
         try:
-            for attempt in range(MAX_LOADS):
-                if attempt:
-                    report.reset_counts()
-                self._load(upload, report)
-                # Another version uploaded meanwhile may have interleaved its writes with
-                # ours: whoever sees a newer ETag at the end loads the file again.
-                if self.bucket.current_etag(upload.bucket, upload.key) in {report.etag, None}:
-                    break
-        except (LineupFileError, ObjectGoneError) as error:
+            task = self.plan(upload, started_at)
+        except (LineupFileError, ObjectGoneError, ObjectReplacedError, TooLargeError) as error:
             report.failure = str(error)
-        except BudgetExhaustedError as error:
-            report.failure = f"DynamoDB kept throttling: {error}"
-            report.will_retry = True
-        except Exception as error:
-            report.failure = f"unexpected error: {type(error).__name__}: {error}"
-            report.will_retry = True
-        self.table.settle()
-        report.finished_at = self.clock()
-        report.duration_s = self.timer() - started
-        self._record(report)
-        return report
+            return self._finish_alone(report)
+        self.table.begin_load({
+            **schema.upload_record_key(upload.key, upload.etag),
+            "file": upload.key, "bucket": upload.bucket, "etag": upload.etag,
+            "size": upload.size, "status": "LOADING", "parts_total": task.parts, "parts": {},
+            "started_at": started_at, "request_id": request_id, "log_group": log_group,
+        })
+        try:
+            return self.run_part(task, request_id=request_id, remaining_ms=remaining_ms)
+        except PartFailedError:
+            # Parts are retried through the queue, the first one included.
+            self.queue.send(task, delay_s=self.queue.retry_delay_s(1))
+            return "LOADING"
 
-    def _load(self, upload: UploadedObject, report: IngestReport) -> None:
-        body, etag, uploaded_at = self.bucket.open(upload.bucket, upload.key)
-        report.etag = etag or report.etag
-        self._record(report, status="LOADING")
+    def plan(self, upload: UploadedObject, started_at: str) -> PartTask:
+        if upload.size > self.settings.max_file_bytes:
+            raise TooLargeError(
+                f"The file is {upload.size:,} bytes, more than the {self.settings.max_file_bytes:,}"
+                " bytes this stack accepts (the MaxFileBytes parameter): nothing was loaded."
+            )
+        with self.bucket.open_range(upload.bucket, upload.key, upload.etag, 0) as head:
+            header, header_lines = read_header(head)
+        with self.bucket.open_range(upload.bucket, upload.key, upload.etag, 0) as head:
+            data_start = offset_after_lines(head, header_lines)
+        return PartTask(
+            bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
+            uploaded_at=started_at, started_at=started_at,
+            part=0, parts=part_count(upload.size, self.settings.part_bytes),
+            part_bytes=self.settings.part_bytes,
+            start=data_start, line=header_lines + 1, header=header,
+        )
+
+    def _finish_alone(self, report: IngestReport) -> str:
+        """A file refused before any part ran: record it and say so, once."""
+        report.finished_at = self.clock()
+        if self.table.claim_finish(report.key, report.etag, "refused"):
+            self.table.put_upload_record(self._record(report))
+            self.notify(report)
+        return report.status.value
+
+    # --- a part -----------------------------------------------------------------------------
+
+    def run_part(
+        self, task: PartTask, *, request_id: str = "",
+        remaining_ms: Callable[[], int] | None = None,
+    ) -> str:
+        """Load one part (or what is left of it); finish the file if it was the last to end.
+
+        Raises PartFailedError when a retry may succeed (throttling past the time left, a
+        crash); a part whose file version is gone is counted as failed at once.
+        """
+        try:
+            record = self.table.upload_record(task.key, task.etag) or {}
+            if f"{task.part:06d}" not in record.get("parts", {}):
+                began = self.clock()
+                try:
+                    progress, failure = self.load_part(task, remaining_ms), None
+                except (ObjectGoneError, ObjectReplacedError) as error:
+                    progress, failure = task.done, str(error)
+                if progress is None:
+                    return "LOADING"  # handed on
+                record = self.table.commit_part(
+                    task, progress, failure, started_at=began, finished_at=self.clock()
+                )
+            return self._finish_if_complete(task, record, request_id)
+        except PartFailedError:
+            raise
+        except Exception as error:
+            self.table.settle()  # no batch of this attempt lands after it ends
+            raise PartFailedError(f"{type(error).__name__}: {error}") from error
+
+    def give_up(self, task: PartTask, reason: str, *, request_id: str = "") -> str:
+        """Count a part that failed every attempt as failed, so its file still ends."""
+        self.table.settle()
+        record = self.table.commit_part(task, task.done, reason)
+        return self._finish_if_complete(task, record, request_id)
+
+    def load_part(
+        self, task: PartTask, remaining_ms: Callable[[], int] | None
+    ) -> Progress | None:
+        """The part's rows, written; None if it ran short of time and handed the rest on."""
+        start = Boundary(task.start, task.line)
+        if task.is_last:
+            end = task.size
+        else:
+            following = next_boundary(self._opener(task), start, task.next_start, task.size)
+            self._hand_on_next(replace(
+                task, part=task.part + 1, start=following.offset, line=following.line,
+                done=Progress(),
+            ))
+            end = following.offset
+        progress = task.done
+        with self.bucket.open_range(task.bucket, task.key, task.etag, task.start, end) as body:
+            rows = self._rows(body, task)
+            for _ in range(progress.rows_read):  # read before a hand-over: done already
+                next(rows, None)
+            progress = self._write(rows, task, progress, remaining_ms)
+        return progress
+
+    def _hand_on_next(self, following: PartTask) -> None:
+        """Queue the next part (once: a retried part finds it queued already).
+
+        Sent before it is marked, so a crash in between queues it twice, never not at all;
+        the second copy finds the part committed.
+        """
+        if not self.table.was_queued(following):
+            self.queue.send(following)
+            self.table.mark_queued(following)
+
+    def _opener(self, task: PartTask) -> Callable[[int], IO[bytes]]:
+        def open_from(offset: int) -> IO[bytes]:
+            return self.bucket.open_range(task.bucket, task.key, task.etag, offset)
+        return open_from
+
+    @staticmethod
+    def _rows(body: IO[bytes], task: PartTask) -> Iterator:
+        return read_lineup(body, header=task.header, first_line=task.line)
+
+    def _write(
+        self, rows: Iterator, task: PartTask, progress: Progress,
+        remaining_ms: Callable[[], int] | None,
+    ) -> Progress | None:
         longest_known = self.table.longest_set_minutes()
         batch: dict[tuple[str, str], dict] = {}
-        rows_in_batch = 0
+        read = loaded = 0
+        rejected = progress
 
         def flush() -> None:
-            nonlocal longest_known, rows_in_batch
+            nonlocal longest_known, loaded
             longest = max(item["minutes"] for item in batch.values())
             if longest > longest_known:
                 self.table.raise_longest_set(longest)
                 longest_known = longest
             self.table.put_items(list(batch.values()))
-            report.rows_loaded += rows_in_batch
             batch.clear()
-            rows_in_batch = 0
 
-        for performance in self._performances(body, report):
+        rows_in_batch = 0
+        for row in rows:
+            read += 1
+            if isinstance(row, RowError):
+                rejected = rejected.with_row_error(row)
+                continue
             item = schema.performance_item(
-                performance, source_key=upload.key, load_id=report.etag, uploaded_at=uploaded_at
+                row, source_key=task.key, load_id=task.etag, uploaded_at=task.uploaded_at
             )
             # The same performance twice in a file is one item; a batch may not repeat a key.
             batch[(item["pk"], item["sk"])] = item
             rows_in_batch += 1
             if len(batch) == BATCH_LIMIT:
                 flush()
+                loaded += rows_in_batch
+                rows_in_batch = 0
+                if remaining_ms is not None and self._short_of_time(remaining_ms):
+                    self.table.drain()
+                    self.queue.send(replace(task, done=self._progress(
+                        progress, rejected, read, loaded)))
+                    return None
         if batch:
             flush()
+            loaded += rows_in_batch
         self.table.drain()
-        # Rows of another version can only exist if one was loaded: every load leaves a
-        # record, from its start. Skipping the search saves reading the whole file back.
-        if report.rows_loaded and self.table.other_versions_loaded(upload.key, report.etag):
-            report.rows_removed = self.table.delete_keys(
-                self.table.stale_keys(upload.key, report.etag)
-            )
+        return self._progress(progress, rejected, read, loaded)
 
     @staticmethod
-    def _performances(body, report: IngestReport) -> Iterator[Performance]:
-        for row in read_lineup(body):
-            report.rows_read += 1
-            if isinstance(row, RowError):
-                report.rejected.add(row)
-            else:
-                yield row
+    def _progress(before: Progress, rejected: Progress, read: int, loaded: int) -> Progress:
+        return replace(
+            rejected, rows_read=before.rows_read + read, rows_loaded=before.rows_loaded + loaded
+        )
 
-    def _record(self, report: IngestReport, status: str | None = None) -> None:
+    def _short_of_time(self, remaining_ms: Callable[[], int]) -> bool:
+        return remaining_ms() < self.table.budget.reserve_ms + self.settings.handover_ms
+
+    # --- the end of a file ------------------------------------------------------------------
+
+    def _finish_if_complete(self, task: PartTask, record: dict, request_id: str) -> str:
+        status = str(record.get("status", "LOADING"))
+        if status != "LOADING" or len(record.get("parts", {})) < task.parts:
+            return status
+        if not self.table.claim_finish(task.key, task.etag, f"part {task.part}"):
+            return status
+        report = self._file_report(task, record, request_id)
+        if report.status.value != "FAILED" and report.rows_loaded:
+            report.rows_removed = self._remove_rows_of_other_versions(task)
+        report.finished_at = self.clock()
+        # The parts stay in the final record: a late duplicate of a part rewrites its entry.
+        self.table.put_upload_record({**self._record(report), "parts": record["parts"]})
+        self.notify(report)
+        return report.status.value
+
+    def _file_report(self, task: PartTask, record: dict, request_id: str) -> IngestReport:
+        report = IngestReport(
+            bucket=task.bucket, key=task.key, etag=task.etag, size=task.size,
+            started_at=task.started_at, request_id=str(record.get("request_id", request_id)),
+            log_group=str(record.get("log_group", "")), parts=task.parts,
+        )
+        rejected: list[RowError] = []
+        for part in self.table.committed_parts(task.key, task.etag):
+            report.rows_read += int(part["rows_read"])
+            report.rows_loaded += int(part["rows_loaded"])
+            report.rejected.total += int(part["rows_rejected"])
+            rejected += [RowError(int(line), reason) for line, reason in part["rejected"]]
+            if part.get("failure"):
+                report.failed_parts.append(f"part {int(part['part']) + 1}: {part['failure']}")
+        rejected.sort(key=lambda error: error.line)
+        report.rejected = RejectedRows(total=report.rejected.total)
+        for error in rejected[: report.rejected.limit]:
+            report.rejected.first.append(error)
+        if report.failed_parts:
+            report.failure = (
+                f"{len(report.failed_parts)} of {task.parts} parts could not be loaded"
+            )
+        elif report.rows_read == 0:
+            report.failure = (
+                "The file has a header but no rows: add one row per set below the header."
+            )
+        report.duration_s = _seconds_between(task.started_at, self.clock())
+        return report
+
+    def _remove_rows_of_other_versions(self, task: PartTask) -> int:
+        # Rows of another version can only exist if one was loaded: every load leaves a
+        # record, from its start. Skipping the search saves reading the whole file back.
+        if self.bucket.current_etag(task.bucket, task.key) != task.etag:
+            return 0  # a newer version is loading, and will remove these rows itself
+        if not self.table.other_versions_loaded(task.key, task.etag):
+            return 0
+        return self.table.delete_keys(self.table.stale_keys(task.key, task.etag))
+
+    @staticmethod
+    def _record(report: IngestReport) -> dict:
         facts = report.facts()
-        if status:
-            facts["status"] = status
         facts["rejected_rows"] = facts["rejected_rows"][:FIRST_ERRORS_KEPT]
         facts["duration_ms"] = int(report.duration_s * 1000)
         del facts["duration_s"]
         record = {**schema.upload_record_key(report.key, report.etag or "unknown"), **facts}
-        self.table.put_upload_record({k: v for k, v in record.items() if v is not None})
+        return {k: v for k, v in record.items() if v is not None}
+
+
+class TooLargeError(Exception):
+    """The file is larger than the stack accepts."""
+
+
+def _seconds_between(start: str, end: str) -> float:
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    except ValueError:
+        return 0.0

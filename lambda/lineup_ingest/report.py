@@ -46,14 +46,10 @@ class IngestReport:
     rows_removed: int = 0
     rejected: RejectedRows = field(default_factory=RejectedRows)
     failure: str | None = None
-    will_retry: bool = False
     request_id: str = ""
     log_group: str = ""
-
-    def reset_counts(self) -> None:
-        """Start counting afresh, to load a newer version of the file."""
-        self.rows_read = self.rows_loaded = self.rows_removed = 0
-        self.rejected = RejectedRows()
+    parts: int = 1
+    failed_parts: list[str] = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
@@ -87,7 +83,9 @@ class IngestReport:
                 {"line": error.line, "reason": error.reason} for error in self.rejected.first
             ],
             "failure": self.failure,
-            "will_retry": self.will_retry,
+            "parts_total": self.parts,
+            "parts_done": self.parts,
+            "failed_parts": self.failed_parts or None,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "duration_s": round(self.duration_s, 3),
@@ -109,8 +107,7 @@ def ascii_subject(text: str) -> str:
 
 def subject(report: IngestReport) -> str:
     name = report.key.rsplit("/", 1)[-1] or report.key
-    retry = " (will retry)" if report.will_retry else ""
-    return ascii_subject(f"festival-lineup {report.status.value}{retry}: {name}")
+    return ascii_subject(f"festival-lineup {report.status.value}: {name}")
 
 
 def body(report: IngestReport) -> str:
@@ -130,10 +127,11 @@ def body(report: IngestReport) -> str:
         f"Duration:      {report.duration_s:.2f} s",
         f"File version:  ETag {report.etag or 'unknown'}, {report.size} bytes",
     ]
+    if report.parts > 1:
+        lines.append(f"Loaded in:     {report.parts} parts")
     if report.failure:
         lines += ["", f"Reason: {report.failure}"]
-        if report.will_retry:
-            lines.append("Lambda will retry this upload; rows already written are not duplicated.")
+        lines += [f"  {failed}" for failed in report.failed_parts]
     if report.rows_rejected:
         shown = len(report.rejected.first)
         lines += ["", f"Rejected rows (first {shown} of {report.rows_rejected}):"]

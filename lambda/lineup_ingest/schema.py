@@ -20,6 +20,7 @@ that a day's sets spread over several partitions.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 import zlib
 from datetime import datetime
@@ -118,3 +119,22 @@ def performance_item(
 def upload_record_key(source_key: str, etag: str) -> dict[str, str]:
     """One ingest record per file version: a duplicate event rewrites the same record."""
     return {"pk": UPLOADS_PARTITION, "sk": f"FILE#{source_key}#ETAG#{etag}"}
+
+
+def load_partition(source_key: str, etag: str) -> str:
+    """Where the parts of one file version's load keep their bookkeeping.
+
+    The key is hashed: an S3 key may be 1,024 bytes, more than a key attribute may hold.
+    """
+    digest = hashlib.sha256(source_key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"LOAD#{digest}#{etag}"
+
+
+def part_done_key(source_key: str, etag: str, part: int) -> dict[str, str]:
+    """One item per part loaded: its counts and first rejected rows, written once."""
+    return {"pk": load_partition(source_key, etag), "sk": f"PART#{part:06d}"}
+
+
+def part_queued_key(source_key: str, etag: str, part: int) -> dict[str, str]:
+    """Marks that a part was handed to the parts queue, so a retry does not queue it again."""
+    return {"pk": load_partition(source_key, etag), "sk": f"QUEUED#{part:06d}"}

@@ -57,7 +57,7 @@ def next_boundary(
     if line is None:
         return Boundary(size, _line_after_end(open_from, start))
     with open_from(start.offset) as stream:
-        offset = start.offset + _offset_after_breaks(stream, line - start.line)
+        offset = start.offset + offset_after_lines(stream, line - start.line)
     return Boundary(offset, line)
 
 
@@ -102,8 +102,11 @@ def _breaks_before(stream: BinaryIO, length: int) -> int:
     return breaks
 
 
-def _offset_after_breaks(stream: BinaryIO, breaks: int) -> int:
-    """The byte offset just after the ``breaks``-th line break of the stream."""
+def offset_after_lines(stream: BinaryIO, breaks: int) -> int:
+    """The byte offset just after the ``breaks``-th line break of the stream.
+
+    That is where the line after the first ``breaks`` lines starts.
+    """
     seen = 0
     for data in _chunks(stream):
         here = _count_breaks(data)

@@ -12,7 +12,10 @@ control that here, over HTTP on LocalStack's own port:
 - ``PUT /_festival/dynamodb/faults`` with ``{"throttle_rate": 0.2, "unprocessed_rate": 0.3}``:
   that share of ``BatchWriteItem`` requests fails with
   ``ProvisionedThroughputExceededException``, and that share of the items of the others is
-  returned unprocessed (and not written). ``DELETE`` turns faults off.
+  returned unprocessed (and not written). With ``{"fail_batches_with": "text",
+  "fail_times": 1}`` the first ``fail_times`` ``BatchWriteItem`` requests whose items hold
+  the text fail with a ``ValidationException`` a retry cannot cure (every one of them when
+  ``fail_times`` is absent): a crash of whatever loads that row. ``DELETE`` turns faults off.
 
 Writes are served without work DynamoDB itself would not make a client wait for: an item's
 JSON is decoded once, not walked against the API model and decoded again by moto
@@ -52,6 +55,8 @@ class FaultPlan:
         self.lock = threading.Lock()
         self.throttle_rate = 0.0
         self.unprocessed_rate = 0.0
+        self.fail_text = ""
+        self.fail_times: int | None = None
         self.random = random.Random()
         self.requests: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
@@ -60,7 +65,21 @@ class FaultPlan:
         with self.lock:
             self.throttle_rate = float(settings.get("throttle_rate", 0.0))
             self.unprocessed_rate = float(settings.get("unprocessed_rate", 0.0))
+            self.fail_text = str(settings.get("fail_batches_with", ""))
+            times = settings.get("fail_times")
+            self.fail_times = None if times is None else int(times)
             self.random = random.Random(settings.get("seed"))
+
+    def should_fail(self, request: dict) -> bool:
+        with self.lock:
+            if not self.fail_text or self.fail_times == 0:
+                return False
+            if self.fail_text not in json.dumps(request.get("RequestItems", {})):
+                return False
+            if self.fail_times is not None:
+                self.fail_times -= 1
+            self.injected["failed_requests"] += 1
+            return True
 
     def should_throttle(self) -> bool:
         with self.lock:
@@ -141,6 +160,10 @@ class MotoDynamoDBProvider(DynamodbApi):
     def batch_write_item(
         self, context: RequestContext, request: BatchWriteItemInput
     ) -> BatchWriteItemOutput:
+        if FAULTS.fail_text and FAULTS.should_fail(request):
+            raise CommonServiceException(
+                "ValidationException", "Injected fault: this batch always fails", status_code=400
+            )
         if FAULTS.should_throttle():
             raise ProvisionedThroughputExceededException(
                 "Injected fault: the level of configured provisioned throughput was exceeded"

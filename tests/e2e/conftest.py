@@ -12,7 +12,16 @@ import pytest
 import requests
 
 from festival.local import stack
-from festival.local.paths import MAIL_WEB_URL
+from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_outputs
+from festival.local.mailforward import MailForwarder
+from festival.local.paths import (
+    LOCAL_EMAIL,
+    LOCAL_ENDPOINT,
+    LOCAL_LAMBDA_RUNTIME,
+    MAIL_WEB_URL,
+    SMTP_PORT,
+    LocalPaths,
+)
 from lineup_ingest import schema
 
 T = TypeVar("T")
@@ -64,7 +73,7 @@ class Pipeline:
             items += [item for page in pages for item in page["Items"]]
         return items
 
-    def upload_records(self, key: str) -> list[dict]:
+    def upload_records(self, key: str, loading: bool = False) -> list[dict]:
         response = self.dynamodb.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
@@ -72,8 +81,10 @@ class Pipeline:
                 ":pk": {"S": schema.UPLOADS_PARTITION}, ":file": {"S": f"FILE#{key}#ETAG#"}
             },
         )
-        # A load writes its record first, as LOADING: only finished loads count here.
-        return [item for item in response["Items"] if item["status"]["S"] != "LOADING"]
+        # A load writes its record first, as LOADING: only finished loads count here,
+        # unless asked for.
+        return [item for item in response["Items"]
+                if loading or item["status"]["S"] != "LOADING"]
 
     def emails_about(self, key: str) -> list[dict]:
         """Captured emails whose body names this object (each test's key is unique)."""
@@ -98,4 +109,41 @@ def pipeline(local_stack) -> Pipeline:
         prefix=outputs["UploadPrefix"],
         table=outputs["TableName"],
         function=outputs["FunctionName"],
+    )
+
+
+# A second stack of the same template, with parameters lowered so that small files load in
+# many parts and failed parts are retried within seconds.
+PARTS_STACK = "festival-lineup-parts"
+PARTS_PARAMETERS = {
+    "PartBytes": "262144", "PartConcurrency": "3", "PartAttempts": "2",
+    "PartRetrySeconds": "1", "FunctionTimeout": "60",
+}
+
+
+@dataclass
+class PartsPipeline(Pipeline):
+    failure_queue_url: str = ""
+
+
+@pytest.fixture(scope="session")
+def parts_pipeline(local_stack) -> PartsPipeline:
+    paths = LocalPaths.default()
+    target = DeployTarget(
+        cli=[cli_path("awslocal")], artifacts_bucket=stack.ARTIFACTS_BUCKET,
+        stack_name=PARTS_STACK, env=stack.LOCAL_CREDENTIALS,
+        parameters={"NotificationEmail": LOCAL_EMAIL, "LambdaRuntime": LOCAL_LAMBDA_RUNTIME,
+                    **PARTS_PARAMETERS},
+    )
+    if deploy_local(paths, target, stack.local_client):
+        outputs = stack_outputs(stack.local_client("cloudformation"), PARTS_STACK)
+        stack.wait_until_function_ready(outputs["FunctionName"])
+    outputs = stack_outputs(stack.local_client("cloudformation"), PARTS_STACK)
+    # Email this stack's reports too, from now on.
+    MailForwarder(stack.local_session(), LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT)\
+        .sync_subscriptions()
+    return PartsPipeline(
+        bucket=outputs["UploadBucketName"], prefix=outputs["UploadPrefix"],
+        table=outputs["TableName"], function=outputs["FunctionName"],
+        failure_queue_url=outputs["FailureQueueUrl"],
     )

@@ -50,6 +50,7 @@ class FakeAws:
     dynamodb: object
     sqs: object
     mailbox_url: str
+    parts_url: str
 
     def upload(self, key: str, body: bytes) -> dict:
         """Put the object and return the event S3 would send for it."""
@@ -58,6 +59,32 @@ class FakeAws:
 
     def invoke(self, event: dict, context: LambdaContext | None = None) -> dict:
         return self.handler.lambda_handler(event, context or LambdaContext())
+
+    def deliver_parts(self, context: LambdaContext | None = None, limit: int = 1000) -> int:
+        """Hand the parts queue's messages to the handler one by one, as Lambda's event
+        source mapping does (batch size 1, retried messages come back), until it is empty.
+        The number of deliveries."""
+        delivered = 0
+        while delivered < limit:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.parts_url, MaxNumberOfMessages=1,
+                AttributeNames=["ApproximateReceiveCount"],
+            ).get("Messages", [])
+            if not messages:
+                return delivered
+            (message,) = messages
+            event = {"Records": [{
+                "eventSource": "aws:sqs", "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+                "attributes": message["Attributes"],
+            }]}
+            result = self.invoke(event, context)
+            delivered += 1
+            if not result["batchItemFailures"]:
+                self.sqs.delete_message(
+                    QueueUrl=self.parts_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        raise AssertionError(f"the parts queue still had messages after {limit} deliveries")
 
     def performances(self) -> list[dict]:
         items = self.dynamodb.scan(TableName=TABLE)["Items"]
@@ -106,6 +133,18 @@ def aws(monkeypatch) -> FakeAws:
         )["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=mailbox_arn)
         monkeypatch.setenv("TOPIC_ARN", topic_arn)
+        failures_url = sqs.create_queue(QueueName="failures")["QueueUrl"]
+        failures_arn = sqs.get_queue_attributes(
+            QueueUrl=failures_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        parts_url = sqs.create_queue(QueueName="parts", Attributes={
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": failures_arn, "maxReceiveCount": "3"}
+            ),
+        })["QueueUrl"]
+        monkeypatch.setenv("PARTS_QUEUE_URL", parts_url)
+        # Retried parts come back at once here (the stack's default waits 30 s, doubling).
+        monkeypatch.setenv("PART_RETRY_SECONDS", "0")
         # The handler builds its clients at import (cold start): import it inside the fake.
         handler = importlib.reload(importlib.import_module("lineup_ingest.handler"))
-        yield FakeAws(handler, s3, dynamodb, sqs, mailbox_url)
+        yield FakeAws(handler, s3, dynamodb, sqs, mailbox_url, parts_url)

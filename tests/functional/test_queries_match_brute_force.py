@@ -28,9 +28,10 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from festival.queries import LineupQueries
-from lineup_ingest.adapters import LineupTable, UploadBucket
+from lineup_ingest.adapters import LineupTable, PartsQueue, UploadBucket
 from lineup_ingest.events import UploadedObject
 from lineup_ingest.ingest import Ingestion
+from lineup_ingest.report import IngestReport
 from lineup_ingest.retry import RetryBudget
 from tests.cfn import table_definition
 from tests.lineups import lineup_csv
@@ -262,12 +263,15 @@ def loaded(aws: MemoryAws, files: list[list[LineupSet]]) -> Iterator[LineupQueri
     aws.dynamodb.create_table(TableName=name, **table_definition())
     try:
         table = LineupTable(aws.dynamodb, name, RetryBudget(lambda: 300_000))
-        ingestion = Ingestion(UploadBucket(aws.s3), table)
+        reports: list[IngestReport] = []
+        # Files this small load in one part: no part is ever queued.
+        ingestion = Ingestion(UploadBucket(aws.s3), table, PartsQueue(None, ""), reports.append)
         for number, rows in enumerate(files):
             key = f"uploads/lineup-{number}.csv"
             body = lineup_csv([row.row() for row in rows])
             etag = aws.s3.put_object(Bucket=name, Key=key, Body=body)["ETag"].strip('"')
-            report = ingestion.run(UploadedObject(name, key, etag, len(body)))
+            ingestion.start(UploadedObject(name, key, etag, len(body)))
+            report = reports[-1]
             assert (report.failure, report.rows_rejected) == (None, 0), report.facts()
         yield LineupQueries(aws.dynamodb, name)
     finally:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from festival.local import paths
+from festival.local import paths, stack
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 
@@ -43,6 +43,8 @@ def test_compose_localstack_can_start_lambda_containers():
     localstack = services()["localstack"]
     assert "/var/run/docker.sock:/var/run/docker.sock" in localstack["volumes"]
     assert "LAMBDA_RUNTIME_EXECUTOR=docker" in localstack["environment"]
+    for name, value in stack.ESM_POLLING.items():  # the same polling of the parts queue
+        assert f"{name}={value}" in localstack["environment"]
 
 
 def test_host_mode_installs_the_same_localstack_version():

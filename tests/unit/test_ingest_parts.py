@@ -70,11 +70,13 @@ def test_subject_is_short_printable_ascii_even_for_long_non_ascii_names():
     assert text.startswith("festival-lineup OK: Unicode-")
 
 
-def test_body_says_where_the_details_are_and_the_retry():
-    failed = report(failure="DynamoDB kept throttling", will_retry=True,
+def test_body_says_where_the_details_are_and_which_parts_failed():
+    failed = report(failure="1 of 8 parts could not be loaded", parts=8,
+                    failed_parts=["part 4: RuntimeError: boom"],
                     request_id="r-1", log_group="/aws/lambda/f")
     text = body(failed)
-    assert "was NOT loaded" in text and "Lambda will retry" in text
+    assert "was NOT loaded" in text and "Loaded in:     8 parts" in text
+    assert "Reason: 1 of 8 parts could not be loaded\n  part 4: RuntimeError: boom" in text
     assert "/aws/lambda/f" in text and "r-1" in text
 
 
@@ -102,5 +104,9 @@ def test_same_row_gets_the_same_key_and_a_set_past_midnight_keeps_its_start_day(
 
 def test_configuration_names_the_missing_variable():
     with pytest.raises(ConfigError, match="TOPIC_ARN"):
-        Config.from_environment({"TABLE_NAME": "t"})
-    assert Config.from_environment({"TABLE_NAME": "t", "TOPIC_ARN": "a"}).table_name == "t"
+        Config.from_environment({"TABLE_NAME": "t", "PARTS_QUEUE_URL": "q"})
+    complete = {"TABLE_NAME": "t", "TOPIC_ARN": "a", "PARTS_QUEUE_URL": "q"}
+    assert Config.from_environment(complete).table_name == "t"
+    assert Config.from_environment({**complete, "PART_BYTES": "4096"}).part_bytes == 4096
+    with pytest.raises(ConfigError, match="PART_BYTES must be a whole number"):
+        Config.from_environment({**complete, "PART_BYTES": "16MB"})

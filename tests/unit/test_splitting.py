@@ -22,7 +22,7 @@ def read_in_parts(data: bytes, part_bytes: int) -> tuple[list, list[Boundary]]:
 
     header, header_lines = read_header(io.BytesIO(data))
     with open_from(0) as stream:
-        data_start = splitting._offset_after_breaks(stream, header_lines)
+        data_start = splitting.offset_after_lines(stream, header_lines)
     starts = [Boundary(data_start, header_lines + 1)]
     for part in range(1, part_count(len(data), part_bytes)):
         starts.append(next_boundary(open_from, starts[-1], part * part_bytes, len(data)))

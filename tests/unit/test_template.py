@@ -406,32 +406,42 @@ def test_every_wildcard_justification_belongs_to_a_statement_with_a_wildcard(tem
 
 
 def role_actions(template: dict) -> dict[str, Any]:
-    """Action -> Resource of the ingest role's inline policy."""
+    """Action -> Resource of the ingest role's inline policy (a list if granted twice)."""
     granted: dict[str, Any] = {}
     for policy in properties(template, "IngestRole")["Policies"]:
         for statement in _statements(policy["PolicyDocument"]):
             assert statement["Effect"] == "Allow"
             for action in as_list(statement["Action"]):
-                granted[action] = statement["Resource"]
+                if action in granted:
+                    granted[action] = [*as_list(granted[action]), statement["Resource"]]
+                else:
+                    granted[action] = statement["Resource"]
     return granted
 
 
-# The IAM action that authorizes an API call, where it is not service:OperationName.
-ACTION_OF_OPERATION = {"s3:HeadObject": "s3:GetObject"}
+# The IAM actions that authorize an API call, where they are not service:OperationName.
+ACTION_OF_OPERATION = {
+    "s3:HeadObject": ("s3:GetObject",),
+    # A transaction is authorized by the actions of its items: our Put and Update.
+    "dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+}
 # Granted although the code does not call them: who uses them and why.
 RUNTIME_ACTIONS = {
     "s3:ListBucket": "S3 answers 404, not 403, for a deleted upload",
     "sqs:SendMessage": "Lambda delivers a failed event to the on-failure destination",
+    "sqs:ReceiveMessage": "Lambda's event source mapping polls the parts queue",
+    "sqs:DeleteMessage": "Lambda's event source mapping deletes a part once it is done",
+    "sqs:GetQueueAttributes": "Lambda's event source mapping reads the parts queue",
     "logs:CreateLogStream": "the Lambda runtime creates its log stream",
     "logs:PutLogEvents": "the Lambda runtime writes the function's logs",
 }
 
 
 def actions_the_code_calls() -> set[str]:
-    """IAM actions for every S3, DynamoDB and SNS operation the Lambda's sources call."""
+    """IAM actions for every S3, DynamoDB, SNS and SQS operation the Lambda's sources call."""
     session = botocore.session.get_session()
     operations: dict[str, str] = {}
-    for service in ("s3", "dynamodb", "sns"):
+    for service in ("s3", "dynamodb", "sns", "sqs"):
         for operation in session.get_service_model(service).operation_names:
             operations[xform_name(operation)] = f"{service}:{operation}"
     called = set()
@@ -444,7 +454,7 @@ def actions_the_code_calls() -> set[str]:
                 name = str(node.args[0].value)
             if name in operations:
                 action = operations[name]
-                called.add(ACTION_OF_OPERATION.get(action, action))
+                called.update(ACTION_OF_OPERATION.get(action, (action,)))
     return called
 
 
@@ -467,7 +477,11 @@ def test_ingest_role_resources_are_its_own_bucket_prefix_table_topic_queue_and_l
         # The base table only: no `/index/*`, the function never queries an index.
         assert granted[action] == {"Fn::GetAtt": ["LineupTable", "Arn"]}
     assert granted["sns:Publish"] == {"Ref": "NotificationTopic"}
-    assert granted["sqs:SendMessage"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    parts_queue = {"Fn::GetAtt": ["PartsQueue", "Arn"]}
+    assert granted["sqs:SendMessage"] == [parts_queue, {"Fn::GetAtt": ["FailureQueue", "Arn"]}]
+    for action in ("sqs:ChangeMessageVisibility", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                   "sqs:GetQueueAttributes"):
+        assert granted[action] == parts_queue
     log_group = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" \
                 "${IngestLogGroup}"
     assert granted["logs:CreateLogStream"] == {"Fn::Sub": f"{log_group}:*"}
@@ -540,7 +554,25 @@ def test_failed_events_go_to_an_encrypted_queue_the_role_may_send_to(template):
     assert _true(queue_properties.get("SqsManagedSseEnabled")) or queue_properties.get(
         "KmsMasterKeyId"
     )
-    assert role_actions(template)["sqs:SendMessage"] == destination
+    assert destination in role_actions(template)["sqs:SendMessage"]
+
+
+def test_parts_of_large_files_go_through_an_encrypted_queue_that_fails_over(template):
+    queue = properties(template, "PartsQueue")
+    assert _true(queue["SqsManagedSseEnabled"])
+    assert queue["VisibilityTimeout"] == {"Ref": "FunctionTimeout"}
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["FailureQueue", "Arn"]
+    }
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == {"Ref": "PartAttempts"}
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    p = mapping["Properties"]
+    assert p["EventSourceArn"] == {"Fn::GetAtt": ["PartsQueue", "Arn"]}
+    assert p["BatchSize"] == 1 and p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert p["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "PartConcurrency"}
+    environment = properties(template, "IngestFunction")["Environment"]["Variables"]
+    assert environment["PARTS_QUEUE_URL"] == {"Ref": "PartsQueue"}
+    assert environment["PART_ATTEMPTS"] == {"Ref": "PartAttempts"}
 
 
 def alarm_on(template: dict, namespace: str, metric: str) -> dict:

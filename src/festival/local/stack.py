@@ -59,6 +59,12 @@ def localstack_healthy() -> bool:
     )
 
 
+ESM_POLLING = {
+    "LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC": "0.2",
+    "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC": "0.5",
+}
+
+
 def localstack_environment(paths: LocalPaths) -> dict[str, str]:
     state = paths.localstack_state
     for folder in ("data", "tmp", "home", "config"):
@@ -80,6 +86,9 @@ def localstack_environment(paths: LocalPaths) -> dict[str, str]:
         "LAMBDA_RUNTIME_EXECUTOR": "host-process",
         "PROVIDER_OVERRIDE_DYNAMODB": "festival_moto",
         "FESTIVAL_LAMBDA_INTERPRETERS": setup.interpreter_map(paths),
+        # The parts queue is polled at most half a second apart (LocalStack backs off up to
+        # 10 s on an empty queue), so the parts of a large file overlap as they do on AWS.
+        **ESM_POLLING,
         "LS_LOG": "info",
     }
 

@@ -1,0 +1,74 @@
+"""A part of an uploaded file to load, as a message between invocations (pure).
+
+Every load is one or more parts. The invocation that receives the S3 event reads the
+header, decides how many parts the file has and loads part 0 itself; each part finds where
+the next one starts and hands it on through the parts queue before loading its own rows,
+so parts run in parallel. A part short of time hands the rest of itself on (``resume``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+from lineup_ingest.parsing import Header, RowError
+
+# How many rejected rows a part keeps, to show the file's first ones in its email.
+REJECTED_KEPT = 50
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a part has read so far, carried to the invocation that resumes it."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rejected: tuple[tuple[int, str], ...] = ()
+
+    def with_row_error(self, error: RowError) -> Progress:
+        kept = self.rejected
+        if len(kept) < REJECTED_KEPT:
+            kept = (*kept, (error.line, error.reason))
+        return replace(self, rows_rejected=self.rows_rejected + 1, rejected=kept)
+
+
+@dataclass(frozen=True)
+class PartTask:
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    uploaded_at: str
+    started_at: str
+    part: int
+    parts: int
+    part_bytes: int
+    start: int  # byte offset of the part's first record
+    line: int  # the physical line number of that record
+    header: Header
+    done: Progress = field(default_factory=Progress)  # when resumed: what was read before
+
+    @property
+    def is_last(self) -> bool:
+        return self.part == self.parts - 1
+
+    @property
+    def next_start(self) -> int:
+        """The byte at or after which the next part's first record starts."""
+        return (self.part + 1) * self.part_bytes
+
+    def to_message(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_message(cls, text: str) -> PartTask:
+        data = json.loads(text)
+        header = data.pop("header")
+        done = data.pop("done")
+        done["rejected"] = tuple(tuple(pair) for pair in done["rejected"])
+        return cls(
+            **data,
+            header=Header(header[0], header[1], header[2]),
+            done=Progress(**done),
+        )

@@ -1,0 +1,146 @@
+"""Large files in parts through the local stack: S3 -> Lambda -> parts queue -> Lambda ...
+
+The parts stack is the same template with parts of 256 KiB (about 3,500 rows), so a file
+of a megabyte or two makes many parts; failed parts are retried after a second.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from festival.local import stack
+from festival.local.paths import LOCAL_ENDPOINT
+from lineup_ingest import schema
+from tests.e2e.conftest import wait_for
+from tests.lineups import lineup_csv, lineup_rows
+
+pytestmark = pytest.mark.e2e
+FAULTS_URL = f"{LOCAL_ENDPOINT}/_festival/dynamodb/faults"
+
+
+def tricky_rows(tag: str, count: int) -> list[list[str]]:
+    """Rows unique to a test, a third of them with commas, quotes and line breaks in quotes."""
+    rows = [[f"{row[0]} {tag}", *row[1:]] for row in lineup_rows(count)]
+    for number, row in enumerate(rows):
+        if number % 3 == 0:
+            row[0] = f'{row[0]},\n"the" band\r\nlive'
+    return rows
+
+
+def tag_of(key: str) -> str:
+    return key.rsplit("-", 1)[-1].split(".")[0]
+
+
+def record(pipeline, key: str) -> dict | None:
+    records = pipeline.upload_records(key, loading=True)
+    return records[0] if records else None
+
+
+def part_items(pipeline, key: str, etag: str) -> list[dict]:
+    response = pipeline.dynamodb.query(
+        TableName=pipeline.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :part)",
+        ExpressionAttributeValues={
+            ":pk": {"S": schema.load_partition(key, etag)}, ":part": {"S": "PART#"},
+        },
+    )
+    return response["Items"]
+
+
+@pytest.fixture
+def faults():
+    def inject(**settings) -> None:
+        requests.put(FAULTS_URL, json=settings, timeout=5).raise_for_status()
+
+    yield inject
+    requests.delete(FAULTS_URL, timeout=5)
+
+
+def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(parts_pipeline):
+    pipeline = parts_pipeline
+    key = pipeline.unique_key("big.csv")
+    rows = tricky_rows(tag_of(key), 24_000)
+    body = lineup_csv(rows)
+    pipeline.upload(key, body)
+
+    progress = set()
+    deadline = time.monotonic() + 180
+    while (found := record(pipeline, key)) is None or found["status"]["S"] == "LOADING":
+        if found is not None:
+            progress.add(len(found.get("parts", {}).get("M", {})))
+        assert time.monotonic() < deadline, f"{key} still loading: {found}"
+        time.sleep(0.05)
+
+    parts = int(found["parts_total"]["N"])
+    assert parts == -(-len(body) // 262144) >= 6
+    assert found["status"]["S"] == "OK" and int(found["rows_loaded"]["N"]) == 24_000
+    assert progress - {0, parts}, f"no progress seen between the first and last part: {progress}"
+    items = pipeline.items_of(key)
+    assert sorted(item["performer"]["S"] for item in items) == sorted(row[0] for row in rows)
+    email = pipeline.wait_for_email(key)
+    assert f"Loaded in:     {parts} parts" in email["text"]
+    assert "Rows loaded:   24000" in email["text"]
+    assert len(pipeline.emails_about(key)) == 1
+
+    spans = sorted(
+        (item["started_at"]["S"], item["finished_at"]["S"])
+        for item in part_items(pipeline, key, found["etag"]["S"])
+    )
+    assert len(spans) == parts
+    overlapping = [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1]]
+    assert overlapping, f"no two parts ran at once: {spans}"
+
+
+def test_a_part_that_crashes_once_is_retried_alone_and_the_load_is_exact(
+    parts_pipeline, faults
+):
+    pipeline = parts_pipeline
+    key = pipeline.unique_key("crash-once.csv")
+    rows = tricky_rows(tag_of(key), 8_000)
+    faults(fail_batches_with=f"{rows[6_001][0]}", fail_times=1)  # in the second or third part
+
+    pipeline.upload(key, lineup_csv(rows))
+    email = pipeline.wait_for_email(key)
+
+    assert email["subject"].startswith("festival-lineup OK: crash-once")
+    items = pipeline.items_of(key)
+    assert sorted(item["performer"]["S"] for item in items) == sorted(row[0] for row in rows)
+    retried = [m for m in pipeline.log_messages() if key in m and "failed (attempt" in m]
+    assert len(retried) == 1, retried  # one part failed once; no other part ran again
+
+
+def test_a_part_that_keeps_failing_ends_failed_with_one_email_and_reaches_the_failure_queue(
+    parts_pipeline, faults
+):
+    pipeline = parts_pipeline
+    key = pipeline.unique_key("doomed.csv")
+    rows = tricky_rows(tag_of(key), 8_000)
+    faults(fail_batches_with=rows[6_001][0])  # in the second or third part
+
+    pipeline.upload(key, lineup_csv(rows))
+    email = pipeline.wait_for_email(key)
+
+    assert email["subject"].startswith("festival-lineup FAILED: doomed")
+    assert "parts could not be loaded" in email["text"]
+    assert "Injected fault: this batch always fails" in email["text"]
+    found = record(pipeline, key)
+    assert found["status"]["S"] == "FAILED"
+
+    sqs = stack.local_client("sqs")
+
+    def failed_part():
+        for message in sqs.receive_message(
+            QueueUrl=pipeline.failure_queue_url, MaxNumberOfMessages=10
+        ).get("Messages", []):
+            body = json.loads(message["Body"])
+            if body.get("key") == key:
+                return body
+        return None
+
+    failed = wait_for("the failed part in the failure queue", failed_part)
+    assert failed["part"] >= 1
+    assert len(pipeline.emails_about(key)) == 1
