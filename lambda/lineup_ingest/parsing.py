@@ -638,51 +638,7 @@ def _read_row(
 
 # A lineup repeats a few dates and times over and over, so small caches save most of the
 # work on a big file while keeping memory bounded. The cells are keys as they are in the file,
-# blanks around them included, so that a row needs no work before the look-up. Each clock has
-# its own cached function, picked once per file, so the look-up costs the same on every clock.
-@functools.lru_cache(maxsize=1024)
-def _schedule(date_text: str, start_text: str, end_text: str) -> tuple[str, ...] | str:
-    """(date, start, end, raw start, raw end) of a set on the "24h" clock, or what is wrong."""
-    return _scheduled(date_text, start_text, end_text, "24h")
-
-
-@functools.lru_cache(maxsize=1024)
-def _schedule_pm(date_text: str, start_text: str, end_text: str) -> tuple[str, ...] | str:
-    """(date, start, end, raw start, raw end) of a set on the "pm" clock, or what is wrong."""
-    return _scheduled(date_text, start_text, end_text, "pm")
-
-
-def _schedule_on(clock: str) -> _Schedule:
-    """The cached schedule function of a clock. Raises ValueError for an unknown clock."""
-    if clock == "24h":
-        return _schedule
-    if clock == "pm":
-        return _schedule_pm
-    raise _not_a_reading_clock(clock)
-
-
-def _scheduled(
-    date_text: str, start_text: str, end_text: str, clock: str
-) -> tuple[str, ...] | str:
-    """The set a row's cells make: it ends at the first time after Start that reads as End."""
-    read_time = _clock_pm if clock == "pm" else _clock
-    try:
-        day, next_day = _day(date_text)
-        start, raw_start, _ = read_time(start_text)
-        end, raw_end, end_before_noon = read_time(end_text)
-    except ValueError:
-        return _schedule_problems(date_text, start_text, end_text, clock)
-    if end_before_noon is not None and (end_before_noon > start or end <= start):
-        end = end_before_noon  # "11:00" to "1:00" on the "pm" clock is 23:00 to 01:00
-    if end > start:
-        end_day = day
-    elif next_day is not None:
-        end_day = next_day  # the set goes past midnight; End equal to Start is a 24-hour set
-    else:
-        return f"Date {day} is too late: the set would end after year 9999"
-    return day, f"{day}T{start}", f"{end_day}T{end}", raw_start, raw_end
-
-
+# blanks around them included, so that a row needs no work before the look-up.
 @functools.lru_cache(maxsize=1024)
 def _day(text: str) -> tuple[str, str | None]:
     """The ISO date and the day after it (None after 9999-12-31). Raises ValueError."""
@@ -711,6 +667,52 @@ def _clock_pm(text: str) -> tuple[str, str, str | None]:
     if written[-1] in "mM":
         return hours_minutes, written, None
     return hours_minutes, written, f"{time.hour - 12:02d}:{time.minute:02d}"
+
+
+def _cached_schedule(clock: str) -> _Schedule:
+    """The schedule function of a clock, with a cache of its own.
+
+    One function per clock, picked once per file, keeps the clock out of the cache's keys and
+    the look-up of the hot loop as cheap on every clock.
+    """
+    read_time = _clock_pm if clock == "pm" else _clock
+
+    @functools.lru_cache(maxsize=1024)
+    def schedule(date_text: str, start_text: str, end_text: str) -> tuple[str, ...] | str:
+        """(date, start, end, raw start, raw end) of a set, or what is wrong with its cells.
+
+        The set ends at the first time after its Start that reads as its End.
+        """
+        try:
+            day, next_day = _day(date_text)
+            start, raw_start, _ = read_time(start_text)
+            end, raw_end, end_before_noon = read_time(end_text)
+        except ValueError:
+            return _schedule_problems(date_text, start_text, end_text, clock)
+        if end_before_noon is not None and (end_before_noon > start or end <= start):
+            end = end_before_noon  # "11:00" to "1:00" on the "pm" clock is 23:00 to 01:00
+        if end > start:
+            end_day = day
+        elif next_day is not None:
+            end_day = next_day  # the set goes past midnight; End equal to Start: 24 hours
+        else:
+            return f"Date {day} is too late: the set would end after year 9999"
+        return day, f"{day}T{start}", f"{end_day}T{end}", raw_start, raw_end
+
+    return schedule
+
+
+_schedule = _cached_schedule("24h")
+_schedule_pm = _cached_schedule("pm")
+
+
+def _schedule_on(clock: str) -> _Schedule:
+    """The cached schedule function of a clock. Raises ValueError for an unknown clock."""
+    if clock == "24h":
+        return _schedule
+    if clock == "pm":
+        return _schedule_pm
+    raise _not_a_reading_clock(clock)
 
 
 def _schedule_problems(date_text: str, start_text: str, end_text: str, clock: str) -> str:
