@@ -30,8 +30,31 @@ Size:
 Times:
     Start and End are read on a 24-hour clock ("20:00", "8:00" is 08:00, "0:30") unless they
     carry AM/PM in any case or spacing ("8:00 PM", "8pm", "12:00 AM" is 00:00); seconds and
-    "24:00" are not accepted. A set starts on its Date; when End is not after Start the set
-    ends the next day (End equal to Start is a 24-hour set).
+    "24:00" are not accepted. A set starts on its Date and ends at the first time after its
+    Start that reads as its End: the next day when End is not after Start (End equal to Start
+    is a 24-hour set).
+
+    That is the "24h" clock, the default. On the "pm" clock, `read_lineup(stream, clock="pm")`,
+    a time without AM/PM is on a 12-hour clock in the afternoon or evening: hours 1 to 11 are
+    PM and 12 is noon ("7:00" is 19:00, "12:30" is 12:30), and by the rule above an End may be
+    the next morning ("11:00" to "1:00" is 23:00 to 01:00; End equal to Start is 12 hours
+    later). There a time without AM/PM with an hour 0, an hour after 12 or a zero-padded hour
+    ("08:00") is a row error, and a set starting after midnight needs AM ("12:30 AM").
+    Times with AM/PM read the same on both clocks.
+
+    A setting of "auto" is decided per file by `decide_clock_from_head` from the Start and
+    End of its first 1,000 rows: "pm" when no time has AM/PM, an hour 0, an hour after 12 or
+    a zero-padded hour, "24h" otherwise. Why: a person writing on a 24-hour clock writes
+    evening sets as 19:00 or 20:00, and a festival's head holds evening sets, so a head
+    without one such time is on a 12-hour clock, like the client's example ("Chappell Roan,
+    Main Stage, 5:00, 7:00"). An hour 0 or a zero-padded hour is a 24-hour habit too. AM/PM
+    beside bare times leaves the bare ones on the 24-hour clock, as before: the writer marks
+    what they mean, and guessing against that would be worse than today. One such time is
+    enough, with no share or threshold, so the rule is easy to state and to check by eye. It
+    errs in two cases, each shown by the decision's reason, a line for a person, and fixed by
+    setting the clock: a 24-hour file whose head has only hours 1 to 12 (a morning programme)
+    is read as afternoon, and a 12-hour file with one typo such as "13:00" in its head is read
+    on the 24-hour clock. A head with no readable time stays "24h".
 
 The parser does not judge the lineup: overlapping sets and duplicate rows are yielded as given.
 """
@@ -44,7 +67,7 @@ import datetime
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
@@ -54,6 +77,7 @@ _LABELS = {column: column.capitalize() for column in REQUIRED_COLUMNS}
 _HEADER_EXAMPLE = "Performer, Stage, Date, Start, End"
 _UTF8_HINT = 'export the file as "CSV UTF-8"'
 _TIME_HINT = "use 20:00 or 8:00 PM"
+_PM_TIME_HINT = "use 8:00 for 20:00, or 8:00 AM"
 _DATE_HINT = "use YYYY-MM-DD, e.g. 2025-07-12"
 _NUL_REASON = "The row contains NUL bytes, which text never has"
 
@@ -78,6 +102,15 @@ _NUL = "\udc00"
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
+# The clocks that times without AM/PM are read on, and the values a setting may take.
+_READING_CLOCKS = ("24h", "pm")
+CLOCKS = ("auto", *_READING_CLOCKS)
+# How many rows of a file's head decide its clock for "auto".
+CLOCK_HEAD_ROWS = 1000
+
+# (date, start, end, raw start, raw end) of a row's Date, Start and End, or what is wrong.
+_Schedule = Callable[[str, str, str], tuple[str, ...] | str]
+
 
 class Performance(NamedTuple):
     """One set of one performer on one stage."""
@@ -100,6 +133,13 @@ class RowError:
     reason: str
 
 
+class ClockDecision(NamedTuple):
+    """The clock chosen for a file's times without AM/PM, and why, in a line for a person."""
+
+    clock: str  # "24h" or "pm"
+    reason: str
+
+
 class LineupFileError(Exception):
     """The whole file is unusable (empty, no usable header, header only, binary junk).
 
@@ -110,18 +150,22 @@ class LineupFileError(Exception):
 def read_lineup(
     stream: BinaryIO,
     *,
+    clock: str = "24h",
     header: Header | None = None,
     first_line: int = 1,
 ) -> Iterator[Performance | RowError]:
     """Stream rows from a binary file-like object (an S3 StreamingBody or open(path,'rb')).
 
     Yields a Performance or a RowError per non-blank row, in file order. Raises
-    LineupFileError when the file is unusable. The stream is read, never closed.
+    LineupFileError when the file is unusable. The stream is read, never closed. `clock` is
+    how times without AM/PM are read: "24h" or "pm" (see Times above; `decide_clock_from_head`
+    picks one for "auto"); another value raises ValueError before the stream is read.
 
     A part of a file (see splitting.py) is read with the file's ``header`` and the number
     of the physical line it starts on: the stream then starts at a record, holds no header,
     and may hold no row at all.
     """
+    schedule = _schedule_on(clock)
     lines = _Lines(stream, bom=header is None)
     physical = iter(lines)
     quoted = _QuotedRecords(physical)
@@ -168,7 +212,7 @@ def read_lineup(
                     date_text, start_text, end_text = cells[date_at], cells[start_at], cells[end_at]
                     if date_text != last_date or start_text != last_start or end_text != last_end:
                         last_date, last_start, last_end = date_text, start_text, end_text
-                        when = _schedule(date_text, start_text, end_text)
+                        when = schedule(date_text, start_text, end_text)
                         scheduled = type(when) is tuple
                         if scheduled:
                             date, start, end, raw_start, raw_end = when
@@ -181,7 +225,7 @@ def read_lineup(
                             (performer, stage, date, start, end, raw_start, raw_end, line),
                         )
                         continue
-                item = _read_row(header, cells, line, number, lines.dirty)
+                item = _read_row(header, cells, line, number, lines.dirty, schedule)
                 if item is not None:
                     has_rows = True
                     yield item
@@ -231,24 +275,32 @@ def record_starts(stream: BinaryIO, first_line: int) -> Iterator[int]:
             continue
 
 
-def parse_time(text: str) -> datetime.time:
+def parse_time(text: str, clock: str = "24h") -> datetime.time:
     """Read '20:00', '8:00' (08:00), '8:00 PM', '8pm' or '12:30 am'; no seconds, no '24:00'.
 
+    On the "pm" clock a time without AM/PM is on a 12-hour clock in the afternoon or evening:
+    '7:00' is 19:00 and '12:30' is 12:30, while '20:00', '0:30' and '08:00' are rejected.
     Raises ValueError with a message for a person.
     """
+    if clock not in _READING_CLOCKS:
+        raise _not_a_reading_clock(clock)
     match = _TIME.fullmatch(text.strip())
     if match is None:
-        raise _not_a_time(text)
+        raise _not_a_time(text, clock)
     hour_text, minute_text, meridiem = match.groups()
     if minute_text is None and meridiem is None:
-        raise _not_a_time(text)
+        raise _not_a_time(text, clock)
     hour, minute = int(hour_text), int(minute_text or 0)
     if meridiem is not None:
         if not 1 <= hour <= 12:
-            raise _not_a_time(text)
+            raise _not_a_time(text, clock)
         hour = hour % 12 + (12 if meridiem in "Pp" else 0)
     if hour > 23 or minute > 59:
-        raise _not_a_time(text)
+        raise _not_a_time(text, clock)
+    if meridiem is None and clock == "pm":
+        if not 1 <= hour <= 12 or hour_text[0] == "0":
+            raise _not_on_the_pm_clock(text, hour, minute)
+        hour = hour % 12 + 12
     return datetime.time(hour, minute)
 
 
@@ -263,8 +315,109 @@ def parse_date(text: str) -> datetime.date:
         raise ValueError(f"{_quote(text)} is not a day on the calendar") from None
 
 
-def _not_a_time(text: str) -> ValueError:
-    return ValueError(f"{_quote(text)} is not a time ({_TIME_HINT})")
+def parse_clock(text: str) -> str:
+    """Read a clock setting: 'auto', '24h' or 'pm', any case, surrounding spaces ignored.
+
+    Raises ValueError with a message for a person.
+    """
+    clock = text.strip().casefold()
+    if clock not in CLOCKS:
+        raise ValueError(
+            f"{_quote(text)} is not a clock for times without AM/PM: use auto (decided from"
+            " the file), 24h (20:00 is 20:00, 8:00 is 08:00) or pm (7:00 is 19:00)"
+        )
+    return clock
+
+
+def decide_clock(times: Iterable[str]) -> ClockDecision:
+    """The clock for times without AM/PM, from the Start and End cells of a file's head.
+
+    "pm" when the times are all without AM/PM and none has an hour 0, an hour after 12 or a
+    zero-padded hour (see Times above for why); "24h" otherwise. Cells that are not times
+    are ignored.
+    """
+    examples: dict[str, str] = {}  # the first time of each kind
+    for text in times:
+        written = text.strip()
+        match = _TIME.fullmatch(written)
+        if match is None:
+            continue
+        try:
+            parse_time(written)
+        except ValueError:
+            continue  # not a time: it says nothing about the clock
+        hour_text, _, meridiem = match.groups()
+        hour = int(hour_text)
+        if meridiem is not None:
+            kind = "marked"
+        elif hour > 12:
+            kind = "after 12"
+        elif hour == 0:
+            kind = "hour 0"
+        elif hour_text[0] == "0":
+            kind = "zero-padded"
+        else:
+            kind = "noon" if hour == 12 else "unmarked"
+        examples.setdefault(kind, written)
+    for kind, says in (
+        ("after 12", "an hour after 12"),
+        ("hour 0", "an hour 0"),
+        ("zero-padded", "a zero-padded hour"),
+    ):
+        if kind in examples:
+            return ClockDecision(
+                "24h", f"times have {says} (e.g. {examples[kind]}): read on a 24-hour clock"
+            )
+    unmarked = examples.get("unmarked") or examples.get("noon")
+    if "marked" in examples:
+        if unmarked is None:
+            return ClockDecision("24h", "times have AM/PM: read as written")
+        return ClockDecision(
+            "24h",
+            f"some times have AM/PM (e.g. {examples['marked']}): the others are read on a"
+            f" 24-hour clock, e.g. {unmarked} -> {_clock(unmarked)[0]}",
+        )
+    if unmarked is not None:
+        return ClockDecision(
+            "pm",
+            "times have no AM/PM and no hour after 12: read as afternoon/evening,"
+            f" e.g. {unmarked} -> {_clock_pm(unmarked)[0]}",
+        )
+    return ClockDecision("24h", "no times to judge by: read on a 24-hour clock")
+
+
+def decide_clock_from_head(stream: BinaryIO) -> ClockDecision:
+    """`decide_clock` for a binary stream of a file, or of its head: the header and rows.
+
+    Reads the header and up to CLOCK_HEAD_ROWS rows on the "24h" clock (the stream is read in
+    chunks of 32 KiB, so a little more); rows that are errors are ignored. Raises
+    LineupFileError as `read_lineup` does.
+    """
+    head = itertools.islice(read_lineup(stream, clock="24h"), CLOCK_HEAD_ROWS)
+    return decide_clock(
+        text
+        for row in head
+        if type(row) is Performance
+        for text in (row.raw_start, row.raw_end)
+    )
+
+
+def _not_a_time(text: str, clock: str) -> ValueError:
+    hint = _PM_TIME_HINT if clock == "pm" else _TIME_HINT
+    return ValueError(f"{_quote(text)} is not a time ({hint})")
+
+
+def _not_on_the_pm_clock(text: str, hour: int, minute: int) -> ValueError:
+    """A time fit for a 24-hour clock only, in a file read on the "pm" clock."""
+    written = f"{hour % 12 or 12}:{minute:02d} {'PM' if hour >= 12 else 'AM'}"
+    return ValueError(
+        f"{_quote(text)} has no AM/PM, and this file reads such times as afternoon or evening"
+        f" (7:00 is 19:00): write {written}"
+    )
+
+
+def _not_a_reading_clock(clock: object) -> ValueError:
+    return ValueError(f"clock must be '24h' or 'pm', not {clock!r}")
 
 
 def _quote(text: str, limit: int = 40) -> str:
@@ -507,7 +660,7 @@ def _unreadable(error: Exception, line: int, last_line: int) -> str:
 
 
 def _read_row(
-    header: Header, cells: list[str], line: int, last_line: int, dirty: bool
+    header: Header, cells: list[str], line: int, last_line: int, dirty: bool, schedule: _Schedule
 ) -> Performance | RowError | None:
     """A record read with every check, one at a time; None for a blank one."""
     if dirty:
@@ -530,7 +683,7 @@ def _read_row(
         for name, value in (("performer", performer), ("stage", stage))
         if not value
     ]
-    when = _schedule(values["date"], values["start"], values["end"])
+    when = schedule(values["date"], values["start"], values["end"])
     if isinstance(when, str):
         problems.append(when)
     if problems:
@@ -542,24 +695,6 @@ def _read_row(
 # work on a big file while keeping memory bounded. The cells are keys as they are in the file,
 # blanks around them included, so that a row needs no work before the look-up.
 @functools.lru_cache(maxsize=1024)
-def _schedule(date_text: str, start_text: str, end_text: str) -> tuple[str, ...] | str:
-    """(date, start, end, raw start, raw end) of a set, or what is wrong with its cells."""
-    try:
-        day, next_day = _day(date_text)
-        start, raw_start = _clock(start_text)
-        end, raw_end = _clock(end_text)
-    except ValueError:
-        return _schedule_problems(date_text, start_text, end_text)
-    if end > start:
-        end_day = day
-    elif next_day is not None:
-        end_day = next_day  # the set goes past midnight; End equal to Start is a 24-hour set
-    else:
-        return f"Date {day} is too late: the set would end after year 9999"
-    return day, f"{day}T{start}", f"{end_day}T{end}", raw_start, raw_end
-
-
-@functools.lru_cache(maxsize=1024)
 def _day(text: str) -> tuple[str, str | None]:
     """The ISO date and the day after it (None after 9999-12-31). Raises ValueError."""
     day = parse_date(text)
@@ -569,18 +704,80 @@ def _day(text: str) -> tuple[str, str | None]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _clock(text: str) -> tuple[str, str]:
-    """The time as 'HH:MM', and as written. Raises ValueError."""
-    return parse_time(text).isoformat(timespec="minutes"), text.strip()
+def _clock(text: str) -> tuple[str, str, None]:
+    """The time as 'HH:MM' on the "24h" clock, as written, and None. Raises ValueError."""
+    return parse_time(text).isoformat(timespec="minutes"), text.strip(), None
 
 
-def _schedule_problems(date_text: str, start_text: str, end_text: str) -> str:
+@functools.lru_cache(maxsize=1024)
+def _clock_pm(text: str) -> tuple[str, str, str | None]:
+    """The time as 'HH:MM' on the "pm" clock, as written, and what else it may mean, or None.
+
+    A time without AM/PM is read as afternoon or evening, but as an End it may be the morning
+    after ("11:00" to "1:00"): the 'HH:MM' 12 hours earlier. Raises ValueError.
+    """
+    time = parse_time(text, "pm")
+    written = text.strip()
+    hours_minutes = time.isoformat(timespec="minutes")
+    if written[-1] in "mM":
+        return hours_minutes, written, None
+    return hours_minutes, written, f"{time.hour - 12:02d}:{time.minute:02d}"
+
+
+def _cached_schedule(clock: str) -> _Schedule:
+    """The schedule function of a clock, with a cache of its own.
+
+    One function per clock, picked once per file, keeps the clock out of the cache's keys and
+    the look-up of the hot loop as cheap on every clock.
+    """
+    read_time = _clock_pm if clock == "pm" else _clock
+
+    @functools.lru_cache(maxsize=1024)
+    def schedule(date_text: str, start_text: str, end_text: str) -> tuple[str, ...] | str:
+        """(date, start, end, raw start, raw end) of a set, or what is wrong with its cells.
+
+        The set ends at the first time after its Start that reads as its End.
+        """
+        try:
+            day, next_day = _day(date_text)
+            start, raw_start, _ = read_time(start_text)
+            end, raw_end, end_before_noon = read_time(end_text)
+        except ValueError:
+            return _schedule_problems(date_text, start_text, end_text, clock)
+        if end_before_noon is not None and (end_before_noon > start or end <= start):
+            end = end_before_noon  # "11:00" to "1:00" on the "pm" clock is 23:00 to 01:00
+        if end > start:
+            end_day = day
+        elif next_day is not None:
+            end_day = next_day  # the set goes past midnight; End equal to Start: 24 hours
+        else:
+            return f"Date {day} is too late: the set would end after year 9999"
+        return day, f"{day}T{start}", f"{end_day}T{end}", raw_start, raw_end
+
+    return schedule
+
+
+_schedule = _cached_schedule("24h")
+_schedule_pm = _cached_schedule("pm")
+
+
+def _schedule_on(clock: str) -> _Schedule:
+    """The cached schedule function of a clock. Raises ValueError for an unknown clock."""
+    if clock == "24h":
+        return _schedule
+    if clock == "pm":
+        return _schedule_pm
+    raise _not_a_reading_clock(clock)
+
+
+def _schedule_problems(date_text: str, start_text: str, end_text: str, clock: str) -> str:
     """Everything that is wrong with the Date, Start and End of a row."""
     problems = []
+    read_time = functools.partial(parse_time, clock=clock)
     for parse, column, text in (
         (parse_date, "date", date_text),
-        (parse_time, "start", start_text),
-        (parse_time, "end", end_text),
+        (read_time, "start", start_text),
+        (read_time, "end", end_text),
     ):
         if not text.strip():
             problems.append(f"{_LABELS[column]} is empty")

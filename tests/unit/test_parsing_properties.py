@@ -77,9 +77,14 @@ def lineup_sets(draw: st.DrawFn) -> dict[str, str]:
 
 
 @st.composite
-def lineup_files(draw: st.DrawFn) -> tuple[bytes, list[Performance]]:
-    """A lineup written as CSV in any accepted form, and the performances it holds."""
-    sets = draw(st.lists(lineup_sets(), min_size=1, max_size=15))
+def lineup_files(
+    draw: st.DrawFn, written_sets: st.SearchStrategy[dict[str, str]] | None = None
+) -> tuple[bytes, list[Performance]]:
+    """A lineup written as CSV in any accepted form (its sets as lineup_sets writes them, unless
+    given), and the performances it holds."""
+    if written_sets is None:
+        written_sets = lineup_sets()
+    sets = draw(st.lists(written_sets, min_size=1, max_size=15))
     columns = draw(
         st.permutations(list(REQUIRED_COLUMNS) + draw(st.lists(EXTRA_COLUMNS, max_size=3)))
     )
