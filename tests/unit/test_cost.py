@@ -9,7 +9,7 @@ CPU and 40 BatchWriteItem requests per 1,000 rows, 1,000 write request units per
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -145,6 +145,24 @@ def test_power_tuning_gives_time_cost_and_largest_file_for_each_memory_size():
     # 3,008 MB is no faster, so it costs 3,008 / 1,769 as much
     assert by_memory[3008]["files"][1]["seconds"] == pytest.approx(200.5)
     assert by_memory[3008]["files"][1]["lambda_usd"] > 1.6 * big_file["lambda_usd"]
+
+
+def test_the_cost_command_takes_a_memory_size(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from festival.cli import main
+
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({**asdict(MEASURED)}))
+    monkeypatch.setattr(cost, "DEFAULT_RESULTS", results)
+    runner = CliRunner()
+    args = ["cost", "--records-per-day", "100000", "--json"]
+    default = json.loads(runner.invoke(main, args).output)
+    small = json.loads(runner.invoke(main, [*args, "--memory", "256"]).output)
+    assert default["assumptions"]["workload"]["lambda_memory_mb"] == 1769
+    assert small["assumptions"]["workload"]["lambda_memory_mb"] == 256
+    compute = small["services"]["lambda"]["lines"][1]
+    assert compute["item"] == "compute (arm64, 256 MB)"
 
 
 def test_x86_costs_a_quarter_more_per_gb_second_than_arm64():
