@@ -193,7 +193,8 @@ def main() -> None:
         "naive_seconds": round(naive_s, 2),
         "naive_rows_measured": naive["rows"],
         "speedup_vs_naive": round(speedup, 1),
-        # For the cost model: Lambda time and write units per 1,000 rows, item size.
+        # The emulator's Lambda time (not the cost model's), write units per 1,000 rows and
+        # item size (the cost model's).
         "lambda_ms_per_1000_rows": round(
             pipeline["lambda_duration_ms"] / pipeline["rows"] * 1000, 1
         ),
@@ -201,6 +202,10 @@ def main() -> None:
         "table_write_units_per_1000_rows": 1000 * math.ceil(size / 1024),
         "item_bytes": size,
     }
+    # The CPU the Lambda spends per 1,000 rows comes from its own benchmark; keep it.
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if "lambda_cpu_ms_per_1000_rows" in previous:
+        results["lambda_cpu_ms_per_1000_rows"] = previous["lambda_cpu_ms_per_1000_rows"]
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     record_in_readme(results)
     measurements = cost.load_measurements(RESULTS)
@@ -237,7 +242,7 @@ def record_in_readme(results: dict) -> None:
         f"**{results['speedup_vs_naive']:.1f}×** | ≥ 10× |",
         "",
         f"{naive_rows} The Lambda took {results['lambda_ms_per_1000_rows']:.0f} ms per 1,000 "
-        "rows in the emulator (the cost model's input).",
+        "rows in the emulator (not Lambda's duration on AWS: the cost model uses its CPU time).",
     ])
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")

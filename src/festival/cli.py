@@ -179,11 +179,13 @@ def uploads(ctx: click.Context) -> None:
               show_default=True)
 @click.option("--month", type=click.IntRange(1, 120), default=12, show_default=True,
               help="Month after launch (storage grows month over month).")
+@click.option("--memory", "memory_mb", type=click.IntRange(128, 10_240), default=None,
+              help="The Lambda's memory in MB (default: the model's recommended size).")
 @_json_option
 @click.pass_context
 @explained
 def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architecture: str,
-         month: int) -> None:
+         month: int, memory_mb: int | None) -> None:
     """What a month costs on AWS (us-east-1) for a daily volume, by service."""
     from festival import cost as model  # the model is only needed here
 
@@ -191,7 +193,10 @@ def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architect
         measurements = model.load_measurements()
     except model.MeasurementsError as error:
         raise CommandError(str(error)) from error
-    workload = model.Workload(records_per_day=records_per_day, files_per_day=files_per_day)
+    workload = model.Workload(
+        records_per_day=records_per_day, files_per_day=files_per_day,
+        lambda_memory_mb=memory_mb or model.RECOMMENDED_MEMORY_MB,
+    )
     breakdown = model.monthly_cost(workload, measurements, architecture=architecture,
                                    month=month)
     if ctx.obj["json"]:
@@ -201,9 +206,11 @@ def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architect
              f"${line.monthly_usd:,.4f}"] for line in breakdown.lines]
     click.echo(tabulate(rows, headers=["service", "item", "quantity / month", "USD"]))
     click.echo(f"\nMonth {month}, {records_per_day:,} records/day in {files_per_day} file(s)/day,"
-               f" on-demand, {architecture}: ${breakdown.monthly_total_usd:,.2f} a month")
+               f" on-demand, {architecture} with {workload.lambda_memory_mb:,} MB: "
+               f"${breakdown.monthly_total_usd:,.2f} a month")
     click.echo(f"Prices: {model.PRICES['region']} as of {model.PRICES['as_of']}; "
-               f"speed measured {measurements.measured_at}.")
+               f"measurements of {measurements.measured_at}; DynamoDB latency assumed "
+               f"{workload.batch_write_item_ms:g} ms a batch.")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,14 @@
 The model prices one month of the deployed system (``cloudformation.yaml``) in us-east-1:
 an upload to S3 invokes the ingest Lambda once per file, the Lambda reads the file, writes
 every row to the DynamoDB table (which copies it into three GSIs), records the upload, and
-publishes one SNS email. Everything that depends on the code's speed is *measured*, not
-guessed: the Lambda's milliseconds per 1,000 rows, the write requests per 1,000 rows and the
-item size come from ``benchmarks/results.json`` (``make bench``) through
-:func:`load_measurements`. Everything else is a stated assumption in :class:`Workload`,
-and every price is in :data:`PRICES`, one dated table with its sources.
+publishes one SNS email. What depends on the code is *measured*: the CPU the Lambda's process
+spends per 1,000 rows, the write requests per 1,000 rows and the item size come from
+``benchmarks/results.json`` through :func:`load_measurements`. How long the Lambda runs on
+AWS is *modeled* from them (:func:`row_seconds`): the CPU time stretched by the share of a
+vCPU the memory size buys, unless the writes, at an assumed DynamoDB latency, take longer.
+Everything else is a stated assumption in :class:`Workload`; every price is in
+:data:`PRICES` and every performance fact or assumption about AWS in :data:`PERFORMANCE`,
+dated tables with their sources.
 
 Conventions: a month is 365 / 12 = 30.4167 days (730 hours); GB means 2**30 bytes, as AWS
 bills storage; quantities in a :class:`CostLine` are in the unit the price is quoted in.
@@ -90,6 +93,27 @@ PRICES: dict[str, Any] = {
     },
 }
 
+# How fast AWS runs the function, in one dated table like PRICES. Not measured here (there is
+# no AWS account): one documented fact and one assumption.
+PERFORMANCE: dict[str, Any] = {
+    "as_of": "2026-11-29",
+    "lambda": {
+        "source": "https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html",
+        # "At 1,769 MB, a function has the equivalent of one vCPU (one vCPU-second of credits
+        # per second)"; CPU is allocated in proportion to memory.
+        "mb_per_vcpu": 1769,
+        # More memory buys more vCPUs, but the ingest is one Python thread plus writer threads
+        # that share the GIL: assume it uses at most one vCPU.
+        "useful_vcpus": 1.0,
+    },
+    "dynamodb": {
+        "source": "https://aws.amazon.com/dynamodb/",  # "single-digit millisecond performance"
+        # ASSUMED, not measured: one 25-item BatchWriteItem from a Lambda in the same region,
+        # HTTPS round trip included, at the top of the documented single-digit range.
+        "batch_write_item_ms": 10.0,
+    },
+}
+
 SERVICES = ("dynamodb", "lambda", "s3", "sns", "cloudwatch_logs")
 ARCHITECTURES = ("arm64", "x86_64")
 CAPACITY_MODES = ("on-demand", "provisioned")
@@ -104,6 +128,9 @@ NEW_ON_DEMAND_TABLE_WRU_PER_S = 4_000  # what a new on-demand table serves befor
 FILE_SHARDS = 16  # the table's partition key: FILE#<key>#<00-15>
 TIME_SHARDS = 4  # ByTime's partition key: DAY#<date>#<0-3>
 LAMBDA_MAX_TIMEOUT_S = 900
+WRITES_IN_FLIGHT = 4  # BatchWriteItem requests the ingest keeps in flight (LineupTable)
+RECOMMENDED_MEMORY_MB = 1769  # one vCPU; why: docs/cost-and-scalability.md
+POWER_TUNING_MEMORY_MB = (256, 512, 1024, 1769, 3008)
 REPORT_RESERVE_S = 10  # the handler keeps 10 s back to record and report the outcome
 REJECTED_ROWS_LOGGED = 50  # the report (and its log line) lists the first 50 rejected rows
 SNS_EMAIL_DELIVERIES_PER_S = 10  # quota "Delivery rate for email messages", per account
@@ -136,10 +163,13 @@ class Workload:
     new_record_share: float = 1.0
     rejected_row_share: float = 0.0  # rows the parser rejects: read and logged, not written
     upload_retention_days: int | None = 90  # S3 lifecycle expiry of uploads; None: keep
-    # Fixed time per invocation: the cold start (INIT is billed since 2025-08-01; one file a
-    # day always starts cold), the S3 GET, the GetItem, the ingest record and the SNS publish.
+    # Fixed time per invocation, the same at any memory size: the cold start (INIT is billed
+    # since 2025-08-01; one file a day always starts cold), the S3 GET, the GetItem, the
+    # ingest record and the SNS publish.
     invocation_overhead_ms: float = 500.0
-    lambda_memory_mb: int = 256
+    lambda_memory_mb: int = RECOMMENDED_MEMORY_MB
+    # How long DynamoDB takes to answer one BatchWriteItem (assumed: see PERFORMANCE).
+    batch_write_item_ms: float = PERFORMANCE["dynamodb"]["batch_write_item_ms"]
     lambda_timeout_s: int = 300  # the template's Timeout
     writes_per_file: float = 2.0  # the ingest record put and (about) one longest-set update
     ingest_record_bytes: int = 1_024
@@ -160,25 +190,37 @@ class Workload:
 
 @dataclass(frozen=True)
 class Measurements:
-    """What ``make bench`` measured on the ingest code (``benchmarks/results.json``).
+    """What the benchmarks measured on the ingest code (``benchmarks/results.json``).
 
-    - ``lambda_ms_per_1000_rows``: the Lambda's duration per 1,000 rows of one file, beyond
-      its fixed overhead (parsing, building items, writing them, the stale-row scan).
+    - ``lambda_cpu_ms_per_1000_rows``: CPU time of the Lambda's process (all its threads) per
+      1,000 rows of one file, on Python 3.10 against a DynamoDB stand-in that answers at once:
+      parsing, building items, and preparing, signing and sending the write requests.
+    - ``write_requests_per_1000_rows``: BatchWriteItem calls per 1,000 rows (25 items each).
     - ``table_write_units_per_1000_rows``: write request units on the *table* per 1,000
       rows: each put of an item up to 1 KB is one, so about 1,000 (``make bench`` derives it
-      from the measured item size). Not the number of BatchWriteItem calls (25 items each),
-      which ``make bench`` reports as ``write_requests_per_1000_rows``.
+      from the measured item size).
     - ``item_bytes``: the DynamoDB size of one performance item (names plus values).
+
+    The wall time of the Lambda in the local emulator is not among them: it measures the
+    emulator's DynamoDB on a shared machine, not Lambda on AWS.
     """
 
-    lambda_ms_per_1000_rows: float
+    lambda_cpu_ms_per_1000_rows: float
+    write_requests_per_1000_rows: float
     table_write_units_per_1000_rows: float
     item_bytes: int
     measured_at: str
 
     def __post_init__(self) -> None:
-        if self.lambda_ms_per_1000_rows <= 0 or self.item_bytes <= 0:
-            raise MeasurementsError("lambda_ms_per_1000_rows and item_bytes must be positive")
+        if self.lambda_cpu_ms_per_1000_rows <= 0 or self.item_bytes <= 0:
+            raise MeasurementsError(
+                "lambda_cpu_ms_per_1000_rows and item_bytes must be positive"
+            )
+        if self.write_requests_per_1000_rows < 40:
+            raise MeasurementsError(
+                f"write_requests_per_1000_rows = {self.write_requests_per_1000_rows}: a request "
+                "carries at most 25 items, so expected 40 or more"
+            )
         if self.table_write_units_per_1000_rows < 1000:
             raise MeasurementsError(
                 f"table_write_units_per_1000_rows = {self.table_write_units_per_1000_rows}: "
@@ -189,11 +231,6 @@ class Measurements:
     def write_units_per_row(self) -> float:
         """Write request units per row on the table; each GSI copy costs the same."""
         return self.table_write_units_per_1000_rows / 1000
-
-    @property
-    def rows_per_second(self) -> float:
-        """How fast one invocation loads rows."""
-        return 1_000_000 / self.lambda_ms_per_1000_rows
 
 
 def load_measurements(path: Path | None = None) -> Measurements:
@@ -208,13 +245,15 @@ def load_measurements(path: Path | None = None) -> Measurements:
     except json.JSONDecodeError as error:
         raise MeasurementsError(f"{path} is not valid JSON: {error}") from error
     keys = (
-        "lambda_ms_per_1000_rows", "table_write_units_per_1000_rows", "item_bytes", "measured_at"
+        "lambda_cpu_ms_per_1000_rows", "write_requests_per_1000_rows",
+        "table_write_units_per_1000_rows", "item_bytes", "measured_at",
     )
     missing = [key for key in keys if key not in data]
     if missing:
         raise MeasurementsError(f"{path} lacks {', '.join(missing)}: run `make bench` again")
     return Measurements(
-        lambda_ms_per_1000_rows=float(data["lambda_ms_per_1000_rows"]),
+        lambda_cpu_ms_per_1000_rows=float(data["lambda_cpu_ms_per_1000_rows"]),
+        write_requests_per_1000_rows=float(data["write_requests_per_1000_rows"]),
         table_write_units_per_1000_rows=float(data["table_write_units_per_1000_rows"]),
         item_bytes=int(data["item_bytes"]),
         measured_at=str(data["measured_at"]),
@@ -312,10 +351,61 @@ def _file_read_units(workload: Workload, measurements: Measurements) -> float:
     return EVENTUALLY_CONSISTENT + FILE_SHARDS * per_partition * EVENTUALLY_CONSISTENT
 
 
+def cpu_share(memory_mb: float) -> float:
+    """The vCPUs a function of ``memory_mb`` gets that the ingest can use: memory / 1,769 MB,
+    at most one (Python and its GIL keep the ingest on one vCPU)."""
+    lam = PERFORMANCE["lambda"]
+    return min(lam["useful_vcpus"], memory_mb / lam["mb_per_vcpu"])
+
+
+@dataclass(frozen=True)
+class RowTime:
+    """Seconds per row of one invocation, and what sets the pace."""
+
+    cpu_s: float  # the measured CPU time, stretched by the share of a vCPU
+    writes_s: float  # the write requests one after another, WRITES_IN_FLIGHT at a time
+
+    @property
+    def seconds(self) -> float:
+        """CPU time plus the waiting on DynamoDB beyond it: the CPU works while requests are
+        in flight, so only the writes' time beyond the CPU's is waiting."""
+        return self.cpu_s + max(0.0, self.writes_s - self.cpu_s)
+
+    @property
+    def bound_by(self) -> str:
+        return "CPU" if self.cpu_s >= self.writes_s else "writes"
+
+
+def row_seconds(
+    measurements: Measurements, memory_mb: float, batch_write_item_ms: float | None = None
+) -> RowTime:
+    """How long one row takes a Lambda of ``memory_mb`` on AWS (modeled, see RowTime)."""
+    if batch_write_item_ms is None:
+        batch_write_item_ms = PERFORMANCE["dynamodb"]["batch_write_item_ms"]
+    m = measurements
+    cpu_s = m.lambda_cpu_ms_per_1000_rows / 1e6 / cpu_share(memory_mb)
+    writes_s = m.write_requests_per_1000_rows / 1e6 * batch_write_item_ms / WRITES_IN_FLIGHT
+    return RowTime(cpu_s, writes_s)
+
+
+def _row_time(workload: Workload, measurements: Measurements) -> RowTime:
+    return row_seconds(measurements, workload.lambda_memory_mb, workload.batch_write_item_ms)
+
+
 def load_seconds(workload: Workload, measurements: Measurements) -> float:
-    """How long one invocation runs for one file."""
-    rows_ms = measurements.lambda_ms_per_1000_rows * workload.rows_per_file / 1000
-    return (workload.invocation_overhead_ms + rows_ms) / 1000
+    """How long one invocation runs for one file: the fixed overhead, then the rows."""
+    rows_s = _row_time(workload, measurements).seconds * workload.rows_per_file
+    return workload.invocation_overhead_ms / 1000 + rows_s
+
+
+def max_rows_per_invocation(
+    workload: Workload, measurements: Measurements, timeout_s: float | None = None
+) -> int:
+    """The largest file one invocation loads within ``timeout_s`` (default: the workload's),
+    keeping REPORT_RESERVE_S to record and report the outcome."""
+    timeout_s = workload.lambda_timeout_s if timeout_s is None else timeout_s
+    budget_s = timeout_s - REPORT_RESERVE_S - workload.invocation_overhead_ms / 1000
+    return max(0, int(budget_s / _row_time(workload, measurements).seconds))
 
 
 def _provisioned_capacity(
@@ -337,6 +427,32 @@ def _provisioned_capacity(
     if gsis == 0:
         table_rcu += math.ceil(peak_query_rcu)
     return {"table_wcu": wcu, "gsi_wcu": wcu, "table_rcu": table_rcu, "gsi_rcu": gsi_rcu}
+
+
+def _lambda_lines(
+    workload: Workload, measurements: Measurements, architecture: str, files: float,
+    free: dict[str, Any],
+) -> list[CostLine]:
+    """One request per file, and the GB-seconds of its modeled duration."""
+    lam = PRICES["lambda"]
+    memory_mb = workload.lambda_memory_mb
+    gb_seconds = files * load_seconds(workload, measurements) * memory_mb / 1024
+    return [
+        _line("lambda", "requests (one invocation per file)", files / 1e6, "million requests",
+              lam["requests_per_million"], free["lambda_requests"] / 1e6),
+        _line("lambda", f"compute ({architecture}, {memory_mb} MB)", gb_seconds,
+              "GB-second", lam["gb_second"][architecture], free["lambda_gb_seconds"]),
+    ]
+
+
+def lambda_usd_per_file(
+    workload: Workload, measurements: Measurements, architecture: str = "arm64"
+) -> float:
+    """What Lambda bills for one file: the request and the GB-seconds (no free tier)."""
+    architecture = _normalize_architecture(architecture)
+    no_free = dict.fromkeys(PRICES["free_tier"], 0)
+    lines = _lambda_lines(workload, measurements, architecture, 1, no_free)
+    return sum(line.monthly_usd for line in lines)
 
 
 def monthly_cost(
@@ -421,15 +537,7 @@ def monthly_cost(
                        daily_bytes * kept_days / GB, "GB-month", ddb["storage_gb_month"],
                        free["dynamodb_storage_gb"]))
 
-    # Lambda
-    lam = p["lambda"]
-    gb_seconds = files * load_seconds(w, m) * w.lambda_memory_mb / 1024
-    lines += [
-        _line("lambda", "requests (one invocation per file)", files / 1e6, "million requests",
-              lam["requests_per_million"], free["lambda_requests"] / 1e6),
-        _line("lambda", f"compute ({architecture}, {w.lambda_memory_mb} MB)", gb_seconds,
-              "GB-second", lam["gb_second"][architecture], free["lambda_gb_seconds"]),
-    ]
+    lines += _lambda_lines(w, m, architecture, files, free)
 
     # S3
     s3 = p["s3"]
@@ -696,6 +804,55 @@ def compare(workload: Workload, measurements: Measurements, **options: Any) -> d
     }
 
 
+# --- Memory size -------------------------------------------------------------------------------
+
+
+def power_tuning(
+    measurements: Measurements,
+    *,
+    memory_sizes: Sequence[int] = POWER_TUNING_MEMORY_MB,
+    file_rows: Sequence[int] = (100_000, 1_000_000),
+    workload: Workload | None = None,
+    architecture: str = "arm64",
+) -> list[dict[str, Any]]:
+    """Like AWS Lambda Power Tuning, but modeled: for each memory size, the duration and
+    Lambda cost of one file of each size in ``file_rows``, and the largest file one
+    invocation loads within the workload's timeout."""
+    base = workload or Workload(records_per_day=0)
+    rows = []
+    for memory in memory_sizes:
+        w = replace(base, lambda_memory_mb=memory)
+        row_time = _row_time(w, measurements)
+        files = []
+        for count in file_rows:
+            load = replace(w, records_per_day=count, files_per_day=1)
+            seconds = load_seconds(load, measurements)
+            files.append({
+                "rows": count,
+                "seconds": seconds,
+                "fits_timeout": seconds <= w.lambda_timeout_s - REPORT_RESERVE_S,
+                "lambda_usd": lambda_usd_per_file(load, measurements, architecture),
+            })
+        rows.append({
+            "memory_mb": memory,
+            "cpu_share": cpu_share(memory),
+            "bound_by": row_time.bound_by,
+            "rows_per_second": 1 / row_time.seconds,
+            "files": files,
+            "max_rows_timeout": max_rows_per_invocation(w, measurements),
+        })
+    return rows
+
+
+def write_bound_latency_ms(measurements: Measurements, memory_mb: float) -> float:
+    """The BatchWriteItem latency above which the writes, not the CPU, set the pace."""
+    cpu_ms_per_request = (
+        measurements.lambda_cpu_ms_per_1000_rows / cpu_share(memory_mb)
+        / measurements.write_requests_per_1000_rows
+    )
+    return cpu_ms_per_request * WRITES_IN_FLIGHT
+
+
 # --- Scalability -------------------------------------------------------------------------------
 
 
@@ -710,7 +867,7 @@ def scalability(
     festival_days: int = 3,
     reserved_concurrency: int | None = None,
 ) -> dict[str, Any]:
-    """Where the limits bite, from the measured load speed.
+    """Where the limits bite, at the modeled speed of one invocation (``workload``'s memory).
 
     Assumes one file a day of ``records_per_day`` rows, spread over ``stages`` stages and
     ``festival_days`` days (one ByStage partition per stage, four ByTime shards per day).
@@ -720,11 +877,11 @@ def scalability(
     w = workload or Workload(records_per_day=0)
     m = measurements
     wru_row = m.write_units_per_row
-    rows_per_s = m.rows_per_second
+    rows_per_s = 1 / _row_time(w, m).seconds
     overhead_s = w.invocation_overhead_ms / 1000
 
     def max_rows(timeout_s: float) -> int:
-        return int((timeout_s - REPORT_RESERVE_S - overhead_s) * rows_per_s)
+        return max_rows_per_invocation(w, m, timeout_s)
 
     # Rows a second that one file can take before some partition passes 1,000 WCU/s.
     ceilings = {
@@ -775,7 +932,9 @@ def scalability(
         reserved_concurrency = max_parallel
     guard_wru_per_s = reserved_concurrency * rows_per_s * wru_row * (1 + gsis)
     return {
+        "memory_mb": w.lambda_memory_mb,
         "rows_per_second_per_invocation": rows_per_s,
+        "one_invocation_above_binding_ceiling": rows_per_s > ceilings[binding],
         "wru_per_second_per_invocation": rows_per_s * wru_row * (1 + gsis),
         "max_rows_template_timeout": max_rows(w.lambda_timeout_s),
         "max_rows_15_minutes": per_invocation_rows,
@@ -949,8 +1108,9 @@ def markdown_scalability(measurements: Measurements) -> str:
         f"{name}: {rows:,.0f} rows/s" for name, rows in s["partition_ceilings_rows_per_s"].items()
     )
     facts = [
-        f"- One invocation loads {s['rows_per_second_per_invocation']:,.0f} rows/s "
-        f"({s['wru_per_second_per_invocation']:,.0f} WRU/s across the table and its GSIs).",
+        f"- One invocation ({s['memory_mb']:,} MB) loads {s['rows_per_second_per_invocation']:,.0f}"
+        f" rows/s ({s['wru_per_second_per_invocation']:,.0f} WRU/s across the table and its "
+        "GSIs).",
         f"- Largest file for one invocation: {s['max_rows_template_timeout']:,} rows "
         f"within the template's 300 s timeout; {s['max_rows_15_minutes']:,} rows "
         f"({s['max_file_mb_15_minutes']:,.0f} MB) within Lambda's 15-minute maximum.",
@@ -959,12 +1119,59 @@ def markdown_scalability(measurements: Measurements) -> str:
         f"- Write ceilings for one file (1,000 WCU/s per partition): {ceilings}. The binding "
         f"one is {s['binding_ceiling']}, so at most {s['max_parallel_parts']} "
         f"{'part' if s['max_parallel_parts'] == 1 else 'parts'} of one file should load at "
-        "once.",
+        "once." + (
+            " One invocation alone already writes faster than that: DynamoDB throttles it "
+            "(the Lambda retries) until the table and indexes have grown."
+            if s["one_invocation_above_binding_ceiling"] else ""
+        ),
         f"- Reserved concurrency {s['reserved_concurrency']} caps writes at "
         f"{s['reserved_concurrency_max_wru_per_s']:,.0f} WRU/s, i.e. at most "
         f"{_usd(s['reserved_concurrency_max_usd_per_hour'])} of DynamoDB writes an hour.",
     ]
     return _markdown(header, body, "lrrlrrrrrr") + "\n\n" + "\n".join(facts)
+
+
+def markdown_power_tuning(measurements: Measurements) -> str:
+    base = Workload(records_per_day=0)
+    table = power_tuning(measurements, workload=base)
+    sizes = [f"{f['rows']:,} rows" for f in table[0]["files"]]
+    header = ["Memory", "vCPU share", "Pace set by", "Rows/s",
+              *(f"{size}: {what}" for size in sizes for what in ("time", "Lambda cost")),
+              f"Largest file in {base.lambda_timeout_s} s"]
+    body = []
+    for row in table:
+        memory = f"{row['memory_mb']:,} MB"
+        if row["memory_mb"] == RECOMMENDED_MEMORY_MB:
+            memory = f"**{memory}** (chosen)"
+        cells = [memory, f"{row['cpu_share']:.2f}", row["bound_by"],
+                 f"{row['rows_per_second']:,.0f}"]
+        for f in row["files"]:
+            late = "" if f["fits_timeout"] else " ✗"
+            cells += [f"{f['seconds']:,.0f} s{late}", f"${f['lambda_usd']:.5f}"]
+        cells.append(f"{row['max_rows_timeout']:,} rows")
+        body.append(cells)
+    ms = PERFORMANCE["dynamodb"]["batch_write_item_ms"]
+    notes = [
+        f"✗: longer than the {base.lambda_timeout_s} s timeout less the {REPORT_RESERVE_S} s "
+        "kept for reporting (the largest file keeps them too); such a file needs a longer "
+        "timeout or parts. Costs are arm64 "
+        f"GB-seconds plus the request, {base.invocation_overhead_ms:,.0f} ms of fixed "
+        "overhead included, no free tier.",
+        "",
+        f"- Per 1,000 rows: {measurements.lambda_cpu_ms_per_1000_rows:,.0f} ms of CPU "
+        "(measured) on a whole vCPU; "
+        f"{measurements.write_requests_per_1000_rows:,.2f} BatchWriteItem requests at an "
+        f"assumed {ms:g} ms each, {WRITES_IN_FLIGHT} in flight: "
+        f"{measurements.write_requests_per_1000_rows * ms / WRITES_IN_FLIGHT:,.0f} ms.",
+        f"- At {RECOMMENDED_MEMORY_MB:,} MB the writes would set the pace only if a "
+        f"BatchWriteItem took more than "
+        f"{write_bound_latency_ms(measurements, RECOMMENDED_MEMORY_MB):,.1f} ms; at 1,024 MB, "
+        f"{write_bound_latency_ms(measurements, 1024):,.1f} ms.",
+        "- Rows/s is also the write units a second on the table and on each GSI (one unit "
+        f"a row): a new on-demand table or GSI serves {NEW_ON_DEMAND_TABLE_WRU_PER_S:,} at "
+        "first and more once it has grown.",
+    ]
+    return _markdown(header, body, "lrlrrrrrr") + "\n\n" + "\n".join(notes)
 
 
 def markdown_measurements(measurements: Measurements) -> str:
@@ -982,6 +1189,7 @@ def doc_blocks(measurements: Measurements) -> dict[str, str]:
         "lines-100k": markdown_lines(example),
         "comparisons": markdown_comparisons(measurements),
         "scalability": markdown_scalability(measurements),
+        "power-tuning": markdown_power_tuning(measurements),
     }
 
 

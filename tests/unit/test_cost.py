@@ -1,13 +1,15 @@
 """The cost model against examples worked out by hand, one service at a time.
 
-Every example: 100,000 records a day in one file, measurements given explicitly (500 ms
-per 1,000 rows, 1,000 write request units per 1,000 rows, 400-byte items), a month of
-30.4167 days, GB = 2**30 bytes.
+Every example: 100,000 records a day in one file, measurements given explicitly (200 ms of
+CPU and 40 BatchWriteItem requests per 1,000 rows, 1,000 write request units per 1,000 rows,
+400-byte items), a Lambda of 1,769 MB (one vCPU) unless said, BatchWriteItem answering in
+10 ms, a month of 30.4167 days, GB = 2**30 bytes.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -16,13 +18,17 @@ from festival import cost
 from festival.cost import Measurements, MeasurementsError, Workload
 
 MEASURED = Measurements(
-    lambda_ms_per_1000_rows=500.0,
+    lambda_cpu_ms_per_1000_rows=200.0,
+    write_requests_per_1000_rows=40.0,
     table_write_units_per_1000_rows=1000.0,
     item_bytes=400,
     measured_at="2026-11-25T00:00:00Z",
 )
 DAY_100K = Workload(records_per_day=100_000)
 D = 30.4167
+# 0.5 s of overhead + 100,000 rows x 0.2 ms of CPU on one vCPU = 20.5 s per file, x 30.4167
+# files x 1,769 / 1,024 GB = 1,077.19 GB-s
+GB_S_100K = 20.5 * D * 1769 / 1024
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cost-and-scalability.md"
 README = DOC.parents[1] / "README.md"
 
@@ -82,20 +88,87 @@ def test_dynamodb_storage_levels_off_with_ttl():
     assert storage[0] < storage[1] < storage[2] < storage[3]
 
 
-def test_lambda_runs_the_overhead_plus_the_measured_time_per_row():
-    # 0.5 s + 500 ms x 100 = 50.5 s per file; x 30.4167 files x 0.25 GB = 384.01 GB-s
+def test_lambda_runs_the_overhead_plus_the_cpu_time_on_one_vcpu():
+    # Writes: 40 requests x 10 ms / 4 in flight = 100 ms per 1,000 rows, under the CPU's 200
+    assert cost.load_seconds(DAY_100K, MEASURED) == pytest.approx(20.5)
     breakdown = cost.monthly_cost(DAY_100K, MEASURED)
     compute = line(breakdown, "lambda", "compute")
-    assert compute.quantity == pytest.approx(384.0108, rel=1e-6)
-    assert compute.monthly_usd == pytest.approx(384.0108 * 0.0000133334, rel=1e-6)  # $0.00512
+    assert compute.item == "compute (arm64, 1769 MB)"
+    assert compute.quantity == pytest.approx(GB_S_100K, rel=1e-6)
+    assert compute.monthly_usd == pytest.approx(GB_S_100K * 0.0000133334, rel=1e-6)  # $0.0144
     requests = line(breakdown, "lambda", "requests")
     assert requests.monthly_usd == pytest.approx(D / 1e6 * 0.20)
+
+
+def test_below_one_vcpu_the_cpu_time_stretches_by_the_share_of_a_vcpu():
+    # 256 MB = 256 / 1,769 = 0.1447 vCPU: 200 ms / 0.1447 = 1,382 ms per 1,000 rows
+    small = replace(DAY_100K, lambda_memory_mb=256)
+    assert cost.cpu_share(256) == pytest.approx(0.144714, rel=1e-5)
+    assert cost.load_seconds(small, MEASURED) == pytest.approx(0.5 + 100 * 200 * 1769 / 256 / 1000)
+    # ...so the rows' GB-seconds are the same at any size up to one vCPU: 20 s x 1,769 MB
+    rows_gb_s = (cost.load_seconds(small, MEASURED) - 0.5) * 256 / 1024
+    assert rows_gb_s == pytest.approx(20 * 1769 / 1024)
+
+
+def test_above_one_vcpu_memory_buys_no_speed_for_a_single_threaded_load():
+    big = replace(DAY_100K, lambda_memory_mb=3008)
+    assert cost.cpu_share(3008) == 1.0
+    assert cost.load_seconds(big, MEASURED) == pytest.approx(cost.load_seconds(DAY_100K, MEASURED))
+
+
+def test_writes_set_the_pace_when_dynamodb_answers_slower_than_the_cpu_works():
+    # 30 ms a request: 40 x 30 / 4 = 300 ms per 1,000 rows, beyond the CPU's 200 ms
+    slow = replace(DAY_100K, batch_write_item_ms=30.0)
+    row = cost.row_seconds(MEASURED, 1769, 30.0)
+    assert (row.cpu_s, row.writes_s, row.bound_by) == (pytest.approx(0.0002),
+                                                        pytest.approx(0.0003), "writes")
+    assert cost.load_seconds(slow, MEASURED) == pytest.approx(0.5 + 30)
+    # The break-even: 200 ms / 40 requests = 5 ms of CPU a request, x 4 in flight = 20 ms
+    assert cost.write_bound_latency_ms(MEASURED, 1769) == pytest.approx(20)
+
+
+def test_power_tuning_gives_time_cost_and_largest_file_for_each_memory_size():
+    table = cost.power_tuning(MEASURED)
+    by_memory = {row["memory_mb"]: row for row in table}
+    assert list(by_memory) == [256, 512, 1024, 1769, 3008]
+    one_vcpu = by_memory[1769]
+    small_file, big_file = one_vcpu["files"]
+    assert small_file["seconds"] == pytest.approx(20.5)
+    # $0.20 per million requests + 20.5 s x 1,769 / 1,024 GB x $0.0000133334
+    assert small_file["lambda_usd"] == pytest.approx(0.2e-6 + 20.5 * 1769 / 1024 * 0.0000133334)
+    assert big_file["seconds"] == pytest.approx(200.5) and big_file["fits_timeout"]
+    assert one_vcpu["max_rows_timeout"] == pytest.approx(1_447_500, abs=1)  # 289.5 s / 0.2 ms
+    # 256 MB: a million rows take 1,382.5 s, beyond 290 s; the cost is nearly the same
+    assert not by_memory[256]["files"][1]["fits_timeout"]
+    assert by_memory[256]["files"][1]["lambda_usd"] == pytest.approx(big_file["lambda_usd"],
+                                                                     rel=0.01)
+    # 3,008 MB is no faster, so it costs 3,008 / 1,769 as much
+    assert by_memory[3008]["files"][1]["seconds"] == pytest.approx(200.5)
+    assert by_memory[3008]["files"][1]["lambda_usd"] > 1.6 * big_file["lambda_usd"]
+
+
+def test_the_cost_command_takes_a_memory_size(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from festival.cli import main
+
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({**asdict(MEASURED)}))
+    monkeypatch.setattr(cost, "DEFAULT_RESULTS", results)
+    runner = CliRunner()
+    args = ["cost", "--records-per-day", "100000", "--json"]
+    default = json.loads(runner.invoke(main, args).output)
+    small = json.loads(runner.invoke(main, [*args, "--memory", "256"]).output)
+    assert default["assumptions"]["workload"]["lambda_memory_mb"] == 1769
+    assert small["assumptions"]["workload"]["lambda_memory_mb"] == 256
+    compute = small["services"]["lambda"]["lines"][1]
+    assert compute["item"] == "compute (arm64, 256 MB)"
 
 
 def test_x86_costs_a_quarter_more_per_gb_second_than_arm64():
     arm = cost.monthly_cost(DAY_100K, MEASURED, architecture="arm64")
     x86 = cost.monthly_cost(DAY_100K, MEASURED, architecture="x86")
-    assert line(x86, "lambda", "compute").monthly_usd == pytest.approx(384.0108 * 0.0000166667)
+    assert line(x86, "lambda", "compute").monthly_usd == pytest.approx(GB_S_100K * 0.0000166667)
     comparison = cost.compare_architectures(DAY_100K, MEASURED)
     assert comparison["saving_usd"] == pytest.approx(x86.monthly_total_usd - arm.monthly_total_usd)
     assert comparison["lambda_saving_share"] == pytest.approx(0.2, abs=1e-4)
@@ -218,14 +291,15 @@ def test_compare_gathers_every_comparison():
     assert set(result) == {"architecture", "gsis", "capacity", "retention", "import_from_s3"}
 
 
-def test_largest_file_for_one_invocation_follows_the_measured_speed():
+def test_largest_file_for_one_invocation_follows_the_modeled_speed():
     limits = cost.scalability(MEASURED)
-    # 2,000 rows/s; 900 s - 10 s kept for reporting - 0.5 s overhead = 889.5 s
-    assert limits["rows_per_second_per_invocation"] == pytest.approx(2_000)
-    assert limits["max_rows_15_minutes"] == 1_779_000
-    assert limits["max_rows_template_timeout"] == 579_000
-    # A new on-demand table or GSI takes 4,000 WRU/s: two invocations at once
-    assert limits["max_parallel_parts"] == 2
+    # 0.2 ms a row = 5,000 rows/s; 900 s - 10 s kept for reporting - 0.5 s overhead = 889.5 s
+    assert limits["rows_per_second_per_invocation"] == pytest.approx(5_000)
+    assert limits["max_rows_15_minutes"] == pytest.approx(4_447_500, abs=1)
+    assert limits["max_rows_template_timeout"] == pytest.approx(1_447_500, abs=1)
+    # A new on-demand table or GSI takes 4,000 WRU/s: one invocation is already above it
+    assert limits["max_parallel_parts"] == 1
+    assert limits["one_invocation_above_binding_ceiling"]
     one_gb = limits["cases"][-1]
     assert one_gb["rows"] == 20_000_000
     assert one_gb["write_usd_per_file"] == pytest.approx(20_000_000 * 4 * 0.625e-6)  # $50
@@ -235,10 +309,13 @@ def test_largest_file_for_one_invocation_follows_the_measured_speed():
 def test_load_measurements_reads_the_benchmark_file(tmp_path):
     path = tmp_path / "results.json"
     path.write_text(json.dumps({
-        "lambda_ms_per_1000_rows": 420.5, "table_write_units_per_1000_rows": 1000,
-        "item_bytes": 512, "measured_at": "2026-11-25T10:00:00Z", "rows": 10_000,
+        "lambda_cpu_ms_per_1000_rows": 150.5, "write_requests_per_1000_rows": 40.03,
+        "table_write_units_per_1000_rows": 1000, "item_bytes": 512,
+        "measured_at": "2026-11-25T10:00:00Z", "lambda_ms_per_1000_rows": 336.2,
     }))
-    assert cost.load_measurements(path) == Measurements(420.5, 1000.0, 512, "2026-11-25T10:00:00Z")
+    assert cost.load_measurements(path) == Measurements(
+        150.5, 40.03, 1000.0, 512, "2026-11-25T10:00:00Z"
+    )
 
 
 def test_load_measurements_fails_clearly_without_the_file(tmp_path):
@@ -248,14 +325,19 @@ def test_load_measurements_fails_clearly_without_the_file(tmp_path):
 
 def test_load_measurements_names_missing_keys(tmp_path):
     path = tmp_path / "results.json"
-    path.write_text(json.dumps({"lambda_ms_per_1000_rows": 1.0}))
-    with pytest.raises(MeasurementsError, match="item_bytes"):
+    path.write_text(json.dumps({"lambda_ms_per_1000_rows": 1.0, "item_bytes": 500}))
+    with pytest.raises(MeasurementsError, match="lambda_cpu_ms_per_1000_rows"):
         cost.load_measurements(path)
 
 
 def test_fewer_write_units_than_rows_is_refused():
     with pytest.raises(MeasurementsError, match="at least one write unit"):
-        Measurements(500.0, 40.0, 400, "x")
+        Measurements(200.0, 40.0, 40.0, 400, "x")
+
+
+def test_fewer_write_requests_than_25_rows_each_is_refused():
+    with pytest.raises(MeasurementsError, match="at most 25 items"):
+        Measurements(200.0, 4.0, 1000.0, 400, "x")
 
 
 def test_unknown_options_are_refused():
@@ -282,3 +364,9 @@ def test_the_documents_tables_are_what_the_model_prints_for_the_benchmark(docume
     assert cost.render_doc(text, measurements) == text, (
         f"{document.name} is stale: run `.venv/bin/python -m festival.cost --doc {document}`"
     )
+
+
+def test_the_document_has_every_generated_block():
+    text = DOC.read_text(encoding="utf-8")
+    names = {match["name"] for match in cost.BLOCK.finditer(text)}
+    assert names == set(cost.doc_blocks(cost.load_measurements()))

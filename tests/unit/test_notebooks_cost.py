@@ -14,7 +14,8 @@ NOTEBOOK = ROOT / "notebooks" / "cost_model.ipynb"
 # The notebook's figures come from festival.cost, whatever the numbers; this test does not
 # depend on benchmarks/results.json, so it gives the notebook measurements of its own.
 MEASUREMENTS = {
-    "lambda_ms_per_1000_rows": 500.0,
+    "lambda_cpu_ms_per_1000_rows": 200.0,
+    "write_requests_per_1000_rows": 40.0,
     "table_write_units_per_1000_rows": 1000.0,
     "item_bytes": 400,
     "measured_at": "test fixture",
