@@ -49,6 +49,7 @@ RESPONSES = {
 
 class InstantDynamoDB(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as DynamoDB does
+    wbufsize = 64 * 1024  # an answer in one send (flushed after each request), no Nagle wait
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -134,10 +135,14 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
             return {}
 
     class AcceptingBatches:
-        """The DynamoDB client, but batch writes are accepted without a request."""
+        """The DynamoDB client, but batch writes are accepted without a request (the items
+        are still encoded as the handler's writer encodes them)."""
 
         def __init__(self, client) -> None:
             self.client = client
+            writer = handler.batch_writer(client, handler.SESSION.get_credentials())
+            if hasattr(writer, "put_request"):
+                self.put_request = writer.put_request
 
         def __getattr__(self, name: str):
             return getattr(self.client, name)
