@@ -16,7 +16,7 @@ that accepts every batch at once (items, attributes, batching, the writer thread
 sending and reading the responses). The file is generated in memory before any pass, so
 making it up is not counted.
 
-    python benchmarks/lambda_cpu.py [--rows 100000] [--repeat 1]
+    python benchmarks/lambda_cpu.py [--rows 100000] [--repeat 1] [--python PATH]
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME_PYTHON = ROOT.parent / "main" / ".local" / "runtimes" / "python3.10" / "bin" / "python"
 WRITE_OPERATIONS = ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem")
 RESPONSES = {
     "BatchWriteItem": {"UnprocessedItems": {}},
@@ -140,7 +139,8 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
 
         def __init__(self, client) -> None:
             self.client = client
-            writer = handler.batch_writer(client, handler.SESSION.get_credentials())
+            lean = getattr(handler, "batch_writer", None)  # (absent before the lean writer)
+            writer = lean(client, handler.SESSION.get_credentials()) if lean else client
             if hasattr(writer, "put_request"):
                 self.put_request = writer.put_request
 
@@ -207,8 +207,17 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
 
 # --- the conductor ---------------------------------------------------------------------------
 
-def measure(rows: int = 100_000, repeat: int = 1, python: Path = RUNTIME_PYTHON) -> dict:
+def runtime_python() -> Path:
+    """The local stack's Lambda runtime (Python 3.10 with the Lambda's boto3)."""
+    sys.path[:0] = [str(ROOT / "src")]
+    from festival.local.paths import LOCAL_LAMBDA_RUNTIME, LocalPaths
+
+    return LocalPaths.default().runtime_venv(LOCAL_LAMBDA_RUNTIME) / "bin" / "python"
+
+
+def measure(rows: int = 100_000, repeat: int = 1, python: Path | None = None) -> dict:
     """Start the stand-in, run the probe on ``python`` against it, return the probe's JSON."""
+    python = python or runtime_python()
     server = subprocess.Popen(
         [sys.executable, __file__, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True,
@@ -233,8 +242,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="passes of each kind; the least")
     parser.add_argument("--endpoint", help="(probe) the stand-in's URL")
     parser.add_argument("--lifetime", type=float, default=3600, help="(serve) at most, s")
-    parser.add_argument("--python", type=Path, default=RUNTIME_PYTHON,
-                        help="the interpreter the probe runs on")
+    parser.add_argument("--python", type=Path,
+                        help="the interpreter the probe runs on (the local Lambda runtime's)")
     arguments = parser.parse_args()
     if arguments.mode == "serve":
         serve(arguments.lifetime)
