@@ -7,7 +7,9 @@ two measurements taken in the same run, never absolute times alone.
 1. parse + normalize throughput, as a ratio to bare csv.reader over the same file;
 2. DynamoDB write requests per 1,000 rows, counted by the emulator (our plugin);
 3. peak memory loading 10,000 vs 1,000,000 rows (the Lambda's code on its runtime);
-4. a 100,000-row file end to end through the local stack, against a naive loader
+4. CPU time of the Lambda's code per 1,000 rows against an instant DynamoDB stand-in
+   (lambda_cpu.py), split into parsing, item building and requests;
+5. a 100,000-row file end to end through the local stack, against a naive loader
    (one put_item per row) on the same stack.
 """
 
@@ -31,6 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
+import lambda_cpu  # noqa: E402 (benchmarks/, this script's directory)
 from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
 
 from festival import cost  # noqa: E402
@@ -76,6 +79,20 @@ def peak_memory(rows: int) -> dict:
         capture_output=True, text=True, check=True,
     ).stdout
     return json.loads(output)
+
+
+def lambda_cpu_figures(rows: int = 100_000) -> dict:
+    """The ingest code's CPU per 1,000 rows on the Lambda runtime; printed, and returned as
+    results.json entries."""
+    python = LocalPaths.default().runtime_venv(LOCAL_LAMBDA_RUNTIME) / "bin" / "python"
+    measured = lambda_cpu.measure(rows, repeat=2, python=python)
+    split = measured["split_ms_per_1000_rows"]
+    print(f"   {measured['cpu_ms_per_1000_rows']:.1f} ms of CPU per 1,000 rows on Python "
+          f"{measured['python']} (goal <= 50): parse {split['parse']:.1f}, items "
+          f"{split['items']:.1f}, requests {split['requests']:.1f}; "
+          f"{measured['write_requests_per_1000_rows']:.2f} write requests per 1,000 rows")
+    return {"lambda_cpu_ms_per_1000_rows": measured["cpu_ms_per_1000_rows"],
+            "lambda_cpu_split_ms_per_1000_rows": split}
 
 
 def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
@@ -158,18 +175,22 @@ def main() -> None:
     print(f"   {small['peak_kib'] / 1024:.1f} MB vs {large['peak_kib'] / 1024:.1f} MB on Python "
           f"{large['python']}: growth {growth_mb:.1f} MB (goal < 20 MB)")
 
+    print("3. CPU of the Lambda's code against an instant DynamoDB (100,000 rows, twice)...",
+          flush=True)
+    cpu = lambda_cpu_figures(100_000)
+
     paths = LocalPaths.default()
-    print("3. the local stack...", flush=True)
+    print("4. the local stack...", flush=True)
     up = stack.up(paths)
     try:
-        print(f"4. {arguments.pipeline_rows:,} rows end to end through the local stack...",
+        print(f"5. {arguments.pipeline_rows:,} rows end to end through the local stack...",
               flush=True)
         pipeline = pipeline_run(up.outputs, arguments.pipeline_rows)
         per_1000 = pipeline["write_requests"] / pipeline["rows"] * 1000
         print(f"   {pipeline['status']} in {pipeline['seconds']:.1f} s "
               f"(Lambda {pipeline['lambda_duration_ms'] / 1000:.1f} s); DynamoDB write requests "
               f"{pipeline['write_requests']:,}: {per_1000:.2f} per 1,000 rows (goal <= 41)")
-        print(f"5. naive loader, one put_item per row ({arguments.naive_rows:,} rows)...",
+        print(f"6. naive loader, one put_item per row ({arguments.naive_rows:,} rows)...",
               flush=True)
         naive = naive_run(up.outputs, pipeline["key"], arguments.naive_rows)
         naive_s = naive["seconds"] * pipeline["rows"] / naive["rows"]
@@ -201,6 +222,7 @@ def main() -> None:
         # A put costs one write unit per started KB of item (each GSI copy the same again).
         "table_write_units_per_1000_rows": 1000 * math.ceil(size / 1024),
         "item_bytes": size,
+        **cpu,
     }
     # The CPU the Lambda spends per 1,000 rows comes from its own benchmark; keep it.
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

@@ -129,12 +129,18 @@ class LineupTable:
     Batches of puts go out ``concurrency`` at a time: a batch write spends most of its time
     waiting on the network, so a few in flight load a big file several times faster. At
     most twice that many batches wait in memory, so memory stays flat.
+
+    Batch writes go through ``writer`` (the client unless given): anything with the client's
+    ``batch_write_item``, such as `dynamodb_http.DynamoDBHttp`. A writer with a
+    ``put_request(item)`` encodes each put itself, in place of `to_attributes`.
     """
 
     def __init__(
-        self, client, table_name: str, budget: RetryBudget, concurrency: int = 4
+        self, client, table_name: str, budget: RetryBudget, concurrency: int = 4,
+        writer=None,
     ) -> None:
         self.client = client
+        self.writer = client if writer is None else writer
         self.table_name = table_name
         self.budget = budget
         self.concurrency = concurrency
@@ -154,7 +160,7 @@ class LineupTable:
         while pending:
             try:
                 self._counted()
-                response = self.client.batch_write_item(RequestItems=pending)
+                response = self.writer.batch_write_item(RequestItems=pending)
             except ClientError as error:
                 if not is_retryable(error):
                     raise
@@ -168,7 +174,11 @@ class LineupTable:
 
     def put_items(self, items: list[dict[str, Any]]) -> None:
         """Send one batch of puts; it may still be in flight when this returns (see drain)."""
-        requests = [{"PutRequest": {"Item": to_attributes(item)}} for item in items]
+        put_request = getattr(self.writer, "put_request", None)
+        if put_request is not None:
+            requests = [put_request(item) for item in items]
+        else:
+            requests = [{"PutRequest": {"Item": to_attributes(item)}} for item in items]
         if self.concurrency <= 1:
             self.write_batch(requests)
             return
