@@ -174,7 +174,8 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         whole = LoadSettings(part_bytes=2**62, max_file_bytes=2**62)
         ingestion = Ingestion(UploadBucket(GeneratedObjects()), table, PartsQueue(None, ""),
                               lambda report: None, whole)
-        progress = ingestion.load_part(ingestion.plan(upload, "2025-07-01T00:00:00"), None)
+        task, _ = ingestion.plan(upload, "", "2025-07-01T00:00:00+00:00", {})
+        progress = ingestion.load_part(task, None)
         assert progress.rows_loaded == rows, progress
 
     def stats(method: str = "GET") -> dict:

@@ -116,7 +116,8 @@ def main() -> None:
     # One part as large as the file: the whole file in this process, as one invocation.
     whole = LoadSettings(part_bytes=2**62, max_file_bytes=2**62)
     ingestion = Ingestion(GeneratedBucket(rows), table, None, print, whole)
-    task = ingestion.plan(UploadedObject("bench", "uploads/bench.csv", "etag", 2**61), "")
+    upload = UploadedObject("bench", "uploads/bench.csv", "etag", 2**61)
+    task, _ = ingestion.plan(upload, "", "2025-07-01T00:00:00+00:00", {})
     progress = ingestion.load_part(task, None)
     assert progress.rows_loaded == rows, progress
     print(json.dumps({

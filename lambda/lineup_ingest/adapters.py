@@ -69,18 +69,6 @@ class UploadBucket:
     def __init__(self, s3_client) -> None:
         self.s3 = s3_client
 
-    def open(self, bucket: str, key: str) -> tuple[IO[bytes], str, str]:
-        """A stream over the object's current content, with its ETag and upload time."""
-        try:
-            response = self.s3.get_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
-                raise ObjectGoneError(f"s3://{bucket}/{key} no longer exists") from error
-            raise
-        uploaded = response.get("LastModified")
-        uploaded_at = uploaded.isoformat(timespec="seconds") if uploaded else ""
-        return response["Body"], str(response.get("ETag", "")).strip('"'), uploaded_at
-
     def open_range(
         self, bucket: str, key: str, etag: str, start: int, end: int | None = None
     ) -> IO[bytes]:
@@ -106,6 +94,21 @@ class UploadBucket:
                 return io.BytesIO(b"")
             raise
         return response["Body"]
+
+    def describe(self, bucket: str, key: str) -> tuple[dict[str, str], str]:
+        """The object's user metadata (``x-amz-meta-*``, names in lower case) and upload time.
+
+        The ranged reads check the version; this is read once, before them.
+        """
+        try:
+            response = self.s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if _error_code(error) in {"NoSuchKey", "404", "NotFound"}:
+                raise ObjectGoneError(f"s3://{bucket}/{key} no longer exists") from error
+            raise
+        metadata = {name.lower(): value for name, value in response.get("Metadata", {}).items()}
+        uploaded = response.get("LastModified")
+        return metadata, uploaded.isoformat(timespec="seconds") if uploaded else ""
 
     def current_etag(self, bucket: str, key: str) -> str | None:
         """The ETag of the object now, or None if it was deleted."""
@@ -283,18 +286,34 @@ class LineupTable:
         item = response.get("Item")
         return from_attributes(item) if item else None
 
-    def begin_load(self, record: dict[str, Any]) -> None:
-        """Write the LOADING record's facts, leaving any progress a duplicate found alone."""
-        key = {name: record[name] for name in ("pk", "sk")}
-        facts = {name: value for name, value in record.items() if name not in key}
+    def begin_load(self, record: dict[str, Any]) -> bool:
+        """Write a new load's LOADING record; False if this load (upload) has one already.
+
+        The same content uploaded again under the same key is a new load: its record
+        replaces the earlier one's, whatever it said.
+        """
+        self._counted()
+        try:
+            self.client.put_item(
+                TableName=self.table_name, Item=to_attributes(record),
+                ConditionExpression="attribute_not_exists(pk) OR uploaded_at <> :uploaded",
+                ExpressionAttributeValues=to_attributes({":uploaded": record["uploaded_at"]}),
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def set_facts(self, source_key: str, etag: str, facts: dict[str, Any]) -> None:
+        """Set facts of a load's record (the same values however often)."""
         names = {f"#f{n}": name for n, name in enumerate(facts)}
         values = {f":v{n}": value for n, value in enumerate(facts.values())}
         self._counted()
         self.client.update_item(
-            TableName=self.table_name, Key=to_attributes(key),
-            UpdateExpression="SET " + ", ".join(
-                f"#f{n} = if_not_exists(#f{n}, :v{n})" for n in range(len(facts))
-            ),
+            TableName=self.table_name,
+            Key=to_attributes(schema.upload_record_key(source_key, etag)),
+            UpdateExpression="SET " + ", ".join(f"#f{n} = :v{n}" for n in range(len(facts))),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_attributes(values),
         )
@@ -302,8 +321,9 @@ class LineupTable:
     def commit_part(
         self, task: PartTask, progress: Progress, failure: str | None, *,
         started_at: str = "", finished_at: str = "",
-    ) -> dict[str, Any]:
-        """Record a part as done; the file's record afterwards.
+    ) -> dict[str, Any] | None:
+        """Record a part as done; the file's record afterwards (None if another upload of the
+        file has started since, and this part's load is over).
 
         The part's first rejected rows go to an item of its own; its counts go into the
         record's ``parts`` map under its number. Both writes set the same values however
@@ -318,27 +338,36 @@ class LineupTable:
         if failure:
             counts["failure"] = failure
         self.put_upload_record({
-            **schema.part_done_key(task.key, task.etag, task.part),
+            **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
             "part": task.part, "first_line": task.line, **counts,
             "rejected": [[line, reason] for line, reason in progress.rejected],
         })
         self._counted()
-        response = self.client.update_item(
-            TableName=self.table_name,
-            Key=to_attributes(schema.upload_record_key(task.key, task.etag)),
-            UpdateExpression="SET parts.#part = :counts",
-            ExpressionAttributeNames={"#part": f"{task.part:06d}"},
-            ExpressionAttributeValues=to_attributes({":counts": counts}),
-            ReturnValues="ALL_NEW",
-        )
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(schema.upload_record_key(task.key, task.etag)),
+                UpdateExpression="SET parts.#part = :counts",
+                ConditionExpression="uploaded_at = :uploaded",
+                ExpressionAttributeNames={"#part": f"{task.part:06d}"},
+                ExpressionAttributeValues=to_attributes(
+                    {":counts": counts, ":uploaded": task.uploaded_at}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
         return from_attributes(response["Attributes"])
 
-    def committed_parts(self, source_key: str, etag: str) -> Iterator[dict[str, Any]]:
+    def committed_parts(self, task: PartTask) -> Iterator[dict[str, Any]]:
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table_name, ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :part)",
             ExpressionAttributeValues=to_attributes({
-                ":pk": schema.load_partition(source_key, etag), ":part": "PART#",
+                ":pk": schema.load_partition(task.key, task.etag, task.uploaded_at),
+                ":part": "PART#",
             }),
         )
         for page in pages:
@@ -365,12 +394,16 @@ class LineupTable:
     def was_queued(self, task: PartTask) -> bool:
         response = self.client.get_item(
             TableName=self.table_name, ConsistentRead=True, ProjectionExpression="pk",
-            Key=to_attributes(schema.part_queued_key(task.key, task.etag, task.part)),
+            Key=to_attributes(
+                schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part)
+            ),
         )
         return "Item" in response
 
     def mark_queued(self, task: PartTask) -> None:
-        self.put_upload_record(schema.part_queued_key(task.key, task.etag, task.part))
+        self.put_upload_record(
+            schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part)
+        )
 
 
 class PartsQueue:

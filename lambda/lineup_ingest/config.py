@@ -22,6 +22,8 @@ class Config:
     # Deliveries of a part before it is counted as failed (the queue's maxReceiveCount).
     part_attempts: int = 3
     part_retry_s: int = 30
+    # How times without AM/PM are read unless an upload says otherwise: auto, 24h or pm.
+    clock: str = "auto"
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Config:
@@ -43,6 +45,7 @@ class Config:
                 except ValueError:
                     raise ConfigError(f"{variable} must be a whole number") from None
         return cls(
+            clock=environ.get("UNMARKED_TIMES", "auto"),
             table_name=environ["TABLE_NAME"],
             topic_arn=environ["TOPIC_ARN"],
             parts_queue_url=environ["PARTS_QUEUE_URL"],

@@ -57,7 +57,9 @@ def lambda_handler(event: dict, context) -> dict:
                    "python": ".".join(map(str, sys.version_info[:3]))},
         )
 
-    settings = LoadSettings(part_bytes=CONFIG.part_bytes, max_file_bytes=CONFIG.max_file_bytes)
+    settings = LoadSettings(
+        part_bytes=CONFIG.part_bytes, max_file_bytes=CONFIG.max_file_bytes, clock=CONFIG.clock
+    )
     ingestion = Ingestion(UploadBucket(S3), table, queue, notify, settings)
     records = event.get("Records") if isinstance(event, dict) else None
     if records and isinstance(records[0], dict) and records[0].get("eventSource") == "aws:sqs":

@@ -26,7 +26,15 @@ from lineup_ingest.adapters import (
     UploadBucket,
 )
 from lineup_ingest.events import UploadedObject
-from lineup_ingest.parsing import LineupFileError, RowError, read_header, read_lineup
+from lineup_ingest.parsing import (
+    ClockDecision,
+    LineupFileError,
+    RowError,
+    decide_clock_from_head,
+    parse_clock,
+    read_header,
+    read_lineup,
+)
 from lineup_ingest.parts import PartTask, Progress
 from lineup_ingest.report import IngestReport, RejectedRows
 from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines, part_count
@@ -45,6 +53,8 @@ class LoadSettings:
     # A part stops taking rows when less than this is left of its invocation, beyond the
     # time kept for reporting, and hands the rest of itself on.
     handover_ms: int = 20_000
+    # How times without AM/PM are read unless the upload's `clock` metadata says otherwise.
+    clock: str = "auto"
 
 
 class PartFailedError(Exception):
@@ -77,29 +87,46 @@ class Ingestion:
         self, upload: UploadedObject, request_id: str = "", log_group: str = "",
         remaining_ms: Callable[[], int] | None = None,
     ) -> str:
-        """Plan the parts of an uploaded file and load the first; the file's status so far."""
+        """Plan the parts of an uploaded file and load the first; the file's status so far.
+
+        A load is one upload: the object's ETag and upload time. A duplicate delivery of the
+        event finds its load's record and only helps it on; the same content uploaded again
+        is a new load, with its own email.
+        """
+        try:
+            metadata, uploaded_at = self.bucket.describe(upload.bucket, upload.key)
+        except ObjectGoneError as error:
+            metadata, uploaded_at, gone = {}, "", error
+        else:
+            gone = None
         if not upload.etag:  # S3's events name the version; one made by hand may not
             found = self.bucket.current_version(upload.bucket, upload.key)
             if found:
                 upload = replace(upload, etag=found[0], size=found[1])
         record = self.table.upload_record(upload.key, upload.etag)
-        if record and record.get("status") != "LOADING":
+        same_load = record is not None and record.get("uploaded_at") == uploaded_at
+        if same_load and record.get("status") != "LOADING":
             return str(record["status"])  # a duplicate event of a file already loaded
-        started_at = str(record["started_at"]) if record else self.clock()
+        started_at = str(record["started_at"]) if same_load else self.clock()
+        self.table.begin_load({
+            **schema.upload_record_key(upload.key, upload.etag),
+            "file": upload.key, "bucket": upload.bucket, "etag": upload.etag,
+            "size": upload.size, "uploaded_at": uploaded_at, "status": "LOADING", "parts": {},
+            "started_at": started_at, "request_id": request_id, "log_group": log_group,
+        })
         report = IngestReport(
             bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
             started_at=started_at, request_id=request_id, log_group=log_group,
         )
         try:
-            task = self.plan(upload, started_at)
+            if gone:
+                raise gone
+            task, decision = self.plan(upload, started_at, uploaded_at, metadata)
         except (LineupFileError, ObjectGoneError, ObjectReplacedError, TooLargeError) as error:
             report.failure = str(error)
-            return self._finish_alone(report)
-        self.table.begin_load({
-            **schema.upload_record_key(upload.key, upload.etag),
-            "file": upload.key, "bucket": upload.bucket, "etag": upload.etag,
-            "size": upload.size, "status": "LOADING", "parts_total": task.parts, "parts": {},
-            "started_at": started_at, "request_id": request_id, "log_group": log_group,
+            return self._finish_alone(report, uploaded_at)
+        self.table.set_facts(upload.key, upload.etag, {
+            "parts_total": task.parts, "clock": decision.clock, "clock_reason": decision.reason,
         })
         try:
             return self.run_part(task, request_id=request_id, remaining_ms=remaining_ms)
@@ -108,7 +135,15 @@ class Ingestion:
             self.queue.send(task, delay_s=self.queue.retry_delay_s(1))
             return "LOADING"
 
-    def plan(self, upload: UploadedObject, started_at: str) -> PartTask:
+    def plan(
+        self, upload: UploadedObject, started_at: str, uploaded_at: str,
+        metadata: dict[str, str],
+    ) -> tuple[PartTask, ClockDecision]:
+        """The file's first part, and how its times without AM/PM are read.
+
+        Raises LineupFileError (no usable header, or a bad clock setting), TooLargeError,
+        ObjectGoneError or ObjectReplacedError: the file is refused before any row is written.
+        """
         if upload.size > self.settings.max_file_bytes:
             raise TooLargeError(
                 f"The file is {upload.size:,} bytes, more than the {self.settings.max_file_bytes:,}"
@@ -118,19 +153,33 @@ class Ingestion:
             header, header_lines = read_header(head)
         with self.bucket.open_range(upload.bucket, upload.key, upload.etag, 0) as head:
             data_start = offset_after_lines(head, header_lines)
+        decision = self._decide_clock(upload, metadata.get("clock"))
         return PartTask(
             bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
-            uploaded_at=started_at, started_at=started_at,
+            uploaded_at=uploaded_at, started_at=started_at,
             part=0, parts=part_count(upload.size, self.settings.part_bytes),
             part_bytes=self.settings.part_bytes,
-            start=data_start, line=header_lines + 1, header=header,
-        )
+            start=data_start, line=header_lines + 1, header=header, clock=decision.clock,
+        ), decision
 
-    def _finish_alone(self, report: IngestReport) -> str:
+    def _decide_clock(self, upload: UploadedObject, asked: str | None) -> ClockDecision:
+        """Once per file, before any row is written, so that every part reads times alike."""
+        source = "the upload's clock metadata" if asked is not None else "the stack's setting"
+        try:
+            clock = parse_clock(self.settings.clock if asked is None else asked)
+        except ValueError as error:
+            raise LineupFileError(f"{error} (from {source}): nothing was loaded.") from None
+        if clock == "auto":
+            with self.bucket.open_range(upload.bucket, upload.key, upload.etag, 0) as head:
+                return decide_clock_from_head(head)
+        reading = "a 24-hour clock" if clock == "24h" else "afternoon/evening (7:00 -> 19:00)"
+        return ClockDecision(clock, f"times without AM/PM read as {reading}, as {source} says")
+
+    def _finish_alone(self, report: IngestReport, uploaded_at: str) -> str:
         """A file refused before any part ran: record it and say so, once."""
         report.finished_at = self.clock()
         if self.table.claim_finish(report.key, report.etag, "refused"):
-            self.table.put_upload_record(self._record(report))
+            self.table.put_upload_record({**self._record(report), "uploaded_at": uploaded_at})
             self.notify(report)
         return report.status.value
 
@@ -147,6 +196,8 @@ class Ingestion:
         """
         try:
             record = self.table.upload_record(task.key, task.etag) or {}
+            if record.get("uploaded_at") != task.uploaded_at:
+                return "SUPERSEDED"  # the same content was uploaded again: that load goes on
             if f"{task.part:06d}" not in record.get("parts", {}):
                 began = self.clock()
                 try:
@@ -158,6 +209,8 @@ class Ingestion:
                 record = self.table.commit_part(
                     task, progress, failure, started_at=began, finished_at=self.clock()
                 )
+                if record is None:
+                    return "SUPERSEDED"
             return self._finish_if_complete(task, record, request_id)
         except PartFailedError:
             raise
@@ -169,7 +222,9 @@ class Ingestion:
         """Count a part that failed every attempt as failed, so its file still ends."""
         self.table.settle()
         record = self.table.commit_part(task, task.done, reason)
-        return self._finish_if_complete(task, record, request_id)
+        return "SUPERSEDED" if record is None else self._finish_if_complete(
+            task, record, request_id
+        )
 
     def load_part(
         self, task: PartTask, remaining_ms: Callable[[], int] | None
@@ -210,7 +265,7 @@ class Ingestion:
 
     @staticmethod
     def _rows(body: IO[bytes], task: PartTask) -> Iterator:
-        return read_lineup(body, header=task.header, first_line=task.line)
+        return read_lineup(body, clock=task.clock, header=task.header, first_line=task.line)
 
     def _write(
         self, rows: Iterator, task: PartTask, progress: Progress,
@@ -279,7 +334,10 @@ class Ingestion:
             report.rows_removed = self._remove_rows_of_other_versions(task)
         report.finished_at = self.clock()
         # The parts stay in the final record: a late duplicate of a part rewrites its entry.
-        self.table.put_upload_record({**self._record(report), "parts": record["parts"]})
+        self.table.put_upload_record({
+            **self._record(report), "parts": record["parts"],
+            "uploaded_at": task.uploaded_at, "parts_total": task.parts,
+        })
         self.notify(report)
         return report.status.value
 
@@ -288,9 +346,11 @@ class Ingestion:
             bucket=task.bucket, key=task.key, etag=task.etag, size=task.size,
             started_at=task.started_at, request_id=str(record.get("request_id", request_id)),
             log_group=str(record.get("log_group", "")), parts=task.parts,
+            clock=str(record.get("clock", task.clock)),
+            clock_reason=str(record.get("clock_reason", "")),
         )
         rejected: list[RowError] = []
-        for part in self.table.committed_parts(task.key, task.etag):
+        for part in self.table.committed_parts(task):
             report.rows_read += int(part["rows_read"])
             report.rows_loaded += int(part["rows_loaded"])
             report.rejected.total += int(part["rows_rejected"])

@@ -261,13 +261,20 @@ def record_starts(stream: BinaryIO, first_line: int) -> Iterator[int]:
     quoted = _QuotedRecords(physical)
     field_limit = csv.field_size_limit()
     number = first_line - 1
+    in_place_of_a_cut_line = False
     while True:
         try:
             for text in physical:
                 number += 1
-                yield number
+                if in_place_of_a_cut_line:
+                    # A row ran into a line too long: reading from that line would read
+                    # the line itself, not the row's error, so no part starts here.
+                    in_place_of_a_cut_line = False
+                else:
+                    yield number
                 if '"' in text or len(text) > field_limit:
                     number = quoted.read(text, number)[1]
+                    in_place_of_a_cut_line = quoted.ran_into_cut_line
             return
         except _TooLongError:
             # The line was cut: the blank line put in its place is read next, as a record
@@ -482,13 +489,18 @@ class _Lines:
                     continue
             lines = _split_lines(text)
             pending = "" if final or not lines or lines[-1][-1] == "\n" else lines.pop()
+            # Lines are measured as they are in the file, NUL bytes included, whichever
+            # chunk they end in; then their NUL bytes are moved for csv.
+            pieces: Iterable[Iterable[str]] = (
+                _cut_long_lines(lines) if len(text) - len(pending) > _MAX_CHARS else (lines,)
+            )
             if "\x00" in text:
                 self.dirty = True
-                lines = list(map(_move_nul, lines))
-            if len(text) - len(pending) > _MAX_CHARS:
-                yield from _cut_long_lines(lines)
-            else:
-                yield lines
+                pieces = (
+                    list(map(_move_nul, piece)) if type(piece) is list else piece
+                    for piece in pieces
+                )
+            yield from pieces
             if len(pending) > _MAX_CHARS:
                 yield _cut_line()
                 yield ["\n"]
@@ -559,15 +571,20 @@ class _QuotedRecords:
         self._physical = physical
         self._first: list[str] = []
         self._reader = csv.reader(self._feed())
+        # Whether the last record read ran into a line cut as too long: the blank line put
+        # in that line's place comes next, and is no record of the file's own.
+        self.ran_into_cut_line = False
 
     def read(self, first: str, line: int) -> tuple[list[str] | RowError, int]:
         """The record starting with `first`, line number `line`, and the number of its last."""
         reader = self._reader
         lines_before = reader.line_num
         self._first.append(first)
+        self.ran_into_cut_line = False
         try:
             cells = next(reader)
         except (csv.Error, _TooLongError) as error:
+            self.ran_into_cut_line = isinstance(error, _TooLongError) and error.what == "line"
             last = line + reader.line_num - lines_before - 1
             if isinstance(error, _TooLongError):
                 self._reader = csv.reader(self._feed())  # the old feed ended with the error

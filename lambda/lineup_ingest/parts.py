@@ -47,6 +47,7 @@ class PartTask:
     start: int  # byte offset of the part's first record
     line: int  # the physical line number of that record
     header: Header
+    clock: str = "24h"  # how times without AM/PM are read, decided once for the file
     done: Progress = field(default_factory=Progress)  # when resumed: what was read before
 
     @property

@@ -50,6 +50,8 @@ class IngestReport:
     log_group: str = ""
     parts: int = 1
     failed_parts: list[str] = field(default_factory=list)
+    clock: str | None = None  # how times without AM/PM were read, and why
+    clock_reason: str = ""
 
     @property
     def rows_rejected(self) -> int:
@@ -83,6 +85,8 @@ class IngestReport:
                 {"line": error.line, "reason": error.reason} for error in self.rejected.first
             ],
             "failure": self.failure,
+            "clock": self.clock,
+            "clock_reason": self.clock_reason or None,
             "parts_total": self.parts,
             "parts_done": self.parts,
             "failed_parts": self.failed_parts or None,
@@ -127,6 +131,8 @@ def body(report: IngestReport) -> str:
         f"Duration:      {report.duration_s:.2f} s",
         f"File version:  ETag {report.etag or 'unknown'}, {report.size} bytes",
     ]
+    if report.clock_reason:
+        lines.append(f"Times:         {report.clock_reason}")
     if report.parts > 1:
         lines.append(f"Loaded in:     {report.parts} parts")
     if report.failure:

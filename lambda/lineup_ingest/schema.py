@@ -121,20 +121,22 @@ def upload_record_key(source_key: str, etag: str) -> dict[str, str]:
     return {"pk": UPLOADS_PARTITION, "sk": f"FILE#{source_key}#ETAG#{etag}"}
 
 
-def load_partition(source_key: str, etag: str) -> str:
-    """Where the parts of one file version's load keep their bookkeeping.
+def load_partition(source_key: str, etag: str, uploaded_at: str) -> str:
+    """Where the parts of one load of a file keep their bookkeeping.
 
-    The key is hashed: an S3 key may be 1,024 bytes, more than a key attribute may hold.
+    A load is one upload: the object's ETag and its upload time (the same content uploaded
+    again is a new upload, and is loaded and reported again). The key is hashed: an S3 key
+    may be 1,024 bytes, more than a key attribute may hold.
     """
     digest = hashlib.sha256(source_key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return f"LOAD#{digest}#{etag}"
+    return f"LOAD#{digest}#{etag}#{uploaded_at}"
 
 
-def part_done_key(source_key: str, etag: str, part: int) -> dict[str, str]:
-    """One item per part loaded: its counts and first rejected rows, written once."""
-    return {"pk": load_partition(source_key, etag), "sk": f"PART#{part:06d}"}
+def part_done_key(source_key: str, etag: str, uploaded_at: str, part: int) -> dict[str, str]:
+    """One item per part loaded: its counts and first rejected rows."""
+    return {"pk": load_partition(source_key, etag, uploaded_at), "sk": f"PART#{part:06d}"}
 
 
-def part_queued_key(source_key: str, etag: str, part: int) -> dict[str, str]:
+def part_queued_key(source_key: str, etag: str, uploaded_at: str, part: int) -> dict[str, str]:
     """Marks that a part was handed to the parts queue, so a retry does not queue it again."""
-    return {"pk": load_partition(source_key, etag), "sk": f"QUEUED#{part:06d}"}
+    return {"pk": load_partition(source_key, etag, uploaded_at), "sk": f"QUEUED#{part:06d}"}

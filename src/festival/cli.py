@@ -163,12 +163,13 @@ def at(ctx: click.Context, stage: str, when: str) -> None:
 @click.pass_context
 @explained
 def uploads(ctx: click.Context) -> None:
-    """Every upload: file, status, counts and time, newest first."""
+    """Every upload: file, status, parts done, counts and time; loads going on first."""
     _print_records(
         ctx, _queries(ctx).uploads(), "No upload yet.",
-        ["file", "status", "loaded", "rejected", "removed", "finished (UTC)"],
-        lambda r: [r["file"], r["status"], r["rows_loaded"], r["rows_rejected"],
-                   r["rows_removed"], (r["finished_at"] or "").replace("T", " ")],
+        ["file", "status", "parts", "loaded", "rejected", "removed", "finished (UTC)"],
+        lambda r: [r["file"], r["status"], f"{r['parts_done']}/{r['parts_total']}",
+                   r["rows_loaded"], r["rows_rejected"], r["rows_removed"],
+                   (r["finished_at"] or "").replace("T", " ")],
     )
 
 

@@ -143,28 +143,48 @@ class LineupQueries:
         return [_performance(item) for item in items]
 
     def uploads(self) -> list[dict]:
-        """The ingest record of every upload, newest first."""
+        """The ingest record of every upload, loads still going first, then newest first."""
         items = self._query(
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues=to_attributes({":pk": schema.UPLOADS_PARTITION}),
         )
-        records = [
-            {
-                "file": item["file"],
-                "etag": item.get("etag"),
-                "status": item["status"],
-                "rows_read": int(item.get("rows_read", 0)),
-                "rows_loaded": int(item.get("rows_loaded", 0)),
-                "rows_rejected": int(item.get("rows_rejected", 0)),
-                "rows_removed": int(item.get("rows_removed", 0)),
-                "failure": item.get("failure"),
-                "rejected_rows": [
-                    {"line": int(row["line"]), "reason": row["reason"]}
-                    for row in item.get("rejected_rows", [])
-                ],
-                "started_at": item.get("started_at"),
-                "finished_at": item.get("finished_at"),
-            }
-            for item in items
-        ]
-        return sorted(records, key=lambda record: record["finished_at"] or "", reverse=True)
+        records = [_upload(item) for item in items]
+        return sorted(
+            records, key=lambda record: record["finished_at"] or "~ loading", reverse=True
+        )
+
+
+def _upload(item: dict) -> dict:
+    """An ingest record as `festival uploads` shows it.
+
+    While a file loads, its counts are the sums over the parts done so far.
+    """
+    parts = item.get("parts", {})
+    loading = item["status"] == "LOADING"
+
+    def count(name: str) -> int:
+        if loading:
+            return sum(int(part.get(name, 0)) for part in parts.values())
+        return int(item.get(name, 0))
+
+    return {
+        "file": item["file"],
+        "etag": item.get("etag"),
+        "status": item["status"],
+        "parts_done": len(parts),
+        "parts_total": int(item.get("parts_total", 1)),
+        "rows_read": count("rows_read"),
+        "rows_loaded": count("rows_loaded"),
+        "rows_rejected": count("rows_rejected"),
+        "rows_removed": int(item.get("rows_removed", 0)),
+        "failure": item.get("failure"),
+        "failed_parts": list(item.get("failed_parts", [])),
+        "clock": item.get("clock"),
+        "clock_reason": item.get("clock_reason"),
+        "rejected_rows": [
+            {"line": int(row["line"]), "reason": row["reason"]}
+            for row in item.get("rejected_rows", [])
+        ],
+        "started_at": item.get("started_at"),
+        "finished_at": item.get("finished_at"),
+    }

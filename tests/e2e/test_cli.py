@@ -18,6 +18,7 @@ pytestmark = pytest.mark.e2e
 
 # The console script installed next to the interpreter running the tests.
 FESTIVAL = Path(sys.executable).with_name("festival")
+ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_FIELDS = ("performer", "stage", "start", "end", "date")
 LOAD_DEADLINE_S = 180.0
 
@@ -119,6 +120,18 @@ def test_uploads_lists_the_file_with_its_status_and_counts(lineup):
     assert [(r["status"], r["rows_loaded"], r["rows_rejected"]) for r in records] == [
         ("OK", 3, 0)
     ]
+
+
+def test_the_clients_example_finds_olivia_rodrigo_in_the_evening(pipeline):
+    key = pipeline.unique_key("client-example.csv")
+    pipeline.upload(key, (ROOT / "seed" / "music-festival-example-data.csv").read_bytes())
+    pipeline.wait_for_email(key)
+
+    found = festival_json("between", "2025-07-12T19:00", "2025-07-12T21:00", "--stage",
+                          "side stage")
+
+    olivia = [p for p in found if p["performer"] == "Olivia Rodrigo" and p["source_file"] == key]
+    assert [(p["start"], p["end"]) for p in olivia] == [("2025-07-12T19:00", "2025-07-12T21:00")]
 
 
 def test_default_output_is_a_table_with_headers_and_the_names_as_written(lineup):

@@ -40,13 +40,12 @@ def record(pipeline, key: str) -> dict | None:
     return records[0] if records else None
 
 
-def part_items(pipeline, key: str, etag: str) -> list[dict]:
+def part_items(pipeline, key: str, found: dict) -> list[dict]:
+    partition = schema.load_partition(key, found["etag"]["S"], found["uploaded_at"]["S"])
     response = pipeline.dynamodb.query(
         TableName=pipeline.table,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :part)",
-        ExpressionAttributeValues={
-            ":pk": {"S": schema.load_partition(key, etag)}, ":part": {"S": "PART#"},
-        },
+        ExpressionAttributeValues={":pk": {"S": partition}, ":part": {"S": "PART#"}},
     )
     return response["Items"]
 
@@ -88,7 +87,7 @@ def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(par
 
     spans = sorted(
         (item["started_at"]["S"], item["finished_at"]["S"])
-        for item in part_items(pipeline, key, found["etag"]["S"])
+        for item in part_items(pipeline, key, found)
     )
     assert len(spans) == parts
     overlapping = [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1]]

@@ -38,19 +38,45 @@ def test_seed_lineup_upload_loads_every_row_and_sends_one_email(pipeline):
     assert len(pipeline.emails_about(key)) == 1
 
 
-def test_brief_example_loads_with_times_read_on_a_24_hour_clock(pipeline):
+def stored_times(pipeline, key: str, count: int) -> dict[str, tuple[str, str]]:
+    items = wait_for(f"{count} rows of {key}", lambda: len(pipeline.items_of(key)) == count
+                     and pipeline.items_of(key))
+    return {i["performer"]["S"]: (i["start"]["S"], i["end"]["S"]) for i in items}
+
+
+def test_brief_example_written_without_am_pm_is_read_as_afternoon_and_evening(pipeline):
     key = pipeline.unique_key("brief-example.csv")
     pipeline.upload(key, (SEED / "brief-example.csv").read_bytes())
 
-    items = wait_for(f"3 rows of {key}", lambda: len(pipeline.items_of(key)) == 3
-                     and pipeline.items_of(key))
-
-    by_performer = {i["performer"]["S"]: (i["start"]["S"], i["end"]["S"]) for i in items}
-    assert by_performer == {
-        "Megan Thee Stallion": ("2025-07-12T08:00", "2025-07-12T10:00"),
-        "Olivia Rodrigo": ("2025-07-12T07:00", "2025-07-12T09:00"),
-        "Rene Rapp": ("2025-07-13T04:30", "2025-07-13T05:30"),
+    assert stored_times(pipeline, key, 3) == {
+        "Megan Thee Stallion": ("2025-07-12T20:00", "2025-07-12T22:00"),
+        "Olivia Rodrigo": ("2025-07-12T19:00", "2025-07-12T21:00"),
+        "Rene Rapp": ("2025-07-13T16:30", "2025-07-13T17:30"),
     }
+    email = pipeline.wait_for_email(key)
+    assert "read as afternoon/evening, e.g. 8:00 -> 20:00" in email["text"]
+
+
+def test_seed_lineup_on_a_24_hour_clock_is_read_as_written(pipeline):
+    key = pipeline.unique_key("lineup.csv")
+    pipeline.upload(key, (SEED / "lineup.csv").read_bytes())
+
+    times = stored_times(pipeline, key, len(seed_rows("lineup.csv")))
+
+    assert times["Kraftwerk"] == ("2025-07-12T23:59", "2025-07-13T01:15")
+    email = pipeline.wait_for_email(key)
+    assert "read on a 24-hour clock" in email["text"]
+
+
+def test_an_upload_with_clock_metadata_is_read_on_that_clock(pipeline):
+    key = pipeline.unique_key("mornings.csv")
+    pipeline.s3.put_object(Bucket=pipeline.bucket, Key=key, Metadata={"clock": "24h"},
+                           Body=(SEED / "brief-example.csv").read_bytes())
+
+    assert stored_times(pipeline, key, 3)["Olivia Rodrigo"] == (
+        "2025-07-12T07:00", "2025-07-12T09:00"
+    )
+    assert "as the upload's clock metadata says" in pipeline.wait_for_email(key)["text"]
 
 
 def test_lambda_runs_on_a_real_python_3_10(pipeline):

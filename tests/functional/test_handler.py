@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.functional.conftest import LambdaContext, s3_event
+from tests.functional.conftest import BUCKET, LambdaContext, s3_event
 from tests.lineups import lineup_csv, lineup_rows
 
 pytestmark = pytest.mark.functional
@@ -243,3 +246,62 @@ def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(
     assert performer_names(aws) == ["Only Act"]
     subjects = sorted(email["subject"] for email in aws.emails())
     assert subjects == ["festival-lineup FAILED: lineup.csv", "festival-lineup OK: lineup.csv"]
+
+
+CLIENT_EXAMPLE = Path(__file__).resolve().parents[2] / "seed" / "music-festival-example-data.csv"
+
+
+def sets(aws) -> dict[str, tuple[str, str]]:
+    return {(i["performer"]["S"], i["date"]["S"]): (i["start"]["S"], i["end"]["S"])
+            for i in aws.performances()}
+
+
+def test_times_without_am_pm_and_no_hour_after_12_are_read_as_afternoon_and_evening(aws):
+    aws.invoke(aws.upload("uploads/client.csv", CLIENT_EXAMPLE.read_bytes()))
+
+    assert sets(aws)[("Olivia Rodrigo", "2025-07-12")] == ("2025-07-12T19:00", "2025-07-12T21:00")
+    (email,) = aws.emails()
+    assert "Times:         times have no AM/PM and no hour after 12: read as afternoon/evening" \
+        in email["body"]
+    (record,) = aws.upload_records()
+    assert record["clock"]["S"] == "pm"
+
+
+def test_an_upload_may_say_its_clock_in_its_metadata(aws):
+    body = CLIENT_EXAMPLE.read_bytes()
+    aws.s3.put_object(Bucket=BUCKET, Key="uploads/mornings.csv", Body=body,
+                      Metadata={"clock": "24h"})
+
+    aws.invoke(s3_event("uploads/mornings.csv"))
+
+    assert sets(aws)[("Olivia Rodrigo", "2025-07-12")] == ("2025-07-12T07:00", "2025-07-12T09:00")
+    (email,) = aws.emails()
+    assert "as the upload's clock metadata says" in email["body"]
+
+
+def test_a_bad_clock_in_the_metadata_fails_clearly_and_writes_nothing(aws):
+    aws.s3.put_object(Bucket=BUCKET, Key="uploads/odd.csv", Body=CLIENT_EXAMPLE.read_bytes(),
+                      Metadata={"clock": "12h"})
+
+    aws.invoke(s3_event("uploads/odd.csv"))
+
+    assert aws.performances() == []
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup FAILED: odd.csv"
+    assert "'12h' is not a clock for times without AM/PM" in email["body"]
+    assert "(from the upload's clock metadata): nothing was loaded." in email["body"]
+
+
+def test_the_same_content_uploaded_again_is_loaded_and_reported_again(aws):
+    body = lineup_csv(lineup_rows(5))
+    event = aws.upload("uploads/again.csv", body)
+    aws.invoke(event)
+    aws.invoke(event)  # a duplicate delivery: no second load, no second email
+    assert len(aws.emails()) == 1
+
+    time.sleep(1.1)  # S3 keeps upload times to the second: the next upload is a later one
+    aws.invoke(aws.upload("uploads/again.csv", body))
+
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup OK: again.csv"
+    assert len(aws.performances()) == 5

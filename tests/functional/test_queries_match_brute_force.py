@@ -30,7 +30,7 @@ from moto import mock_aws
 from festival.queries import LineupQueries
 from lineup_ingest.adapters import LineupTable, PartsQueue, UploadBucket
 from lineup_ingest.events import UploadedObject
-from lineup_ingest.ingest import Ingestion
+from lineup_ingest.ingest import Ingestion, LoadSettings
 from lineup_ingest.report import IngestReport
 from lineup_ingest.retry import RetryBudget
 from tests.cfn import table_definition
@@ -264,8 +264,10 @@ def loaded(aws: MemoryAws, files: list[list[LineupSet]]) -> Iterator[LineupQueri
     try:
         table = LineupTable(aws.dynamodb, name, RetryBudget(lambda: 300_000))
         reports: list[IngestReport] = []
-        # Files this small load in one part: no part is ever queued.
-        ingestion = Ingestion(UploadBucket(aws.s3), table, PartsQueue(None, ""), reports.append)
+        # Files this small load in one part: no part is ever queued. The generated times are
+        # written on a 24-hour clock, and a file of early sets only would read as evening.
+        ingestion = Ingestion(UploadBucket(aws.s3), table, PartsQueue(None, ""), reports.append,
+                              LoadSettings(clock="24h"))
         for number, rows in enumerate(files):
             key = f"uploads/lineup-{number}.csv"
             body = lineup_csv([row.row() for row in rows])
