@@ -140,6 +140,48 @@ def pipeline_run(outputs: dict, rows: int) -> dict:
             "requests": counted, "bytes": len(body), "key": key}
 
 
+def large_file_run(outputs: dict, rows: int, single: dict) -> dict:
+    """One big file through the stack as deployed: its parts, time and memory per invocation.
+
+    The single-invocation path is not run on it: at the pace one invocation loaded
+    ``single`` (a file of one part), it would pass the function's timeout; that point is
+    computed instead.
+    """
+    s3, dynamodb = stack.local_client("s3"), stack.local_client("dynamodb")
+    lambda_client, logs = stack.local_client("lambda"), stack.local_client("logs")
+    config = lambda_client.get_function_configuration(FunctionName=outputs["FunctionName"])
+    key = f"{outputs['UploadPrefix']}bench-large-{uuid.uuid4().hex[:8]}.csv"
+    body = lineup_csv([[f"{r[0]} {key[-12:-4]}", *r[1:]] for r in lineup_rows(rows)])
+    since_ms = int(time.time() * 1000)
+    started = time.monotonic()
+    s3.put_object(Bucket=outputs["UploadBucketName"], Key=key, Body=body)
+    record = wait_for_record(dynamodb, outputs["TableName"], key, deadline_s=3600)
+    elapsed = time.monotonic() - started
+    del body
+    reports = [
+        event["message"]
+        for page in logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{outputs['FunctionName']}", startTime=since_ms
+        )
+        for event in page["events"]
+        if event["message"].startswith("REPORT RequestId:")
+    ]
+    peaks = [int(re.search(r"Max Memory Used: ([0-9]+) MB", m).group(1)) for m in reports]
+    single_rows_per_s = single["rows"] / (single["lambda_duration_ms"] / 1000)
+    timeout_s = config["Timeout"]
+    return {
+        "rows": rows, "bytes": int(record["size"]["N"]), "status": record["status"]["S"],
+        "rows_loaded": int(record["rows_loaded"]["N"]),
+        "seconds": round(elapsed, 1), "rows_per_second": round(rows / elapsed),
+        "parts": int(record["parts_total"]["N"]), "invocations": len(reports),
+        "peak_memory_mb_max": max(peaks, default=0),
+        "peak_memory_mb_each": peaks, "memory_size_mb": config["MemorySize"],
+        "single_invocation_seconds": round(rows / single_rows_per_s),
+        "single_invocation_max_rows": int(single_rows_per_s * (timeout_s - 10)),
+        "timeout_s": timeout_s,
+    }
+
+
 def naive_run(outputs: dict, key: str, rows: int) -> dict:
     """The loader to beat: read the same object, one put_item per row, no batching."""
     s3, dynamodb = stack.local_client("s3"), stack.local_client("dynamodb")
@@ -162,12 +204,14 @@ def main() -> None:
     parser.add_argument("--pipeline-rows", type=int, default=100_000)
     parser.add_argument("--naive-rows", type=int, default=100_000,
                         help="rows the naive loader writes (fewer: its time is scaled up)")
+    parser.add_argument("--large-rows", type=int, default=2_000_000,
+                        help="rows of the file loaded in parts (0: skip it)")
     arguments = parser.parse_args()
 
     print("1. parse + normalize vs bare csv.reader (200,000 rows)...", flush=True)
     parsing = parse_ratio(200_000)
     print(f"   csv.reader {parsing['csv_reader_s']:.3f} s, read_lineup "
-          f"{parsing['read_lineup_s']:.3f} s: ratio {parsing['ratio']:.2f} (goal >= 0.4)")
+          f"{parsing['read_lineup_s']:.3f} s: ratio {parsing['ratio']:.2f} (goal >= 0.5)")
 
     print("2. peak memory of the Lambda's code, 10,000 vs 1,000,000 rows...", flush=True)
     small, large = peak_memory(10_000), peak_memory(1_000_000)
@@ -198,6 +242,19 @@ def main() -> None:
         scaled = "" if naive["rows"] == pipeline["rows"] else " (scaled to the same rows)"
         print(f"   naive {naive_s:.1f} s{scaled} vs pipeline {pipeline['seconds']:.1f} s: "
               f"{speedup:.1f}x faster (goal >= 10x)")
+        large = None
+        if arguments.large_rows:
+            print(f"7. {arguments.large_rows:,} rows in one file, loaded in parts through the "
+                  "local stack...", flush=True)
+            large = large_file_run(up.outputs, arguments.large_rows, pipeline)
+            print(f"   {large['status']} in {large['seconds']:.0f} s: "
+                  f"{large['rows_per_second']:,.0f} rows/s, {large['parts']} parts in "
+                  f"{large['invocations']} invocations, peak memory "
+                  f"{large['peak_memory_mb_max']} MB at most (of "
+                  f"{large['memory_size_mb']} MB)")
+            print(f"   one invocation, at the {pipeline['rows']:,}-row run's pace, would need "
+                  f"{large['single_invocation_seconds']:.0f} s and times out after about "
+                  f"{large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s)")
     finally:
         stack.down(paths, only=up.started)
 
@@ -224,10 +281,8 @@ def main() -> None:
         "item_bytes": size,
         **cpu,
     }
-    # The CPU the Lambda spends per 1,000 rows comes from its own benchmark; keep it.
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if "lambda_cpu_ms_per_1000_rows" in previous:
-        results["lambda_cpu_ms_per_1000_rows"] = previous["lambda_cpu_ms_per_1000_rows"]
+    if large:
+        results["large_file"] = large
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     record_in_readme(results)
     measurements = cost.load_measurements(RESULTS)
@@ -245,6 +300,18 @@ def record_in_readme(results: dict) -> None:
         else f"The naive loader wrote {results['naive_rows_measured']:,} rows; its time is "
         f"scaled to {results['pipeline_rows']:,}."
     )
+    split = results["lambda_cpu_split_ms_per_1000_rows"]
+    large = results.get("large_file")
+    large_rows = [
+        f"| {large['rows']:,} rows ({large['bytes'] / 1e6:.0f} MB) end to end, in parts "
+        f"| {large['status']} in {large['seconds']:.0f} s, {large['rows_per_second']:,} rows/s, "
+        f"{large['parts']} parts, {large['invocations']} invocations, peak memory ≤ "
+        f"{large['peak_memory_mb_max']} MB of {large['memory_size_mb']} MB | every row, one "
+        f"email |",
+        f"| the same file in one invocation (at the pace of the {results['pipeline_rows']:,}"
+        f"-row run) | would need {large['single_invocation_seconds']:,} s: times out after "
+        f"about {large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s) | — |",
+    ] if large else []
     table = "\n".join([
         f"Measured {results['measured_at']} on a shared 2-core machine (Python "
         f"{results['python']}; the Lambda on Python 3.10 in the local stack):",
@@ -252,7 +319,7 @@ def record_in_readme(results: dict) -> None:
         "| figure | measured | goal |",
         "| --- | ---: | ---: |",
         f"| parse + normalize throughput ÷ bare `csv.reader` (200,000 rows) "
-        f"| {results['parse_ratio_to_csv_reader']:.2f} | ≥ 0.4 |",
+        f"| {results['parse_ratio_to_csv_reader']:.2f} | ≥ 0.5 |",
         f"| DynamoDB write requests per 1,000 rows (counted by the emulator) "
         f"| {results['write_requests_per_1000_rows']:.2f} | ≤ 41 |",
         f"| peak memory, 10,000 rows → 1,000,000 rows "
@@ -262,6 +329,11 @@ def record_in_readme(results: dict) -> None:
         f"one-`put_item`-per-row loader on the same stack "
         f"| {results['pipeline_seconds']:.0f} s vs {results['naive_seconds']:.0f} s: "
         f"**{results['speedup_vs_naive']:.1f}×** | ≥ 10× |",
+        f"| the Lambda's CPU per 1,000 rows on Python 3.10, against an instant DynamoDB "
+        f"stand-in (parse / items / requests) "
+        f"| **{results['lambda_cpu_ms_per_1000_rows']:.1f} ms** "
+        f"({split['parse']:.1f} / {split['items']:.1f} / {split['requests']:.1f}) | ≤ 50 ms |",
+        *large_rows,
         "",
         f"{naive_rows} The Lambda took {results['lambda_ms_per_1000_rows']:.0f} ms per 1,000 "
         "rows in the emulator (not Lambda's duration on AWS: the cost model uses its CPU time).",

@@ -24,7 +24,7 @@ MEASURED = Measurements(
     item_bytes=400,
     measured_at="2026-11-25T00:00:00Z",
 )
-DAY_100K = Workload(records_per_day=100_000)
+DAY_100K = Workload(records_per_day=100_000, lambda_memory_mb=1769)  # one whole vCPU
 D = 30.4167
 # 0.5 s of overhead + 100,000 rows x 0.2 ms of CPU on one vCPU = 20.5 s per file, x 30.4167
 # files x 1,769 / 1,024 GB = 1,077.19 GB-s
@@ -159,7 +159,7 @@ def test_the_cost_command_takes_a_memory_size(tmp_path, monkeypatch):
     args = ["cost", "--records-per-day", "100000", "--json"]
     default = json.loads(runner.invoke(main, args).output)
     small = json.loads(runner.invoke(main, [*args, "--memory", "256"]).output)
-    assert default["assumptions"]["workload"]["lambda_memory_mb"] == 1769
+    assert default["assumptions"]["workload"]["lambda_memory_mb"] == cost.RECOMMENDED_MEMORY_MB
     assert small["assumptions"]["workload"]["lambda_memory_mb"] == 256
     compute = small["services"]["lambda"]["lines"][1]
     assert compute["item"] == "compute (arm64, 256 MB)"
@@ -292,7 +292,7 @@ def test_compare_gathers_every_comparison():
 
 
 def test_largest_file_for_one_invocation_follows_the_modeled_speed():
-    limits = cost.scalability(MEASURED)
+    limits = cost.scalability(MEASURED, workload=DAY_100K)  # on one vCPU
     # 0.2 ms a row = 5,000 rows/s; 900 s - 10 s kept for reporting - 0.5 s overhead = 889.5 s
     assert limits["rows_per_second_per_invocation"] == pytest.approx(5_000)
     assert limits["max_rows_15_minutes"] == pytest.approx(4_447_500, abs=1)

@@ -646,3 +646,11 @@ def test_template_deploys_on_the_local_stack_with_every_resource_complete(templa
     }
     assert set(deployed) == expected
     assert all(re.fullmatch(r"(CREATE|UPDATE)_COMPLETE", s) for s in deployed.values()), deployed
+
+
+def test_the_functions_default_memory_is_the_one_the_cost_model_chose(template):
+    from festival import cost
+
+    parameters = template["Parameters"]
+    assert properties(template, "IngestFunction")["MemorySize"] == {"Ref": "FunctionMemory"}
+    assert parameters["FunctionMemory"]["Default"] == cost.RECOMMENDED_MEMORY_MB
