@@ -73,10 +73,6 @@ PRICES: dict[str, Any] = {
         "ingestion_gb": 0.50,  # Standard class; Lambda logs' first tier (up to 10 TB)
         "storage_gb_month": 0.03,
     },
-    "step_functions": {
-        "source": "https://aws.amazon.com/step-functions/pricing/",
-        "standard_transitions_per_1000": 0.025,
-    },
     # The always-free tier: per account and month, shared with everything else the account
     # runs. S3's allowance is left out: it is a 12-month offer, and accounts opened since
     # 2025-07-15 get credits instead.
@@ -132,6 +128,9 @@ WRITES_IN_FLIGHT = 4  # BatchWriteItem requests the ingest keeps in flight (Line
 RECOMMENDED_MEMORY_MB = 512  # the template's default; why: docs/cost-and-scalability.md
 POWER_TUNING_MEMORY_MB = (256, 512, 1024, 1769, 3008)
 REPORT_RESERVE_S = 10  # the handler keeps 10 s back to record and report the outcome
+# The template's defaults for large files (tests/unit/test_template.py keeps them equal).
+PART_BYTES = 16 * 1024 * 1024  # PartBytes: a file is loaded in parts of this size
+PART_CONCURRENCY = 2  # PartConcurrency: parts of one file loading at once
 REJECTED_ROWS_LOGGED = 50  # the report (and its log line) lists the first 50 rejected rows
 SNS_EMAIL_DELIVERIES_PER_S = 10  # quota "Delivery rate for email messages", per account
 PROVISIONED_BREAK_EVEN_UTILIZATION = (PRICES["dynamodb"]["wcu_hour"] / 3600) / (
@@ -895,12 +894,12 @@ def scalability(
     binding = min(ceilings, key=ceilings.__getitem__)
     max_parallel = max(1, int(ceilings[binding] // rows_per_s))
     per_invocation_rows = max_rows(LAMBDA_MAX_TIMEOUT_S)
-    part_rows = int(per_invocation_rows * 0.8)  # a safety margin under 15 minutes
+    part_rows = PART_BYTES // w.bytes_per_record
 
     def case(rows: int, label: str) -> dict[str, Any]:
         seconds = overhead_s + rows / rows_per_s
         parts = max(1, math.ceil(rows / part_rows))
-        parallel = min(parts, max_parallel)
+        parallel = min(parts, PART_CONCURRENCY)
         wall_s = math.ceil(parts / parallel) * (overhead_s + min(rows, part_rows) / rows_per_s)
         load = replace(w, records_per_day=rows, files_per_day=1)
         return {
@@ -916,8 +915,6 @@ def scalability(
             "write_wru_per_s": rows_per_s * parallel * wru_row * (1 + gsis),
             "write_usd_per_file": rows * wru_row * (1 + gsis)
             * PRICES["dynamodb"]["write_request_units_per_million"] / 1e6,
-            "step_functions_usd_per_file": parts * 4
-            * PRICES["step_functions"]["standard_transitions_per_1000"] / 1000,
             "month_1_usd": monthly_cost(load, m, gsis=gsis, month=1).monthly_total_usd,
             "month_12_usd": monthly_cost(load, m, gsis=gsis, month=12).monthly_total_usd,
             "month_12_with_ttl_90_usd": monthly_cost(
@@ -941,6 +938,8 @@ def scalability(
         "max_file_mb_15_minutes": per_invocation_rows * w.bytes_per_record / 1e6,
         "part_rows": part_rows,
         "part_mb": part_rows * w.bytes_per_record / 1e6,
+        "part_seconds": overhead_s + part_rows / rows_per_s,
+        "part_concurrency": PART_CONCURRENCY,
         "partition_ceilings_rows_per_s": ceilings,
         "binding_ceiling": binding,
         "max_parallel_parts": max_parallel,
@@ -1093,7 +1092,7 @@ def markdown_comparisons(measurements: Measurements) -> str:
 
 def markdown_scalability(measurements: Measurements) -> str:
     s = scalability(measurements)
-    header = ["Load", "CSV", "One invocation", "Fits 300 s / 15 min", "Parts (parallel)",
+    header = ["Load", "CSV", "In one invocation", "Fits 300 s / 15 min", "Parts (at once)",
               "Wall clock", "Write cost per file", "Month 1", "Month 12", "Month 12, TTL 90 d"]
     body = [
         [c["label"], f"{c['file_mb']:,.0f} MB", f"{c['one_invocation_s']:,.0f} s",
@@ -1114,12 +1113,13 @@ def markdown_scalability(measurements: Measurements) -> str:
         f"- Largest file for one invocation: {s['max_rows_template_timeout']:,} rows "
         f"within the template's 300 s timeout; {s['max_rows_15_minutes']:,} rows "
         f"({s['max_file_mb_15_minutes']:,.0f} MB) within Lambda's 15-minute maximum.",
-        f"- A part for parallel loading: {s['part_rows']:,} rows ({s['part_mb']:,.0f} MB), "
-        "80% of what fits in 15 minutes.",
+        f"- A part (`PartBytes`, 16 MiB): {s['part_rows']:,} rows, loaded in "
+        f"{s['part_seconds']:,.0f} s by one invocation; `PartConcurrency` "
+        f"({s['part_concurrency']}) parts of a file load at once.",
         f"- Write ceilings for one file (1,000 WCU/s per partition): {ceilings}. The binding "
         f"one is {s['binding_ceiling']}, so at most {s['max_parallel_parts']} "
         f"{'part' if s['max_parallel_parts'] == 1 else 'parts'} of one file should load at "
-        "once." + (
+        "once into a new table." + (
             " One invocation alone already writes faster than that: DynamoDB throttles it "
             "(the Lambda retries) until the table and indexes have grown."
             if s["one_invocation_above_binding_ceiling"] else ""

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tests.functional.conftest import LambdaContext
+from festival.queries import LineupQueries
+from tests.functional.conftest import TABLE, LambdaContext
 from tests.functional.test_handler import FlakyDynamoDB, performer_names
 from tests.lineups import lineup_csv, lineup_rows
 
@@ -73,6 +74,9 @@ def test_a_file_in_many_parts_loads_every_row_once_and_sends_one_email(aws_parts
     (first,) = parts_done(loading).values()
     assert 0 < int(first["M"]["rows_loaded"]["N"]) < 300
     assert aws_parts.emails() == []
+    (shown,) = LineupQueries(aws_parts.dynamodb, TABLE).uploads()  # what `festival uploads` shows
+    assert (shown["status"], shown["parts_done"], shown["parts_total"]) == ("LOADING", 1, parts)
+    assert shown["rows_loaded"] == int(first["M"]["rows_loaded"]["N"])
 
     assert aws_parts.deliver_parts() == parts - 1
 

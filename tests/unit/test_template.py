@@ -654,3 +654,11 @@ def test_the_functions_default_memory_is_the_one_the_cost_model_chose(template):
     parameters = template["Parameters"]
     assert properties(template, "IngestFunction")["MemorySize"] == {"Ref": "FunctionMemory"}
     assert parameters["FunctionMemory"]["Default"] == cost.RECOMMENDED_MEMORY_MB
+
+
+def test_the_parts_the_cost_model_assumes_are_the_templates(template):
+    from festival import cost
+
+    parameters = template["Parameters"]
+    assert parameters["PartBytes"]["Default"] == cost.PART_BYTES
+    assert parameters["PartConcurrency"]["Default"] == cost.PART_CONCURRENCY
