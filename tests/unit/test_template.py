@@ -8,7 +8,7 @@ deletion protection or the permission's SourceAccount, so these tests read the t
   checkov cannot be installed next to the project's pinned tools) pass, or are skipped
   with a reason in the resource's ``Metadata.checkov.skip``, checkov's own syntax;
 - every IAM policy document (role, bucket, queue, topic and key policies) has a Sid on
-  each statement, and a ``*`` in Action or Resource only where the resource's
+  each statement, and a ``*`` in Action, Resource or Principal only where the resource's
   ``Metadata.WildcardJustifications`` names the statement with a reason;
 - the wiring the issue asks for: notification filter, public access block, TLS-only
   bucket policy, on-failure destination to an encrypted queue, alarms.
@@ -349,7 +349,7 @@ def justifications(template: dict, resource: str) -> dict[str, str]:
 def test_there_are_policies_to_check(template):
     kinds = {template["Resources"][s.resource]["Type"] for s in policy_statements(template)}
     assert kinds >= {"AWS::IAM::Role", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy",
-                     "AWS::KMS::Key"}
+                     "AWS::SNS::TopicPolicy", "AWS::KMS::Key"}
 
 
 def test_every_policy_statement_has_a_unique_sid(template):
@@ -366,13 +366,26 @@ def test_every_policy_statement_has_a_unique_sid(template):
     assert problems == []
 
 
-def test_no_wildcard_in_action_or_resource_without_a_justification(template):
+def wildcard_fields(statement: dict, template: dict) -> list[str]:
+    """The fields of a statement that can match more than one thing once rendered: Action
+    or Resource with a `*`, a principal `*` (anyone, even in a Deny), any Not... field."""
+    wild = []
+    for field in ("Action", "NotAction", "Resource", "NotResource", "Principal",
+                  "NotPrincipal"):
+        if field not in statement:
+            continue
+        value = statement[field]
+        if field == "Principal" and isinstance(value, dict):
+            value = [item for inner in value.values() for item in as_list(inner)]
+        if field.startswith("Not") or wildcard_in(value, template):
+            wild.append(field)
+    return wild
+
+
+def test_no_wildcard_in_action_resource_or_principal_without_a_justification(template):
     unjustified = []
     for statement in policy_statements(template):
-        fields = [field for field in ("Action", "NotAction", "Resource", "NotResource")
-                  if field in statement.body]
-        wild = [f for f in fields
-                if f.startswith("Not") or wildcard_in(statement.body[f], template)]
+        wild = wildcard_fields(statement.body, template)
         reason = justifications(template, statement.resource).get(statement.body.get("Sid", ""))
         if wild and (not reason or len(reason) < MIN_REASON_CHARS):
             unjustified.append(f"{statement.where} ({statement.body.get('Sid')}): {wild}")
@@ -394,7 +407,7 @@ def test_every_wildcard_justification_belongs_to_a_statement_with_a_wildcard(tem
     wild_sids = {
         (s.resource, s.body.get("Sid"))
         for s in policy_statements(template)
-        if any(wildcard_in(s.body.get(field), template) for field in ("Action", "Resource"))
+        if wildcard_fields(s.body, template)
     }
     stale = [
         (name, sid)
@@ -616,6 +629,50 @@ def test_alarm_topic_key_is_customer_managed_rotated_and_usable_by_cloudwatch(te
     ]
     assert len(cloudwatch) == 1
     assert set(as_list(cloudwatch[0]["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    # Only on behalf of this account's alarms.
+    assert cloudwatch[0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
+def topic_policy(template: dict, topic: str) -> list[dict]:
+    (policy,) = [
+        resource["Properties"] for resource in resources(template, "AWS::SNS::TopicPolicy").values()
+        if resource["Properties"]["Topics"] == [{"Ref": topic}]
+    ]
+    return _statements(policy["PolicyDocument"])
+
+
+@pytest.mark.parametrize("topic", ["NotificationTopic", "AlarmTopic"])
+def test_every_topic_refuses_publishes_without_tls(template, topic):
+    denials = [statement for statement in topic_policy(template, topic)
+               if statement["Effect"] == "Deny"]
+    assert denials == [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+        "Action": "sns:Publish", "Resource": {"Ref": topic},
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }]
+
+
+def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template):
+    # A topic policy replaces the default one, which let CloudWatch publish.
+    (allow,) = [s for s in topic_policy(template, "AlarmTopic") if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish" and allow["Resource"] == {"Ref": "AlarmTopic"}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    alarms = [name for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items()
+              if {"Ref": "AlarmTopic"} in alarm["Properties"].get("AlarmActions", [])]
+    assert len(alarms) == 3
+    assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
+                    f"alarm:${{{name}}}"}
+        for name in alarms
+    ]
+
+
+def test_the_upload_report_topic_policy_grants_nothing(template):
+    # The function publishes with its role; the policy only refuses.
+    assert {s["Effect"] for s in topic_policy(template, "NotificationTopic")} == {"Deny"}
 
 
 def test_outputs_name_everything_the_kit_and_the_tests_use(template):
