@@ -7,9 +7,13 @@ deletion protection or the permission's SourceAccount, so these tests read the t
 - scanner rules (the checkov checks that apply to this template, written out here because
   checkov cannot be installed next to the project's pinned tools) pass, or are skipped
   with a reason in the resource's ``Metadata.checkov.skip``, checkov's own syntax;
-- every IAM policy document (role, bucket, queue, topic and key policies) has a Sid on
-  each statement, and a ``*`` in Action or Resource only where the resource's
-  ``Metadata.WildcardJustifications`` names the statement with a reason;
+- every IAM policy document (role, managed, bucket, queue, topic and key policies) has a
+  Sid on each statement, and a ``*`` in Action, Resource or Principal only where the
+  resource's ``Metadata.WildcardJustifications`` names the statement with a reason;
+- the ingest role, the reader policy and the uploader policy grant exactly the actions
+  their code calls (the Lambda's sources; ``festival``'s query path; the s3transfer code
+  behind ``aws s3 cp``), read from the sources' syntax trees: LocalStack does not enforce
+  IAM, so this static walk is the proof that ``festival`` works with the reader policy alone;
 - the wiring the issue asks for: notification filter, public access block, TLS-only
   bucket policy, on-failure destination to an encrypted queue, alarms.
 """
@@ -25,6 +29,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+import s3transfer
 from botocore import xform_name
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import cfn_yaml
@@ -32,6 +37,9 @@ from cfnlint.decode import cfn_yaml
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "cloudformation.yaml"
 LAMBDA_SOURCES = ROOT / "lambda" / "lineup_ingest"
+FESTIVAL_SOURCES = ROOT / "src" / "festival"
+# `aws s3 cp` uploads through s3transfer: a small file with PutObject, a large one in parts.
+UPLOAD_SOURCES = [Path(s3transfer.__file__).parent / name for name in ("upload.py", "tasks.py")]
 POLICY_PROPERTIES = ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument")
 MIN_REASON_CHARS = 30
 
@@ -348,8 +356,8 @@ def justifications(template: dict, resource: str) -> dict[str, str]:
 
 def test_there_are_policies_to_check(template):
     kinds = {template["Resources"][s.resource]["Type"] for s in policy_statements(template)}
-    assert kinds >= {"AWS::IAM::Role", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy",
-                     "AWS::KMS::Key"}
+    assert kinds >= {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy",
+                     "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::KMS::Key"}
 
 
 def test_every_policy_statement_has_a_unique_sid(template):
@@ -366,13 +374,26 @@ def test_every_policy_statement_has_a_unique_sid(template):
     assert problems == []
 
 
-def test_no_wildcard_in_action_or_resource_without_a_justification(template):
+def wildcard_fields(statement: dict, template: dict) -> list[str]:
+    """The fields of a statement that can match more than one thing once rendered: Action
+    or Resource with a `*`, a principal `*` (anyone, even in a Deny), any Not... field."""
+    wild = []
+    for field in ("Action", "NotAction", "Resource", "NotResource", "Principal",
+                  "NotPrincipal"):
+        if field not in statement:
+            continue
+        value = statement[field]
+        if field == "Principal" and isinstance(value, dict):
+            value = [item for inner in value.values() for item in as_list(inner)]
+        if field.startswith("Not") or wildcard_in(value, template):
+            wild.append(field)
+    return wild
+
+
+def test_no_wildcard_in_action_resource_or_principal_without_a_justification(template):
     unjustified = []
     for statement in policy_statements(template):
-        fields = [field for field in ("Action", "NotAction", "Resource", "NotResource")
-                  if field in statement.body]
-        wild = [f for f in fields
-                if f.startswith("Not") or wildcard_in(statement.body[f], template)]
+        wild = wildcard_fields(statement.body, template)
         reason = justifications(template, statement.resource).get(statement.body.get("Sid", ""))
         if wild and (not reason or len(reason) < MIN_REASON_CHARS):
             unjustified.append(f"{statement.where} ({statement.body.get('Sid')}): {wild}")
@@ -394,7 +415,7 @@ def test_every_wildcard_justification_belongs_to_a_statement_with_a_wildcard(tem
     wild_sids = {
         (s.resource, s.body.get("Sid"))
         for s in policy_statements(template)
-        if any(wildcard_in(s.body.get(field), template) for field in ("Action", "Resource"))
+        if wildcard_fields(s.body, template)
     }
     stale = [
         (name, sid)
@@ -405,12 +426,13 @@ def test_every_wildcard_justification_belongs_to_a_statement_with_a_wildcard(tem
     assert stale == []
 
 
-def role_actions(template: dict) -> dict[str, Any]:
-    """Action -> Resource of the ingest role's inline policy (a list if granted twice)."""
+def granted_actions(documents: list[dict]) -> dict[str, Any]:
+    """Action -> Resource of identity policy documents (a list if granted twice)."""
     granted: dict[str, Any] = {}
-    for policy in properties(template, "IngestRole")["Policies"]:
-        for statement in _statements(policy["PolicyDocument"]):
+    for document in documents:
+        for statement in _statements(document):
             assert statement["Effect"] == "Allow"
+            assert "Principal" not in statement and "Condition" not in statement
             for action in as_list(statement["Action"]):
                 if action in granted:
                     granted[action] = [*as_list(granted[action]), statement["Resource"]]
@@ -419,9 +441,26 @@ def role_actions(template: dict) -> dict[str, Any]:
     return granted
 
 
+def role_actions(template: dict) -> dict[str, Any]:
+    """Action -> Resource of the ingest role's inline policy (a list if granted twice)."""
+    return granted_actions(
+        [policy["PolicyDocument"] for policy in properties(template, "IngestRole")["Policies"]]
+    )
+
+
+def managed_policy_actions(template: dict, name: str) -> dict[str, Any]:
+    """Action -> Resource of one of the managed policies for people."""
+    assert template["Resources"][name]["Type"] == "AWS::IAM::ManagedPolicy"
+    return granted_actions([properties(template, name)["PolicyDocument"]])
+
+
 # The IAM actions that authorize an API call, where they are not service:OperationName.
 ACTION_OF_OPERATION = {
     "s3:HeadObject": ("s3:GetObject",),
+    # The parts of a multipart upload are authorized by PutObject (not their abort).
+    "s3:CreateMultipartUpload": ("s3:PutObject",),
+    "s3:UploadPart": ("s3:PutObject",),
+    "s3:CompleteMultipartUpload": ("s3:PutObject",),
     # A transaction is authorized by the actions of its items: our Put and Update.
     "dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
 }
@@ -437,25 +476,42 @@ RUNTIME_ACTIONS = {
 }
 
 
-def actions_the_code_calls() -> set[str]:
-    """IAM actions for every S3, DynamoDB, SNS and SQS operation the Lambda's sources call."""
+def actions_called_in(sources: list[Path], services: tuple[str, ...], *,
+                      references: bool = False) -> set[str]:
+    """IAM actions for every operation of these services the sources call.
+
+    A call is ``x.operation(...)`` or ``x.get_paginator("operation")``; with ``references``,
+    any ``x.operation`` counts too (s3transfer registers ``client.abort_multipart_upload``
+    as a clean-up to call later). A called name that two of the services share (such as
+    ``tag_resource``) fails the walk: it cannot tell which action it needs.
+    """
     session = botocore.session.get_session()
-    operations: dict[str, str] = {}
-    for service in ("s3", "dynamodb", "sns", "sqs"):
+    operations: dict[str, list[str]] = {}
+    for service in services:
         for operation in session.get_service_model(service).operation_names:
-            operations[xform_name(operation)] = f"{service}:{operation}"
+            operations.setdefault(xform_name(operation), []).append(f"{service}:{operation}")
     called = set()
-    for source in LAMBDA_SOURCES.glob("*.py"):
+    for source in sources:
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                name = node.func.attr
+                if (name == "get_paginator" and node.args
+                        and isinstance(node.args[0], ast.Constant)):
+                    name = str(node.args[0].value)
+            elif references and isinstance(node, ast.Attribute):
+                name = node.attr
+            else:
                 continue
-            name = node.func.attr
-            if name == "get_paginator" and node.args and isinstance(node.args[0], ast.Constant):
-                name = str(node.args[0].value)
             if name in operations:
-                action = operations[name]
+                assert len(operations[name]) == 1, f"{source}: {name} is {operations[name]}"
+                (action,) = operations[name]
                 called.update(ACTION_OF_OPERATION.get(action, (action,)))
     return called
+
+
+def actions_the_code_calls() -> set[str]:
+    """IAM actions for every S3, DynamoDB, SNS and SQS operation the Lambda's sources call."""
+    return actions_called_in(sorted(LAMBDA_SOURCES.glob("*.py")), ("s3", "dynamodb", "sns", "sqs"))
 
 
 def test_ingest_role_allows_exactly_what_the_code_and_the_runtime_use(template):
@@ -488,14 +544,127 @@ def test_ingest_role_resources_are_its_own_bucket_prefix_table_topic_queue_and_l
     assert granted["logs:PutLogEvents"] == {"Fn::Sub": f"{log_group}:log-stream:*"}
 
 
-def test_every_permission_of_the_role_is_explained_in_the_docs(template):
+def test_every_permission_of_the_role_and_the_people_policies_is_explained_in_the_docs(
+    template,
+):
     docs = "\n".join(
         path.read_text(encoding="utf-8")
         for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
         if path.exists()
     )
-    missing = [action for action in role_actions(template) if f"`{action}`" not in docs]
+    granted = [*role_actions(template), *managed_policy_actions(template, "UploaderPolicy"),
+               *managed_policy_actions(template, "ReaderPolicy")]
+    missing = [action for action in granted if f"`{action}`" not in docs]
     assert missing == []
+    assert "--policy-arn" in docs  # how to attach them
+
+
+# --- IAM: the managed policies for people ---------------------------------------------------
+
+# The services whose calls the query path is searched for: a call to any of them would need
+# a permission.
+QUERY_PATH_SERVICES = ("cloudformation", "dynamodb", "s3", "sns", "sqs", "cloudwatch")
+# What the query path may import from the Lambda's package: key shapes and the attribute
+# converters, which make no AWS call (a client-using adapter here would escape the walk).
+PURE_LAMBDA_IMPORTS = {"lineup_ingest": {"schema"},
+                       "lineup_ingest.adapters": {"from_attributes", "to_attributes"}}
+
+
+def _festival_module(module: str) -> Path | None:
+    if module != "festival" and not module.startswith("festival."):
+        return None
+    path = FESTIVAL_SOURCES.parent.joinpath(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def query_path_sources() -> tuple[list[Path], dict[str, set[str]]]:
+    """`festival`'s modules from cli.py (which also looks the table up in the stack's
+    outputs), following its imports of festival modules; and what they import from
+    lineup_ingest."""
+    seen: list[Path] = []
+    from_lambda: dict[str, set[str]] = {}
+    pending = [FESTIVAL_SOURCES / "cli.py"]
+    while pending:
+        source = pending.pop()
+        if source in seen:
+            continue
+        seen.append(source)
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+                if node.module.startswith("lineup_ingest"):
+                    from_lambda.setdefault(node.module, set()).update(a.name for a in node.names)
+                if node.module == "festival":  # from festival import cost
+                    modules = [f"festival.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                path = _festival_module(module)
+                if path is not None and path.exists():
+                    pending.append(path)
+    return seen, from_lambda
+
+
+def actions_festival_calls() -> set[str]:
+    sources, _ = query_path_sources()
+    return actions_called_in(sources, QUERY_PATH_SERVICES)
+
+
+def test_the_query_path_walk_reads_cli_and_queries_and_only_pure_lambda_helpers():
+    sources, from_lambda = query_path_sources()
+    assert {FESTIVAL_SOURCES / "cli.py", FESTIVAL_SOURCES / "queries.py"} <= set(sources)
+    assert from_lambda == PURE_LAMBDA_IMPORTS
+
+
+def test_reader_policy_allows_exactly_what_festival_calls(template):
+    called = actions_festival_calls()
+    assert called == {"cloudformation:DescribeStacks", "dynamodb:Query"}
+    assert set(managed_policy_actions(template, "ReaderPolicy")) == called
+
+
+def test_reader_policy_resources_are_this_stack_its_table_and_its_three_indexes(template):
+    granted = managed_policy_actions(template, "ReaderPolicy")
+    assert granted["cloudformation:DescribeStacks"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:"
+                   "stack/${AWS::StackName}/*"
+    }
+    from lineup_ingest import schema
+
+    indexes = [index["IndexName"]
+               for index in properties(template, "LineupTable")["GlobalSecondaryIndexes"]]
+    assert sorted(indexes) == sorted(
+        [schema.PERFORMER_INDEX, schema.STAGE_INDEX, schema.TIME_INDEX]
+    )
+    assert granted["dynamodb:Query"] == [
+        {"Fn::GetAtt": ["LineupTable", "Arn"]},
+        *({"Fn::Sub": f"${{LineupTable.Arn}}/index/{index}"} for index in indexes),
+    ]
+
+
+def test_uploader_policy_allows_exactly_what_aws_s3_cp_calls_to_upload(template):
+    called = actions_called_in(UPLOAD_SOURCES, ("s3",), references=True)
+    # PutObject (small files, and the parts of large ones); AbortMultipartUpload (clean-up
+    # of a failed multipart upload). No ListMultipartUploadParts: s3transfer never lists.
+    assert called == {"s3:PutObject", "s3:AbortMultipartUpload"}
+    assert set(managed_policy_actions(template, "UploaderPolicy")) == called
+
+
+def test_uploader_policy_resources_are_the_upload_prefix_of_this_stacks_bucket(template):
+    prefix = ":::festival-lineup-${AWS::AccountId}-${AWS::Region}-${Suffix}/${UploadPrefix}*"
+    for action, resource in managed_policy_actions(template, "UploaderPolicy").items():
+        text, variables = resource["Fn::Sub"]
+        assert text.endswith(prefix), action
+        # The same bucket name as the bucket's own (which the role's statements use too).
+        assert variables == properties(template, "UploadBucket")["BucketName"]["Fn::Sub"][1]
+
+
+def test_managed_policies_are_unnamed_and_output_with_their_arns(template):
+    for name in ("UploaderPolicy", "ReaderPolicy"):
+        # Unnamed: CAPABILITY_IAM is enough, and two stacks in one account do not clash.
+        assert "ManagedPolicyName" not in properties(template, name)
+        assert template["Outputs"][f"{name}Arn"]["Value"] == {"Ref": name}
 
 
 # --- The wiring the issue asks for -------------------------------------------------------------
@@ -616,12 +785,56 @@ def test_alarm_topic_key_is_customer_managed_rotated_and_usable_by_cloudwatch(te
     ]
     assert len(cloudwatch) == 1
     assert set(as_list(cloudwatch[0]["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    # Only on behalf of this account's alarms.
+    assert cloudwatch[0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
+def topic_policy(template: dict, topic: str) -> list[dict]:
+    (policy,) = [
+        resource["Properties"] for resource in resources(template, "AWS::SNS::TopicPolicy").values()
+        if resource["Properties"]["Topics"] == [{"Ref": topic}]
+    ]
+    return _statements(policy["PolicyDocument"])
+
+
+@pytest.mark.parametrize("topic", ["NotificationTopic", "AlarmTopic"])
+def test_every_topic_refuses_publishes_without_tls(template, topic):
+    denials = [statement for statement in topic_policy(template, topic)
+               if statement["Effect"] == "Deny"]
+    assert denials == [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+        "Action": "sns:Publish", "Resource": {"Ref": topic},
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }]
+
+
+def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template):
+    # A topic policy replaces the default one, which let CloudWatch publish.
+    (allow,) = [s for s in topic_policy(template, "AlarmTopic") if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish" and allow["Resource"] == {"Ref": "AlarmTopic"}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    alarms = [name for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items()
+              if {"Ref": "AlarmTopic"} in alarm["Properties"].get("AlarmActions", [])]
+    assert len(alarms) == 3
+    assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
+                    f"alarm:${{{name}}}"}
+        for name in alarms
+    ]
+
+
+def test_the_upload_report_topic_policy_grants_nothing(template):
+    # The function publishes with its role; the policy only refuses.
+    assert {s["Effect"] for s in topic_policy(template, "NotificationTopic")} == {"Deny"}
 
 
 def test_outputs_name_everything_the_kit_and_the_tests_use(template):
     assert set(template["Outputs"]) >= {
         "UploadBucketName", "UploadPrefix", "TableName", "TopicArn", "FunctionName",
-        "FailureQueueUrl", "AlarmTopicArn",
+        "FailureQueueUrl", "AlarmTopicArn", "UploaderPolicyArn", "ReaderPolicyArn",
     }
 
 
