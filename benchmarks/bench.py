@@ -214,10 +214,10 @@ def main() -> None:
           f"{parsing['read_lineup_s']:.3f} s: ratio {parsing['ratio']:.2f} (goal >= 0.5)")
 
     print("2. peak memory of the Lambda's code, 10,000 vs 1,000,000 rows...", flush=True)
-    small, large = peak_memory(10_000), peak_memory(1_000_000)
-    growth_mb = (large["peak_kib"] - small["peak_kib"]) / 1024
-    print(f"   {small['peak_kib'] / 1024:.1f} MB vs {large['peak_kib'] / 1024:.1f} MB on Python "
-          f"{large['python']}: growth {growth_mb:.1f} MB (goal < 20 MB)")
+    small, big = peak_memory(10_000), peak_memory(1_000_000)
+    growth_mb = (big["peak_kib"] - small["peak_kib"]) / 1024
+    print(f"   {small['peak_kib'] / 1024:.1f} MB vs {big['peak_kib'] / 1024:.1f} MB on Python "
+          f"{big['python']}: growth {growth_mb:.1f} MB (goal < 20 MB)")
 
     print("3. CPU of the Lambda's code against an instant DynamoDB (100,000 rows, twice)...",
           flush=True)
@@ -264,7 +264,7 @@ def main() -> None:
         "python": sys.version.split()[0],
         "parse_ratio_to_csv_reader": round(parsing["ratio"], 3),
         "peak_memory_mb_10k_rows": round(small["peak_kib"] / 1024, 1),
-        "peak_memory_mb_1m_rows": round(large["peak_kib"] / 1024, 1),
+        "peak_memory_mb_1m_rows": round(big["peak_kib"] / 1024, 1),
         "write_requests_per_1000_rows": round(per_1000, 2),
         "pipeline_rows": pipeline["rows"],
         "pipeline_seconds": round(pipeline["seconds"], 2),
