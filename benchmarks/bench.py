@@ -102,7 +102,8 @@ def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
             TableName=table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
             ExpressionAttributeValues=to_attributes(
-                {":pk": schema.UPLOADS_PARTITION, ":file": f"FILE#{key}#"}
+                {":pk": schema.UPLOADS_PARTITION,
+                 ":file": schema.upload_record_key(key, "")["sk"]}
             ),
         )["Items"]
         finished = [item for item in items if item["status"]["S"] != "LOADING"]

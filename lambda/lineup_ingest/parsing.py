@@ -27,6 +27,14 @@ Size:
     goes on with the next line; so does a field longer than csv's field size limit. This is
     what keeps memory bounded.
 
+Names:
+    A performer or stage name must fit in the table's keys: its name key (see schema.name_key)
+    is at most schema.NAME_KEY_MAX_BYTES (500) bytes of UTF-8, 500 letters of plain ASCII.
+    It must not hold a character that changes how text is shown (see text.DISPLAY_CONTROLS):
+    a control character (a line break inside a quoted name too; a tab is whitespace, and
+    allowed), or a bidirectional mark or override. Either makes the row a `RowError` naming
+    the problem, or the character as U+XXXX, and the other rows still load.
+
 Times:
     Start and End are read on a 24-hour clock ("20:00", "8:00" is 08:00, "0:30") unless they
     carry AM/PM in any case or spacing ("8:00 PM", "8pm", "12:00 AM" is 00:00); seconds and
@@ -71,6 +79,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
+from lineup_ingest.schema import NAME_KEY_MAX_BYTES, name_key
+from lineup_ingest.text import DISPLAY_CONTROLS, describe, visible
+
 REQUIRED_COLUMNS = ("performer", "stage", "start", "end", "date")
 
 _LABELS = {column: column.capitalize() for column in REQUIRED_COLUMNS}
@@ -101,6 +112,20 @@ _NUL = "\udc00"
 # "\f", "\x1c"-"\x1e", "\x85", "\u2028" and "\u2029").
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+# What the rows of a chunk of the file need besides the checks of every row (see _Lines).
+_CHECK_NONE = 0  # a chunk of ASCII without control characters but tabs and line breaks
+_CHECK_NAMES = 1  # names may hold display controls, or name keys be too long
+_CHECK_ALL = 2  # rows may hold NUL bytes or bytes that are not UTF-8; from then on, always
+# The bytes of a chunk whose names need no check when it has no others (non-ASCII bytes
+# make the chunk's text non-ASCII, which is checked first).
+_PLAIN_BYTES = bytes(range(0x20, 0x7F)) + b"\t\r\n" + bytes(range(0x80, 0x100))
+# A name of at most this many characters has a name key of at most NAME_KEY_MAX_BYTES
+# bytes, whatever its characters: canonical decomposition makes at most 4 code points of a
+# character (NFC composes some back, never more), collapsing whitespace makes nothing
+# longer, and case folding makes at most 6 bytes of UTF-8 of a code point (U+0390, of 2
+# bytes, folds to 6). tests/unit/test_hostile_input.py checks the 4 and the 6.
+_SHORT_NAME = NAME_KEY_MAX_BYTES // (4 * 6)
 
 # The clocks that times without AM/PM are read on, and the values a setting may take.
 _READING_CLOCKS = ("24h", "pm")
@@ -179,10 +204,14 @@ def read_lineup(
     # local variables and C calls (str.split, str.strip, the lru_cache of `_schedule`), and a
     # tuple made straight into a Performance (a frozen dataclass would cost several times
     # more). Anything unusual (a short row, an empty cell, a bad time) goes to `_read_row`.
+    # Names are looked at only in the chunks of the file that need it (see _Lines.checks),
+    # and in lines that are long or records that run on over several lines.
     positions = header.positions
     performer_at, stage_at = positions["performer"], positions["stage"]
     date_at, start_at, end_at = positions["date"], positions["start"], positions["end"]
     needed_width, width = header.needed_width, header.width
+    # A line of ASCII this long at most has no name too long for a key.
+    long_line = min(field_limit, NAME_KEY_MAX_BYTES)
     new_performance = tuple.__new__
     has_rows = False
     # Date, Start and End of the row before, and what they make: consecutive rows often
@@ -195,20 +224,32 @@ def read_lineup(
             for text in physical:
                 number += 1
                 line = number
-                if '"' in text or len(text) > field_limit:
-                    # csv reads a record with quotes, which may run on to the next lines (and
-                    # a line that could hold a field over csv's limit, to reject it as csv does).
-                    cells, number = quoted.read(text, line)
-                    if type(cells) is RowError:
-                        has_rows = True
-                        yield cells
+                if '"' in text or len(text) > long_line:
+                    if '"' in text or len(text) > field_limit:
+                        # csv reads a record with quotes, which may run on to the next lines
+                        # (and a line that could hold a field over csv's limit, to reject it
+                        # as csv does).
+                        cells, number = quoted.read(text, line)
+                        if type(cells) is RowError:
+                            has_rows = True
+                            yield cells
+                            continue
+                    else:
+                        cells = text.split(",")
+                    if len(text) > long_line or number > line:
+                        # A name may be too long for a key, or hold a line break.
+                        dirty = lines.checks == _CHECK_ALL
+                        item = _read_row(header, cells, line, number, dirty, schedule)
+                        if item is not None:
+                            has_rows = True
+                            yield item
                         continue
                 else:
                     # Without quotes a line is a record and its cells are what is between the
                     # commas, as csv reads them, but found several times faster. The line break
                     # stays on the last cell: every cell used is stripped.
                     cells = text.split(",")
-                if needed_width <= len(cells) <= width and not lines.dirty:
+                if needed_width <= len(cells) <= width:
                     date_text, start_text, end_text = cells[date_at], cells[start_at], cells[end_at]
                     if date_text != last_date or start_text != last_start or end_text != last_end:
                         last_date, last_start, last_end = date_text, start_text, end_text
@@ -218,14 +259,20 @@ def read_lineup(
                             date, start, end, raw_start, raw_end = when
                     performer = cells[performer_at].strip()
                     stage = cells[stage_at].strip()
-                    if scheduled and performer and stage:
+                    if (
+                        scheduled
+                        and performer
+                        and stage
+                        and (not lines.checks or _plain_names(performer, stage, lines.checks))
+                    ):
                         has_rows = True
                         yield new_performance(
                             Performance,
                             (performer, stage, date, start, end, raw_start, raw_end, line),
                         )
                         continue
-                item = _read_row(header, cells, line, number, lines.dirty, schedule)
+                dirty = lines.checks == _CHECK_ALL
+                item = _read_row(header, cells, line, number, dirty, schedule)
                 if item is not None:
                     has_rows = True
                     yield item
@@ -429,7 +476,7 @@ def _not_a_reading_clock(clock: object) -> ValueError:
 
 def _quote(text: str, limit: int = 40) -> str:
     """Quote a cell for a message, cut short: a runaway cell can be thousands of characters."""
-    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}…'"
+    return f"'{visible(text)}'" if len(text) <= limit else f"'{visible(text[:limit])}…'"
 
 
 class Header(NamedTuple):
@@ -459,9 +506,9 @@ class _Lines:
 
     The stream is decoded and split into lines a chunk at a time by C code (the codec,
     str.splitlines) and the lines are handed out through itertools.chain: there is no Python
-    code per line, which would cost as much as the rest of reading a row. Per chunk, NUL
-    bytes and bytes that are not UTF-8 are noted (see `dirty`), and a line longer than
-    _MAX_CHARS is replaced by a _TooLongError and a blank line, to keep the count of lines.
+    code per line, which would cost as much as the rest of reading a row. Per chunk, what
+    its rows need checked is noted (see `checks`), and a line longer than _MAX_CHARS is
+    replaced by a _TooLongError and a blank line, to keep the count of lines.
     """
 
     def __init__(self, stream: BinaryIO, *, bom: bool = True) -> None:
@@ -469,8 +516,14 @@ class _Lines:
         # A byte order mark means one only at the start of a file, not of a part of it.
         encoding = "utf-8-sig" if bom else "utf-8"
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
-        # Once true, lines may hold _NUL or _NOT_UTF8 characters, and each row is checked.
-        self.dirty = False
+        # What the lines handed out last, those of the chunk read last, need checked:
+        # _CHECK_NONE for a chunk of ASCII without control characters but tabs and line
+        # breaks; _CHECK_NAMES for other chunks, whose names may hold display controls or
+        # be too long for a key; _CHECK_ALL once lines may hold _NUL or _NOT_UTF8
+        # characters, and from then on. A line that ends in a later chunk than it starts
+        # in is handed out with the later chunk, whose checks then count what it started
+        # with.
+        self.checks = _CHECK_NONE
 
     def __iter__(self) -> Iterator[str]:
         return itertools.chain.from_iterable(self._chunks())
@@ -481,6 +534,8 @@ class _Lines:
         while True:
             data = self._stream.read(_CHUNK_BYTES)
             final = not data
+            # The start of a line handed out with this chunk, which needed checks.
+            carried = bool(pending) and self.checks != _CHECK_NONE
             text = pending + self._decode(data, final)
             if skipping:
                 text, skipping = _after_line_break(text, final)
@@ -495,11 +550,14 @@ class _Lines:
                 _cut_long_lines(lines) if len(text) - len(pending) > _MAX_CHARS else (lines,)
             )
             if "\x00" in text:
-                self.dirty = True
+                self.checks = _CHECK_ALL
                 pieces = (
                     list(map(_move_nul, piece)) if type(piece) is list else piece
                     for piece in pieces
                 )
+            if self.checks != _CHECK_ALL:
+                plain = text.isascii() and not carried and not data.translate(None, _PLAIN_BYTES)
+                self.checks = _CHECK_NONE if plain else _CHECK_NAMES
             yield from pieces
             if len(pending) > _MAX_CHARS:
                 yield _cut_line()
@@ -512,8 +570,8 @@ class _Lines:
 
     def _decode(self, data: bytes, final: bool) -> str:
         text = self._decoder.decode(data, final)
-        if not (self.dirty or text.isascii()) and _NOT_UTF8.search(text):
-            self.dirty = True
+        if not (self.checks == _CHECK_ALL or text.isascii()) and _NOT_UTF8.search(text):
+            self.checks = _CHECK_ALL
         return text
 
 
@@ -696,9 +754,9 @@ def _read_row(
     values = {column: cells[index] for column, index in header.positions.items()}
     performer, stage = values["performer"].strip(), values["stage"].strip()
     problems = [
-        f"{_LABELS[name]} is empty"
-        for name, value in (("performer", performer), ("stage", stage))
-        if not value
+        problem
+        for column, name in (("performer", performer), ("stage", stage))
+        if (problem := _name_problem(_LABELS[column], name))
     ]
     when = schedule(values["date"], values["start"], values["end"])
     if isinstance(when, str):
@@ -706,6 +764,55 @@ def _read_row(
     if problems:
         return RowError(line, "; ".join(problems))
     return Performance(performer, stage, *when, line)
+
+
+def _plain_names(performer: str, stage: str, checks: int) -> bool:
+    """Whether the names of a row of a chunk that needs `checks` surely fit in a key and
+    hold no display control, so that the row needs no other check; else _read_row."""
+    # str.isprintable is false for every display control, and for a few harmless characters
+    # too (a no-break space, a zero-width joiner), which _read_row then accepts.
+    return (
+        checks == _CHECK_NAMES
+        and performer.isprintable()
+        and stage.isprintable()
+        and (len(performer) <= _SHORT_NAME or _name_fits(performer))
+        and (len(stage) <= _SHORT_NAME or _name_fits(stage))
+    )
+
+
+def _name_fits(name: str) -> bool:
+    """Whether the name key of a name is at most NAME_KEY_MAX_BYTES long."""
+    return (
+        len(name) <= _SHORT_NAME
+        or (name.isascii() and len(name) <= NAME_KEY_MAX_BYTES)
+        or _name_key_bytes(name) <= NAME_KEY_MAX_BYTES
+    )
+
+
+def _name_key_bytes(name: str) -> int:
+    return len(name_key(name).encode("utf-8", "surrogatepass"))
+
+
+def _name_problem(label: str, name: str) -> str | None:
+    """What is wrong with a performer or stage name, or None."""
+    if not name:
+        return f"{label} is empty"
+    control = DISPLAY_CONTROLS.search(name)
+    if control is not None:
+        return (
+            f"{label} contains {describe(control.group())}, a character that changes how"
+            " text is shown: remove it"
+        )
+    if _name_fits(name):
+        return None
+    written, in_key = len(name.encode("utf-8", "surrogatepass")), _name_key_bytes(name)
+    size = f"{written:,} bytes long"
+    if in_key != written:
+        size += f" ({in_key:,} as it is kept for search, in lower case)"
+    return (
+        f"{label} is {size}; at most {NAME_KEY_MAX_BYTES:,} bytes fit (a letter of plain"
+        " ASCII is one byte, an accented one two): shorten it"
+    )
 
 
 # A lineup repeats a few dates and times over and over, so small caches save most of the

@@ -1,4 +1,10 @@
-"""The outcome of one upload, and the email that tells a person about it (pure)."""
+"""The outcome of one upload, and the email that tells a person about it (pure).
+
+The S3 key, and the cells quoted in row errors, come from outside: in the email each of
+their display controls is written as an escape (see text.visible), so that a key holding
+"\nStatus: OK" cannot add a line to the body or the subject, nor an escape or a
+bidirectional override change how they are shown.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from lineup_ingest.parsing import RowError
+from lineup_ingest.text import visible
 
 REJECTED_ROWS_SHOWN = 50
 SUBJECT_MAX = 99  # SNS: ASCII, no line breaks, under 100 characters
@@ -111,7 +118,7 @@ def ascii_subject(text: str) -> str:
 
 def subject(report: IngestReport) -> str:
     name = report.key.rsplit("/", 1)[-1] or report.key
-    return ascii_subject(f"festival-lineup {report.status.value}: {name}")
+    return ascii_subject(f"festival-lineup {report.status.value}: {visible(name)}")
 
 
 def body(report: IngestReport) -> str:
@@ -148,4 +155,5 @@ def body(report: IngestReport) -> str:
         f"logs are in CloudWatch Logs group {report.log_group or '(unknown)'}"
         f", request id {report.request_id or '(unknown)'}.",
     ]
-    return "\n".join(lines) + "\n"
+    # Every line is made visible: no text from outside can break one in two.
+    return "\n".join(map(visible, lines)) + "\n"

@@ -16,6 +16,11 @@ regardless of case and spacing; items keep the names as written. The table's par
 the source file, so a re-upload can find and replace that file's lineup; it is sharded so
 that a 100,000-row file does not write to a single partition, as ByTime is sharded so
 that a day's sets spread over several partitions.
+
+Every key fits DynamoDB's limits (a partition key at most 2,048 bytes of UTF-8, a sort key
+1,024) whatever the file and its S3 key: the parser rejects names whose name key is over
+NAME_KEY_MAX_BYTES, and an S3 key too long to be read in the upload record's sort key is
+hashed there (`upload_record_key`).
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ import hashlib
 import unicodedata
 import zlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from lineup_ingest.parsing import Performance
+if TYPE_CHECKING:  # parsing imports this module for NAME_KEY_MAX_BYTES and name_key
+    from lineup_ingest.parsing import Performance
 
 FILE_SHARDS = 16
 TIME_SHARDS = 4
@@ -39,6 +46,27 @@ LONGEST_SET_KEY = {"pk": "META", "sk": "LONGEST_SET"}
 # With no longest set recorded yet, a set can still be no longer than a day (End <= Start
 # means the next day), so this is a safe look-back for time queries.
 MAX_SET_MINUTES = 24 * 60
+
+# DynamoDB's limits on a key attribute, in bytes of UTF-8.
+PARTITION_KEY_MAX_BYTES = 2048
+SORT_KEY_MAX_BYTES = 1024
+# The longest name key (see name_key) of a performer or a stage, in bytes of UTF-8. The
+# longest key holding names is the table's sort key, PERF#<start>#<stage>#<performer>:
+# 5 ("PERF#") + 16 (start, "2025-07-12T20:00") + 1 + stage + 1 + performer <= 1,024, so
+# stage + performer <= 1,001 bytes: 500 each. The others hold less: ByTime's sort key
+# <start>#<stage>#<performer> 18 + 1,000; ByPerformer's and ByStage's sort keys 17 + 500;
+# their partition keys PERFORMER#<performer> and STAGE#<stage> 10 + 500 of 2,048.
+NAME_KEY_MAX_BYTES = (SORT_KEY_MAX_BYTES - len("PERF#YYYY-MM-DDTHH:MM##")) // 2
+# The S3 key in the file partition, FILE#<s3 key>#<shard 00-15>, needs no such limit: S3
+# keys are at most 1,024 bytes, and 5 + 1,024 + 3 bytes fit 2,048.
+S3_KEY_MAX_BYTES = 1024
+# S3's ETags are 32 hex digits, with "-" and a part count for a multipart upload: 38
+# characters at most. A longer one (none is) is hashed in the upload record's sort key.
+ETAG_MAX_BYTES = 64
+# The upload record's sort key is FILE#<s3 key>#ETAG#<etag> while the S3 key is at most
+# 1,024 - 5 - 6 - 64 = 949 bytes; a longer key is hashed, in a sort key of its own shape.
+_READABLE_S3_KEY_BYTES = SORT_KEY_MAX_BYTES - len("FILE#") - len("#ETAG#") - ETAG_MAX_BYTES
+_S3_KEY_PREFIX_BYTES = 800  # of a hashed key: 9 + 800 + 1 + 64 + 6 + 64 <= 1,024
 
 
 def name_key(name: str) -> str:
@@ -117,8 +145,24 @@ def performance_item(
 
 
 def upload_record_key(source_key: str, etag: str) -> dict[str, str]:
-    """One ingest record per file version: a duplicate event rewrites the same record."""
-    return {"pk": UPLOADS_PARTITION, "sk": f"FILE#{source_key}#ETAG#{etag}"}
+    """One ingest record per file version: a duplicate event rewrites the same record.
+
+    The sort key is FILE#<s3 key>#ETAG#<etag>, readable, when the S3 key is at most 949
+    bytes. A longer key (S3 allows 1,024) would not fit with the ETag; it is written as
+    FILEHASH#<its first 800 bytes>#<sha256 of it>#ETAG#<etag>, whose FILEHASH# no readable
+    sort key starts with, so no S3 key can take another's record. Whether a key is hashed
+    depends on the key alone, so the record key with an empty ETag is a prefix of the
+    record key of every version of the file (other versions are found with begins_with).
+    """
+    encoded = source_key.encode("utf-8", "surrogatepass")
+    if len(encoded) <= _READABLE_S3_KEY_BYTES:
+        file = f"FILE#{source_key}"
+    else:
+        prefix = encoded[:_S3_KEY_PREFIX_BYTES].decode("utf-8", "ignore")  # whole characters
+        file = f"FILEHASH#{prefix}#{hashlib.sha256(encoded).hexdigest()}"
+    if len(etag.encode("utf-8", "surrogatepass")) > ETAG_MAX_BYTES:
+        etag = hashlib.sha256(etag.encode("utf-8", "surrogatepass")).hexdigest()
+    return {"pk": UPLOADS_PARTITION, "sk": f"{file}#ETAG#{etag}"}
 
 
 def load_partition(source_key: str, etag: str, uploaded_at: str) -> str:

@@ -78,7 +78,8 @@ class Pipeline:
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
             ExpressionAttributeValues={
-                ":pk": {"S": schema.UPLOADS_PARTITION}, ":file": {"S": f"FILE#{key}#ETAG#"}
+                ":pk": {"S": schema.UPLOADS_PARTITION},
+                ":file": {"S": schema.upload_record_key(key, "")["sk"]},
             },
         )
         # A load writes its record first, as LOADING: only finished loads count here,

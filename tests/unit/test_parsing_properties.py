@@ -1,7 +1,8 @@
 """Properties of lineup_ingest.parsing: any lineup written as CSV reads back as written.
 
 Lineups are written with the csv module in every form the parser accepts (column order, header
-case and whitespace, extra columns, CRLF or LF, BOM, 24- or 12-hour times, blank lines), and
+case and whitespace, extra columns, CRLF or LF, BOM, 24- or 12-hour times, blank lines, names
+of any characters but display controls), and
 junk of every kind must end in performances, row errors or a LineupFileError, nothing else.
 """
 
@@ -22,13 +23,16 @@ from lineup_ingest.parsing import (
     RowError,
     read_lineup,
 )
+from lineup_ingest.text import DISPLAY_CONTROLS
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 # Every character UTF-8 can carry except NUL, with the ones CSV cares about made common.
 CSV_SPECIALS = st.sampled_from([",", '"', "\n", "\r", " ", "\t", "é", "坂", "ø", "🎸"])
 TEXT_CHARS = st.one_of(CSV_SPECIALS, st.characters(codec="utf-8", exclude_characters="\x00"))
-NAMES = st.text(TEXT_CHARS, min_size=1, max_size=12).map(str.strip).filter(bool)
+# Names hold any character but those that change how text is shown, which are rejected.
+NAME_CHARS = TEXT_CHARS.filter(lambda char: not DISPLAY_CONTROLS.match(char))
+NAMES = st.text(NAME_CHARS, min_size=1, max_size=12).map(str.strip).filter(bool)
 PADDING = st.sampled_from(["", " ", "  ", "\t"])
 CLOCK_TIMES = st.builds(datetime.time, st.integers(0, 23), st.integers(0, 59))
 DATES = st.dates(max_value=datetime.date(9999, 12, 30))
