@@ -233,16 +233,22 @@ class LineupTable:
         current = schema.upload_record_key(source_key, etag)["sk"]
         return any(item["sk"]["S"] != current for page in pages for item in page["Items"])
 
-    def stale_keys(self, source_key: str, load_id: str) -> Iterator[dict[str, str]]:
-        """Keys of this file's performances written by another version of the file."""
+    def stale_keys(
+        self, source_key: str, load_id: str, uploaded_at: str
+    ) -> Iterator[dict[str, str]]:
+        """Keys of this file's performances written by an older upload of another version.
+
+        Rows of a newer upload (loading meanwhile) are never touched.
+        """
         for partition in schema.file_partitions(source_key):
             pages = self.client.get_paginator("query").paginate(
                 TableName=self.table_name,
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
-                FilterExpression="load_id <> :load",
+                FilterExpression="load_id <> :load AND uploaded_at < :uploaded",
                 ProjectionExpression="pk, sk",
                 ExpressionAttributeValues=to_attributes(
-                    {":pk": partition, ":perf": "PERF#", ":load": load_id}
+                    {":pk": partition, ":perf": "PERF#", ":load": load_id,
+                     ":uploaded": uploaded_at}
                 ),
             )
             for page in pages:
@@ -342,23 +348,51 @@ class LineupTable:
             "part": task.part, "first_line": task.line, **counts,
             "rejected": [[line, reason] for line, reason in progress.rejected],
         })
+        # A failure is recorded only where nothing is yet: it never overwrites a success.
+        condition = "uploaded_at = :uploaded" + (
+            " AND attribute_not_exists(parts.#part)" if failure else ""
+        )
+        return self._set_parts(task, {task.part: counts}, condition)
+
+    def commit_unreached(self, task: PartTask, reason: str) -> dict[str, Any] | None:
+        """Count the parts after ``task`` as failed, where not counted yet: nothing will
+        queue them (this part failed before it handed the next one on)."""
+        counts = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "failure": reason}
+        later = {part: counts for part in range(task.part + 1, task.parts)}
+        return self._set_parts(task, later, "uploaded_at = :uploaded", if_absent=True)
+
+    def _set_parts(
+        self, task: PartTask, entries: dict[int, dict], condition: str, if_absent: bool = False
+    ) -> dict[str, Any] | None:
+        """Set entries of the record's ``parts`` map; the record afterwards, or None if
+        another upload of the file has started since."""
+        names = {f"#p{part}": f"{part:06d}" for part in entries}
+        values = {f":c{part}": counts for part, counts in entries.items()}
+        sets = [
+            f"parts.#p{part} = " + (f"if_not_exists(parts.#p{part}, :c{part})"
+                                    if if_absent else f":c{part}")
+            for part in entries
+        ]
+        if "#part" in condition:
+            names["#part"] = f"{task.part:06d}"
         self._counted()
         try:
             response = self.client.update_item(
                 TableName=self.table_name,
                 Key=to_attributes(schema.upload_record_key(task.key, task.etag)),
-                UpdateExpression="SET parts.#part = :counts",
-                ConditionExpression="uploaded_at = :uploaded",
-                ExpressionAttributeNames={"#part": f"{task.part:06d}"},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_attributes(
-                    {":counts": counts, ":uploaded": task.uploaded_at}
+                    {**values, ":uploaded": task.uploaded_at}
                 ),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return None
-            raise
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+            record = self.upload_record(task.key, task.etag)
+            return record if record and record.get("uploaded_at") == task.uploaded_at else None
         return from_attributes(response["Attributes"])
 
     def committed_parts(self, task: PartTask) -> Iterator[dict[str, Any]]:
@@ -374,22 +408,44 @@ class LineupTable:
             for item in page["Items"]:
                 yield from_attributes(item)
 
-    def claim_finish(self, source_key: str, etag: str, who: str) -> bool:
-        """Whether ``who`` may finish the file: the first to ask, or the same one again."""
+    def claim_finish(self, source_key: str, etag: str, uploaded_at: str, who: str) -> bool:
+        """Whether ``who`` may finish this upload of the file: the first to ask while it is
+        loading, or the same one again (its retry)."""
         self._counted()
         try:
             self.client.update_item(
                 TableName=self.table_name,
                 Key=to_attributes(schema.upload_record_key(source_key, etag)),
                 UpdateExpression="SET finisher = :who",
-                ConditionExpression="attribute_not_exists(finisher) OR finisher = :who",
-                ExpressionAttributeValues=to_attributes({":who": who}),
+                ConditionExpression=(
+                    "#status = :loading AND uploaded_at = :uploaded"
+                    " AND (attribute_not_exists(finisher) OR finisher = :who)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(
+                    {":who": who, ":loading": "LOADING", ":uploaded": uploaded_at}
+                ),
             )
         except ClientError as error:
             if _error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
+
+    def put_final_record(self, record: dict[str, Any]) -> None:
+        """Write a finished upload's record, unless another finisher or upload took over."""
+        self._counted()
+        try:
+            self.client.put_item(
+                TableName=self.table_name, Item=to_attributes(record),
+                ConditionExpression="finisher = :who AND uploaded_at = :uploaded",
+                ExpressionAttributeValues=to_attributes(
+                    {":who": record["finisher"], ":uploaded": record["uploaded_at"]}
+                ),
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
 
     def was_queued(self, task: PartTask) -> bool:
         response = self.client.get_item(

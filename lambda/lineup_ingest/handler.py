@@ -104,7 +104,11 @@ def _load_parts(ingestion: Ingestion, queue: PartsQueue, records: list, context)
             LOG.warning("part %d of %s failed (attempt %d): %s",
                         task.part + 1, task.key, attempt, error)
             if attempt >= CONFIG.part_attempts:
-                ingestion.give_up(task, str(error), request_id=context.aws_request_id)
+                try:
+                    ingestion.give_up(task, str(error), request_id=context.aws_request_id)
+                except Exception:  # the message still goes to the failure queue
+                    LOG.exception("part %d of %s could not be counted as failed",
+                                  task.part + 1, task.key)
                 queue.retry_later(record["receiptHandle"], 0)  # to the failure queue now
             else:
                 queue.retry_later(record["receiptHandle"], attempt)

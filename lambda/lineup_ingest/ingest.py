@@ -2,15 +2,15 @@
 
 A load is idempotent: every row has a deterministic key and carries the ETag of the file
 version it came from (``load_id``), so a duplicate event or a retried part rewrites the same
-items. Each part is counted once: it commits its counts to the file's ingest record in one
-transaction with its own "done" item, which a second commit finds already there. The part
-that completes the count finishes the file: it removes rows an earlier version of the file
-had and this one lacks, writes the final record and sends the one email.
+items. Each part is counted once: its counts go into the upload's record under its number,
+the same values however often. The part that completes the count claims the right to
+finish the file: it removes rows an older upload of another version had, sends the one
+email and writes the final record. docs/ingest.md has the whole design.
 """
 
 from __future__ import annotations
 
-import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -40,6 +40,8 @@ from lineup_ingest.report import IngestReport, RejectedRows
 from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines, part_count
 
 FIRST_ERRORS_KEPT = 20  # in the ingest record; the email shows up to 50
+# The record keeps a line per part: this many keep it far under DynamoDB's 400 KB an item.
+MAX_PARTS = 1_000
 
 
 def utc_now() -> str:
@@ -71,7 +73,6 @@ class Ingestion:
         settings: LoadSettings = LoadSettings(),
         *,
         clock: Callable[[], str] = utc_now,
-        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bucket = bucket
         self.table = table
@@ -79,7 +80,6 @@ class Ingestion:
         self.notify = notify
         self.settings = settings
         self.clock = clock
-        self.timer = timer
 
     # --- a new upload ---------------------------------------------------------------------
 
@@ -118,16 +118,24 @@ class Ingestion:
             bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
             started_at=started_at, request_id=request_id, log_group=log_group,
         )
+        # Lambda keeps the request id across its retries of this event; another delivery of
+        # the event has its own.
+        claim = request_id or uuid.uuid4().hex
         try:
             if gone:
                 raise gone
             task, decision = self.plan(upload, started_at, uploaded_at, metadata)
+            self.table.set_facts(upload.key, upload.etag, {
+                "parts_total": task.parts, "clock": decision.clock,
+                "clock_reason": decision.reason,
+            })
         except (LineupFileError, ObjectGoneError, ObjectReplacedError, TooLargeError) as error:
             report.failure = str(error)
-            return self._finish_alone(report, uploaded_at)
-        self.table.set_facts(upload.key, upload.etag, {
-            "parts_total": task.parts, "clock": decision.clock, "clock_reason": decision.reason,
-        })
+            return self._finish_alone(report, uploaded_at, claim)
+        except Exception as error:  # never end without an email
+            report.failure = f"unexpected error reading the file: {type(error).__name__}: {error}"
+            return self._finish_alone(report, uploaded_at, claim)
+        task = replace(task, claim=claim)
         try:
             return self.run_part(task, request_id=request_id, remaining_ms=remaining_ms)
         except PartFailedError:
@@ -154,10 +162,17 @@ class Ingestion:
         with self.bucket.open_range(upload.bucket, upload.key, upload.etag, 0) as head:
             data_start = offset_after_lines(head, header_lines)
         decision = self._decide_clock(upload, metadata.get("clock"))
+        parts = part_count(upload.size, self.settings.part_bytes)
+        if parts > MAX_PARTS:
+            raise TooLargeError(
+                f"The file is {upload.size:,} bytes: more than {MAX_PARTS:,} parts of "
+                f"{self.settings.part_bytes:,} bytes (the PartBytes parameter); raise PartBytes."
+                " Nothing was loaded."
+            )
         return PartTask(
             bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
             uploaded_at=uploaded_at, started_at=started_at,
-            part=0, parts=part_count(upload.size, self.settings.part_bytes),
+            part=0, parts=parts,
             part_bytes=self.settings.part_bytes,
             start=data_start, line=header_lines + 1, header=header, clock=decision.clock,
         ), decision
@@ -175,12 +190,14 @@ class Ingestion:
         reading = "a 24-hour clock" if clock == "24h" else "afternoon/evening (7:00 -> 19:00)"
         return ClockDecision(clock, f"times without AM/PM read as {reading}, as {source} says")
 
-    def _finish_alone(self, report: IngestReport, uploaded_at: str) -> str:
-        """A file refused before any part ran: record it and say so, once."""
+    def _finish_alone(self, report: IngestReport, uploaded_at: str, claim: str) -> str:
+        """A file refused before any part ran: say so, once, and record it."""
         report.finished_at = self.clock()
-        if self.table.claim_finish(report.key, report.etag, "refused"):
-            self.table.put_upload_record({**self._record(report), "uploaded_at": uploaded_at})
+        if self.table.claim_finish(report.key, report.etag, uploaded_at, claim):
             self.notify(report)
+            self.table.put_final_record(
+                {**self._record(report), "uploaded_at": uploaded_at, "finisher": claim}
+            )
         return report.status.value
 
     # --- a part -----------------------------------------------------------------------------
@@ -201,30 +218,38 @@ class Ingestion:
             if f"{task.part:06d}" not in record.get("parts", {}):
                 began = self.clock()
                 try:
-                    progress, failure = self.load_part(task, remaining_ms), None
+                    progress = self.load_part(task, remaining_ms)
                 except (ObjectGoneError, ObjectReplacedError) as error:
-                    progress, failure = task.done, str(error)
-                if progress is None:
-                    return "LOADING"  # handed on
-                record = self.table.commit_part(
-                    task, progress, failure, started_at=began, finished_at=self.clock()
-                )
+                    record = self._count_failed(task, str(error))
+                else:
+                    if progress is None:
+                        return "LOADING"  # handed on
+                    record = self.table.commit_part(
+                        task, progress, None, started_at=began, finished_at=self.clock()
+                    )
                 if record is None:
                     return "SUPERSEDED"
             return self._finish_if_complete(task, record, request_id)
-        except PartFailedError:
-            raise
         except Exception as error:
             self.table.settle()  # no batch of this attempt lands after it ends
             raise PartFailedError(f"{type(error).__name__}: {error}") from error
 
     def give_up(self, task: PartTask, reason: str, *, request_id: str = "") -> str:
         """Count a part that failed every attempt as failed, so its file still ends."""
-        self.table.settle()
-        record = self.table.commit_part(task, task.done, reason)
+        record = self._count_failed(task, reason)
         return "SUPERSEDED" if record is None else self._finish_if_complete(
             task, record, request_id
         )
+
+    def _count_failed(self, task: PartTask, reason: str) -> dict | None:
+        """Count a part as failed (unless it was counted done), and the parts after it that
+        nothing will queue, since it failed before handing the next one on."""
+        record = self.table.commit_part(task, task.done, reason)
+        following = replace(task, part=task.part + 1)
+        if record is not None and not task.is_last and not self.table.was_queued(following):
+            record = self.table.commit_unreached(
+                task, f"not loaded: part {task.part + 1} failed before it")
+        return record
 
     def load_part(
         self, task: PartTask, remaining_ms: Callable[[], int] | None
@@ -255,7 +280,7 @@ class Ingestion:
         the second copy finds the part committed.
         """
         if not self.table.was_queued(following):
-            self.queue.send(following)
+            self.queue.send(replace(following, claim=uuid.uuid4().hex))
             self.table.mark_queued(following)
 
     def _opener(self, task: PartTask) -> Callable[[int], IO[bytes]]:
@@ -327,18 +352,20 @@ class Ingestion:
         status = str(record.get("status", "LOADING"))
         if status != "LOADING" or len(record.get("parts", {})) < task.parts:
             return status
-        if not self.table.claim_finish(task.key, task.etag, f"part {task.part}"):
+        if not self.table.claim_finish(task.key, task.etag, task.uploaded_at, task.claim):
             return status
         report = self._file_report(task, record, request_id)
         if report.status.value != "FAILED" and report.rows_loaded:
             report.rows_removed = self._remove_rows_of_other_versions(task)
         report.finished_at = self.clock()
-        # The parts stay in the final record: a late duplicate of a part rewrites its entry.
-        self.table.put_upload_record({
-            **self._record(report), "parts": record["parts"],
+        # The email first: if the record's write fails, the retry (holding the claim) sends
+        # it again rather than never. The parts stay in the record: a late duplicate of a
+        # part finds itself counted.
+        self.notify(report)
+        self.table.put_final_record({
+            **self._record(report), "parts": record["parts"], "finisher": task.claim,
             "uploaded_at": task.uploaded_at, "parts_total": task.parts,
         })
-        self.notify(report)
         return report.status.value
 
     def _file_report(self, task: PartTask, record: dict, request_id: str) -> IngestReport:
@@ -379,7 +406,9 @@ class Ingestion:
             return 0  # a newer version is loading, and will remove these rows itself
         if not self.table.other_versions_loaded(task.key, task.etag):
             return 0
-        return self.table.delete_keys(self.table.stale_keys(task.key, task.etag))
+        return self.table.delete_keys(
+            self.table.stale_keys(task.key, task.etag, task.uploaded_at)
+        )
 
     @staticmethod
     def _record(report: IngestReport) -> dict:
@@ -387,7 +416,7 @@ class Ingestion:
         facts["rejected_rows"] = facts["rejected_rows"][:FIRST_ERRORS_KEPT]
         facts["duration_ms"] = int(report.duration_s * 1000)
         del facts["duration_s"]
-        record = {**schema.upload_record_key(report.key, report.etag or "unknown"), **facts}
+        record = {**schema.upload_record_key(report.key, report.etag), **facts}
         return {k: v for k, v in record.items() if v is not None}
 
 

@@ -3,7 +3,7 @@
 Every load is one or more parts. The invocation that receives the S3 event reads the
 header, decides how many parts the file has and loads part 0 itself; each part finds where
 the next one starts and hands it on through the parts queue before loading its own rows,
-so parts run in parallel. A part short of time hands the rest of itself on (``resume``).
+so parts run in parallel. A part short of time hands the rest of itself on (``done``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ class PartTask:
     line: int  # the physical line number of that record
     header: Header
     clock: str = "24h"  # how times without AM/PM are read, decided once for the file
-    done: Progress = field(default_factory=Progress)  # when resumed: what was read before
+    done: Progress = field(default_factory=Progress)
+    # Who may finish the file if this part ends it: one token per queued message, kept by
+    # its redeliveries and hand-overs, so a copy queued twice never sends a second email.
+    claim: str = ""  # when resumed: what was read before
 
     @property
     def is_last(self) -> bool:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 
 import pytest
 
 from festival.queries import LineupQueries
+from lineup_ingest.adapters import LineupTable, PartsQueue, UploadBucket
+from lineup_ingest.ingest import Ingestion
+from lineup_ingest.parts import PartTask
+from lineup_ingest.retry import RetryBudget
 from tests.functional.conftest import TABLE, LambdaContext
 from tests.functional.test_handler import FlakyDynamoDB, performer_names
 from tests.lineups import lineup_csv, lineup_rows
@@ -216,3 +221,42 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit_and_writes_nothing
     (email,) = aws.emails()
     assert email["subject"] == "festival-lineup FAILED: huge.csv"
     assert "more than the 1,000 bytes this stack accepts" in email["body"]
+
+
+def test_a_file_replaced_while_its_parts_load_ends_failed_with_one_email(aws_parts):
+    rows = lineup_rows(300)
+    aws_parts.invoke(aws_parts.upload("uploads/moving.csv", tricky_csv(tricky_rows(300))))
+    parts = int(record_of(aws_parts)["parts_total"]["N"])
+    assert parts >= 3  # parts after the next one are queued by parts that never run
+
+    time.sleep(1.1)  # S3 keeps upload times to the second: the next upload is a later one
+    newer = aws_parts.upload("uploads/moving.csv", lineup_csv(rows[:50]))
+    aws_parts.deliver_parts()  # the first version's next part finds the file replaced
+    aws_parts.invoke(newer)
+    aws_parts.deliver_parts()
+
+    subjects = sorted(email["subject"] for email in aws_parts.emails())
+    assert subjects == ["festival-lineup FAILED: moving.csv", "festival-lineup OK: moving.csv"]
+    assert performer_names(aws_parts) == sorted(row[0] for row in rows[:50])
+    assert {r["status"]["S"] for r in aws_parts.upload_records()} == {"FAILED", "OK"}
+
+
+def test_giving_up_on_a_part_that_succeeded_changes_nothing(aws_parts):
+    aws_parts.invoke(aws_parts.upload("uploads/late.csv", lineup_csv(lineup_rows(150))))
+    (message,) = aws_parts.sqs.receive_message(QueueUrl=aws_parts.parts_url)["Messages"]
+    aws_parts.sqs.change_message_visibility(
+        QueueUrl=aws_parts.parts_url, ReceiptHandle=message["ReceiptHandle"],
+        VisibilityTimeout=0,
+    )
+    aws_parts.deliver_parts()
+    before = record_of(aws_parts)
+
+    # A late copy of a part that was loaded fails its last attempt: nothing changes.
+    handler = aws_parts.handler
+    table = LineupTable(handler.DYNAMODB, TABLE, RetryBudget(lambda: 300_000))
+    sent: list = []
+    ingestion = Ingestion(UploadBucket(handler.S3), table, PartsQueue(None, ""), sent.append)
+    ingestion.give_up(PartTask.from_message(message["Body"]), "RuntimeError: late")
+
+    assert record_of(aws_parts) == before
+    assert sent == [] and len(aws_parts.emails()) == 1
