@@ -236,15 +236,17 @@ class LineupTable:
     def stale_keys(
         self, source_key: str, load_id: str, uploaded_at: str
     ) -> Iterator[dict[str, str]]:
-        """Keys of this file's performances written by an older upload of another version.
+        """Keys of this file's performances written by another version, uploaded no later.
 
-        Rows of a newer upload (loading meanwhile) are never touched.
+        Only the current version's finisher removes rows, so a newer upload's rows are
+        those of an upload that started since: never touched, unless within the same
+        second (S3 keeps upload times to the second).
         """
         for partition in schema.file_partitions(source_key):
             pages = self.client.get_paginator("query").paginate(
                 TableName=self.table_name,
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
-                FilterExpression="load_id <> :load AND uploaded_at < :uploaded",
+                FilterExpression="load_id <> :load AND uploaded_at <= :uploaded",
                 ProjectionExpression="pk, sk",
                 ExpressionAttributeValues=to_attributes(
                     {":pk": partition, ":perf": "PERF#", ":load": load_id,

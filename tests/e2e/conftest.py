@@ -117,7 +117,7 @@ def pipeline(local_stack) -> Pipeline:
 # many parts and failed parts are retried within seconds.
 PARTS_STACK = "festival-lineup-parts"
 PARTS_PARAMETERS = {
-    "PartBytes": "262144", "PartConcurrency": "3", "PartAttempts": "2",
+    "PartBytes": "1048576", "PartConcurrency": "3", "PartAttempts": "2",
     "PartRetrySeconds": "1", "FunctionTimeout": "60",
 }
 

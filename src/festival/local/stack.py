@@ -87,7 +87,7 @@ def localstack_environment(paths: LocalPaths) -> dict[str, str]:
         "PROVIDER_OVERRIDE_DYNAMODB": "festival_moto",
         "FESTIVAL_LAMBDA_INTERPRETERS": setup.interpreter_map(paths),
         # The parts queue is polled at most half a second apart (LocalStack backs off up to
-        # 10 s on an empty queue), so the parts of a large file overlap as they do on AWS.
+        # 10 s on an empty queue), so the next part of a large file starts soon after it is queued.
         **ESM_POLLING,
         "LS_LOG": "info",
     }
