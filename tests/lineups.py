@@ -31,3 +31,22 @@ def lineup_csv(rows: list[list[str]], header: tuple[str, ...] = (
     writer.writerow(header)
     writer.writerows(rows)
     return output.getvalue().encode("utf-8")
+
+
+def tricky_rows(count: int, tag: str = "") -> list[list[str]]:
+    """Rows with a Notes column: a third have commas and quotes in their quoted names and
+    line breaks in their quoted notes, where a naive cut of the file falls. ``tag`` makes
+    the names unique to a test. Write them with tricky_csv; names may not hold line breaks.
+    """
+    rows = [[f"{row[0]} {tag}" if tag else row[0], *row[1:]] for row in lineup_rows(count)]
+    for number, row in enumerate(rows):
+        if number % 3 == 0:
+            row[0] = f'{row[0]}, "the" band'
+            row.append('seated,\n"the" band\r\nlive')
+        else:
+            row.append("")
+    return rows
+
+
+def tricky_csv(rows: list[list[str]]) -> bytes:
+    return lineup_csv(rows, header=("Performer", "Stage", "Start", "End", "Date", "Notes"))

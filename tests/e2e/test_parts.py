@@ -18,27 +18,10 @@ from festival.local import stack
 from festival.local.paths import LOCAL_ENDPOINT
 from lineup_ingest import schema
 from tests.e2e.conftest import wait_for
-from tests.lineups import lineup_csv, lineup_rows
+from tests.lineups import tricky_csv, tricky_rows
 
 pytestmark = pytest.mark.e2e
 FAULTS_URL = f"{LOCAL_ENDPOINT}/_festival/dynamodb/faults"
-
-
-def tricky_rows(tag: str, count: int) -> list[list[str]]:
-    """Rows unique to a test; a third have commas and quotes in their quoted names and line
-    breaks in their quoted notes (where a naive cut falls). Write them with tricky_csv."""
-    rows = [[f"{row[0]} {tag}", *row[1:]] for row in lineup_rows(count)]
-    for number, row in enumerate(rows):
-        if number % 3 == 0:
-            row[0] = f'{row[0]}, "the" band'
-            row.append('seated,\n"the" band\r\nlive')
-        else:
-            row.append("")
-    return rows
-
-
-def tricky_csv(rows: list[list[str]]) -> bytes:
-    return lineup_csv(rows, header=("Performer", "Stage", "Start", "End", "Date", "Notes"))
 
 
 def tag_of(key: str) -> str:
@@ -72,7 +55,7 @@ def faults():
 def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(parts_pipeline):
     pipeline = parts_pipeline
     key = pipeline.unique_key("big.csv")
-    rows = tricky_rows(tag_of(key), 90_000)
+    rows = tricky_rows(90_000, tag_of(key))
     body = tricky_csv(rows)
     pipeline.upload(key, body)
 
@@ -109,7 +92,7 @@ def test_a_part_that_crashes_once_is_retried_alone_and_the_load_is_exact(
 ):
     pipeline = parts_pipeline
     key = pipeline.unique_key("crash-once.csv")
-    rows = tricky_rows(tag_of(key), 30_000)
+    rows = tricky_rows(30_000, tag_of(key))
     faults(fail_batches_with=rows[25_001][0], fail_times=1)  # in the second part
 
     pipeline.upload(key, tricky_csv(rows))
@@ -127,7 +110,7 @@ def test_a_part_that_keeps_failing_ends_failed_with_one_email_and_reaches_the_fa
 ):
     pipeline = parts_pipeline
     key = pipeline.unique_key("doomed.csv")
-    rows = tricky_rows(tag_of(key), 30_000)
+    rows = tricky_rows(30_000, tag_of(key))
     faults(fail_batches_with=rows[25_001][0])  # in the second part
 
     pipeline.upload(key, tricky_csv(rows))

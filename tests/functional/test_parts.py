@@ -15,7 +15,7 @@ from lineup_ingest.parts import PartTask
 from lineup_ingest.retry import RetryBudget
 from tests.functional.conftest import TABLE, LambdaContext
 from tests.functional.test_handler import FlakyDynamoDB, performer_names
-from tests.lineups import lineup_csv, lineup_rows
+from tests.lineups import lineup_csv, lineup_rows, tricky_csv, tricky_rows
 
 pytestmark = pytest.mark.functional
 PART_BYTES = 2048
@@ -27,23 +27,6 @@ def aws_parts(aws, monkeypatch):
     monkeypatch.setenv("PART_BYTES", str(PART_BYTES))
     aws.handler = importlib.reload(aws.handler)
     return aws
-
-
-def tricky_rows(count: int) -> list[list[str]]:
-    """Rows whose quoted names hold commas and quotes, and whose quoted notes hold line breaks
-    (where a naive cut falls); write them with tricky_csv. Names may not hold line breaks."""
-    rows = lineup_rows(count)
-    for number, row in enumerate(rows):
-        if number % 3 == 0:
-            row[0] = f'{row[0]}, "the" band'
-            row.append('seated,\n"the" band\r\nlive')
-        else:
-            row.append("")
-    return rows
-
-
-def tricky_csv(rows: list[list[str]]) -> bytes:
-    return lineup_csv(rows, header=("Performer", "Stage", "Start", "End", "Date", "Notes"))
 
 
 def record_of(aws) -> dict:
