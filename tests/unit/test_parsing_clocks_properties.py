@@ -20,10 +20,9 @@ from tests.unit.test_parsing_properties import (
     CLOCK_TIMES,
     DATES,
     NAMES,
-    PADDING,
     lineup_files,
-    random_case,
     relaxed,
+    with_am_or_pm,
 )
 
 # Afternoon and evening: 12:00 to 23:59.
@@ -33,16 +32,6 @@ AFTERNOON_TIMES = st.builds(datetime.time, st.integers(12, 23), st.integers(0, 5
 SET_MINUTES = st.integers(1, 12 * 60)
 # A time only a 24-hour clock writes: an hour 0, an hour after 12, or a zero-padded hour.
 ONLY_24_HOUR = re.compile(r"(0[0-9]?|1[3-9]|2[0-3]):[0-5][0-9]")
-
-
-@st.composite
-def with_am_or_pm(draw: st.DrawFn, clock: datetime.time) -> str:
-    """8:05 PM, 08:05pm, 8 PM, 12:30 am."""
-    hour12 = clock.hour % 12 or 12
-    hour = f"{hour12:02d}" if draw(st.booleans()) else str(hour12)
-    minute = "" if clock.minute == 0 and draw(st.booleans()) else f":{clock.minute:02d}"
-    meridiem = draw(random_case("pm" if clock.hour >= 12 else "am"))
-    return f"{hour}{minute}{draw(PADDING)}{meridiem}"
 
 
 @st.composite

@@ -49,16 +49,22 @@ def random_case(draw: st.DrawFn, text: str) -> str:
 
 
 @st.composite
-def written_times(draw: st.DrawFn, clock: datetime.time) -> str:
-    """A time as a person might type it: 20:05, 08:05, 8:05 PM, 8:05pm, 8 PM."""
-    if draw(st.booleans()):
-        hour = f"{clock.hour:02d}" if draw(st.booleans()) else str(clock.hour)
-        return f"{hour}:{clock.minute:02d}"
+def with_am_or_pm(draw: st.DrawFn, clock: datetime.time) -> str:
+    """8:05 PM, 08:05pm, 8 PM, 12:30 am."""
     hour12 = clock.hour % 12 or 12
     hour = f"{hour12:02d}" if draw(st.booleans()) else str(hour12)
     minute = "" if clock.minute == 0 and draw(st.booleans()) else f":{clock.minute:02d}"
     meridiem = draw(random_case("pm" if clock.hour >= 12 else "am"))
     return f"{hour}{minute}{draw(PADDING)}{meridiem}"
+
+
+@st.composite
+def written_times(draw: st.DrawFn, clock: datetime.time) -> str:
+    """A time as a person might type it: 20:05, 08:05, 8:05 PM, 8:05pm, 8 PM."""
+    if draw(st.booleans()):
+        hour = f"{clock.hour:02d}" if draw(st.booleans()) else str(clock.hour)
+        return f"{hour}:{clock.minute:02d}"
+    return draw(with_am_or_pm(clock))
 
 
 @st.composite
