@@ -95,8 +95,9 @@ class UploadBucket:
             raise
         return response["Body"]
 
-    def describe(self, bucket: str, key: str) -> tuple[dict[str, str], str]:
-        """The object's user metadata (``x-amz-meta-*``, names in lower case) and upload time.
+    def describe(self, bucket: str, key: str) -> tuple[dict[str, str], str, str, int]:
+        """The object's user metadata (``x-amz-meta-*``, names in lower case), upload time,
+        ETag and size.
 
         The ranged reads check the version; this is read once, before them.
         """
@@ -108,7 +109,10 @@ class UploadBucket:
             raise
         metadata = {name.lower(): value for name, value in response.get("Metadata", {}).items()}
         uploaded = response.get("LastModified")
-        return metadata, uploaded.isoformat(timespec="seconds") if uploaded else ""
+        return (
+            metadata, uploaded.isoformat(timespec="seconds") if uploaded else "",
+            str(response.get("ETag", "")).strip('"'), int(response.get("ContentLength", 0)),
+        )
 
     def current_etag(self, bucket: str, key: str) -> str | None:
         """The ETag of the object now, or None if it was deleted."""

@@ -94,15 +94,13 @@ class Ingestion:
         is a new load, with its own email.
         """
         try:
-            metadata, uploaded_at = self.bucket.describe(upload.bucket, upload.key)
+            metadata, uploaded_at, etag, size = self.bucket.describe(upload.bucket, upload.key)
         except ObjectGoneError as error:
             metadata, uploaded_at, gone = {}, "", error
         else:
             gone = None
-        if not upload.etag:  # S3's events name the version; one made by hand may not
-            found = self.bucket.current_version(upload.bucket, upload.key)
-            if found:
-                upload = replace(upload, etag=found[0], size=found[1])
+            if not upload.etag:  # S3's events name the version; one made by hand may not
+                upload = replace(upload, etag=etag, size=size)
         record = self.table.upload_record(upload.key, upload.etag)
         same_load = record is not None and record.get("uploaded_at") == uploaded_at
         if same_load and record.get("status") != "LOADING":
