@@ -353,6 +353,7 @@ class LineupTable:
             **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
             "part": task.part, "first_line": task.line, **counts,
             "rejected": [[line, reason] for line, reason in progress.rejected],
+            **schema.expiry(task.expires_at),
         })
         # A failure is recorded only where nothing is yet: it never overwrites a success.
         condition = "uploaded_at = :uploaded" + (
@@ -463,9 +464,10 @@ class LineupTable:
         return "Item" in response
 
     def mark_queued(self, task: PartTask) -> None:
-        self.put_upload_record(
-            schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part)
-        )
+        self.put_upload_record({
+            **schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part),
+            **schema.expiry(task.expires_at),
+        })
 
 
 class PartsQueue:

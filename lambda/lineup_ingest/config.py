@@ -24,6 +24,9 @@ class Config:
     part_retry_s: int = 30
     # How times without AM/PM are read unless an upload says otherwise: auto, 24h or pm.
     clock: str = "auto"
+    # Days after its upload that a file's rows and records expire (DynamoDB TTL on
+    # expires_at), as its CSV does in the bucket; 0 keeps them.
+    retention_days: int = 0
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Config:
@@ -35,7 +38,7 @@ class Config:
         numbers = {
             "reserve_ms": "REPORT_RESERVE_MS", "part_bytes": "PART_BYTES",
             "max_file_bytes": "MAX_FILE_BYTES", "part_attempts": "PART_ATTEMPTS",
-            "part_retry_s": "PART_RETRY_SECONDS",
+            "part_retry_s": "PART_RETRY_SECONDS", "retention_days": "UPLOAD_RETENTION_DAYS",
         }
         settings = {}
         for field_name, variable in numbers.items():
@@ -44,6 +47,8 @@ class Config:
                     settings[field_name] = int(environ[variable])
                 except ValueError:
                     raise ConfigError(f"{variable} must be a whole number") from None
+        if settings.get("retention_days", 0) < 0:
+            raise ConfigError("UPLOAD_RETENTION_DAYS must be 0 (keep forever) or more")
         return cls(
             clock=environ.get("UNMARKED_TIMES", "auto"),
             table_name=environ["TABLE_NAME"],

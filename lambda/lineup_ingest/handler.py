@@ -58,7 +58,8 @@ def lambda_handler(event: dict, context) -> dict:
         )
 
     settings = LoadSettings(
-        part_bytes=CONFIG.part_bytes, max_file_bytes=CONFIG.max_file_bytes, clock=CONFIG.clock
+        part_bytes=CONFIG.part_bytes, max_file_bytes=CONFIG.max_file_bytes, clock=CONFIG.clock,
+        retention_days=CONFIG.retention_days,
     )
     ingestion = Ingestion(UploadBucket(S3), table, queue, notify, settings)
     records = event.get("Records") if isinstance(event, dict) else None

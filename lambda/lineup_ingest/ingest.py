@@ -25,7 +25,15 @@ from lineup_ingest.adapters import (
     PartsQueue,
     UploadBucket,
 )
+from lineup_ingest.compression import (
+    GZIP_MAGIC,
+    CompressedFileError,
+    GzipRanges,
+    decompressed_size,
+    is_gzip,
+)
 from lineup_ingest.events import UploadedObject
+from lineup_ingest.filenames import NOT_A_LINEUP_NAME, is_folder_marker, is_lineup_name
 from lineup_ingest.parsing import (
     ClockDecision,
     LineupFileError,
@@ -57,6 +65,8 @@ class LoadSettings:
     handover_ms: int = 20_000
     # How times without AM/PM are read unless the upload's `clock` metadata says otherwise.
     clock: str = "auto"
+    # Days after its upload that what a load writes expires (TTL); 0: never.
+    retention_days: int = 0
 
 
 class PartFailedError(Exception):
@@ -91,8 +101,10 @@ class Ingestion:
 
         A load is one upload: the object's ETag and upload time. A duplicate delivery of the
         event finds its load's record and only helps it on; the same content uploaded again
-        is a new load, with its own email.
+        is a new load, with its own email. A folder marker is ignored ("IGNORED").
         """
+        if is_folder_marker(upload.key, upload.size):
+            return "IGNORED"
         try:
             metadata, uploaded_at, etag, size = self.bucket.describe(upload.bucket, upload.key)
         except ObjectGoneError as error:
@@ -106,11 +118,13 @@ class Ingestion:
         if same_load and record.get("status") != "LOADING":
             return str(record["status"])  # a duplicate event of a file already loaded
         started_at = str(record["started_at"]) if same_load else self.clock()
+        expires = self._expires_at(uploaded_at)
         self.table.begin_load({
             **schema.upload_record_key(upload.key, upload.etag),
             "file": upload.key, "bucket": upload.bucket, "etag": upload.etag,
             "size": upload.size, "uploaded_at": uploaded_at, "status": "LOADING", "parts": {},
             "started_at": started_at, "request_id": request_id, "log_group": log_group,
+            **schema.expiry(expires),
         })
         report = IngestReport(
             bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
@@ -129,10 +143,10 @@ class Ingestion:
             })
         except (LineupFileError, ObjectGoneError, ObjectReplacedError, TooLargeError) as error:
             report.failure = str(error)
-            return self._finish_alone(report, uploaded_at, claim)
+            return self._finish_alone(report, uploaded_at, claim, expires)
         except Exception as error:  # never end without an email
             report.failure = f"unexpected error reading the file: {type(error).__name__}: {error}"
-            return self._finish_alone(report, uploaded_at, claim)
+            return self._finish_alone(report, uploaded_at, claim, expires)
         task = replace(task, claim=claim)
         try:
             return self.run_part(task, request_id=request_id, remaining_ms=remaining_ms)
@@ -147,35 +161,81 @@ class Ingestion:
     ) -> tuple[PartTask, ClockDecision]:
         """The file's first part, and how its times without AM/PM are read.
 
-        Raises LineupFileError (no usable header, or a bad clock setting), TooLargeError,
-        ObjectGoneError or ObjectReplacedError: the file is refused before any row is written.
+        Raises LineupFileError (a name that is not a lineup's, no usable header, a bad clock
+        setting, data that is not valid gzip), TooLargeError, ObjectGoneError or
+        ObjectReplacedError: the file is refused before any row is written.
+
+        A gzip file is read through once first, to measure it decompressed: MaxFileBytes
+        and the parts are in decompressed bytes, so a decompression bomb is refused here.
         """
-        if upload.size > self.settings.max_file_bytes:
+        if not is_lineup_name(upload.key):
+            raise LineupFileError(NOT_A_LINEUP_NAME)
+        limit = self.settings.max_file_bytes
+        if upload.size > limit:
             raise TooLargeError(
-                f"The file is {upload.size:,} bytes, more than the {self.settings.max_file_bytes:,}"
+                f"The file is {upload.size:,} bytes, more than the {limit:,}"
                 " bytes this stack accepts (the MaxFileBytes parameter): nothing was loaded."
             )
-        with self.bucket.open_range(upload.bucket, upload.key, upload.etag, 0) as head:
+        stored = self._stored(upload.bucket, upload.key, upload.etag)
+        with stored(0, len(GZIP_MAGIC)) as magic:
+            gzip = is_gzip(magic.read())
+        content = self._content(upload.bucket, upload.key, upload.etag, gzip)
+        size = upload.size
+        if gzip:
+            try:
+                size = decompressed_size(stored, limit)
+            except CompressedFileError as error:
+                raise LineupFileError(
+                    f"The file starts as gzip, but {error}: nothing was loaded."
+                ) from None
+            if size > limit:
+                raise TooLargeError(
+                    f"The file is gzip-compressed, {upload.size:,} bytes, and holds more than"
+                    f" the {limit:,} bytes this stack accepts (the MaxFileBytes parameter, which"
+                    " counts decompressed bytes): nothing was loaded."
+                )
+        with content(0) as head:
             header, header_lines = read_header(head)
-        with self.bucket.open_range(upload.bucket, upload.key, upload.etag, 0) as head:
+        with content(0) as head:
             data_start = offset_after_lines(head, header_lines)
-        decision = self._decide_clock(upload, metadata.get("clock"))
-        parts = part_count(upload.size, self.settings.part_bytes)
+        decision = self._decide_clock(content, metadata.get("clock"))
+        parts = part_count(size, self.settings.part_bytes)
         if parts > MAX_PARTS:
             raise TooLargeError(
-                f"The file is {upload.size:,} bytes: more than {MAX_PARTS:,} parts of "
-                f"{self.settings.part_bytes:,} bytes (the PartBytes parameter); raise PartBytes."
-                " Nothing was loaded."
+                f"The file is {size:,} bytes{' decompressed' if gzip else ''}: more than "
+                f"{MAX_PARTS:,} parts of {self.settings.part_bytes:,} bytes (the PartBytes "
+                "parameter); raise PartBytes. Nothing was loaded."
             )
         return PartTask(
-            bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
+            bucket=upload.bucket, key=upload.key, etag=upload.etag, size=size,
             uploaded_at=uploaded_at, started_at=started_at,
             part=0, parts=parts,
             part_bytes=self.settings.part_bytes,
             start=data_start, line=header_lines + 1, header=header, clock=decision.clock,
+            gzip=gzip, expires_at=self._expires_at(uploaded_at),
         ), decision
 
-    def _decide_clock(self, upload: UploadedObject, asked: str | None) -> ClockDecision:
+    def _content(
+        self, bucket: str, key: str, etag: str, gzip: bool
+    ) -> Callable[..., IO[bytes]]:
+        """Opens the file's bytes [start, end) (to its end if end is None): decompressed
+        bytes of a gzip file."""
+        stored = self._stored(bucket, key, etag)
+        return GzipRanges(stored).open if gzip else stored
+
+    def _stored(self, bucket: str, key: str, etag: str) -> Callable[..., IO[bytes]]:
+        """Opens the object's bytes as stored; every GET names the version (If-Match)."""
+        def open_stored(start: int, end: int | None = None) -> IO[bytes]:
+            return self.bucket.open_range(bucket, key, etag, start, end)
+        return open_stored
+
+    def _expires_at(self, uploaded_at: str) -> int | None:
+        # An upload gone before it was read has no upload time: count from now.
+        return schema.expires_at(uploaded_at or self.clock(), self.settings.retention_days)
+
+    def _decide_clock(
+        self, content: Callable[..., IO[bytes]], asked: str | None
+    ) -> ClockDecision:
         """Once per file, before any row is written, so that every part reads times alike."""
         source = "the upload's clock metadata" if asked is not None else "the stack's setting"
         try:
@@ -183,19 +243,22 @@ class Ingestion:
         except ValueError as error:
             raise LineupFileError(f"{error} (from {source}): nothing was loaded.") from None
         if clock == "auto":
-            with self.bucket.open_range(upload.bucket, upload.key, upload.etag, 0) as head:
+            with content(0) as head:
                 return decide_clock_from_head(head)
         reading = "a 24-hour clock" if clock == "24h" else "afternoon/evening (7:00 -> 19:00)"
         return ClockDecision(clock, f"times without AM/PM read as {reading}, as {source} says")
 
-    def _finish_alone(self, report: IngestReport, uploaded_at: str, claim: str) -> str:
+    def _finish_alone(
+        self, report: IngestReport, uploaded_at: str, claim: str, expires: int | None
+    ) -> str:
         """A file refused before any part ran: say so, once, and record it."""
         report.finished_at = self.clock()
         if self.table.claim_finish(report.key, report.etag, uploaded_at, claim):
             self.notify(report)
-            self.table.put_final_record(
-                {**self._record(report), "uploaded_at": uploaded_at, "finisher": claim}
-            )
+            self.table.put_final_record({
+                **self._record(report), "uploaded_at": uploaded_at, "finisher": claim,
+                **schema.expiry(expires),
+            })
         return report.status.value
 
     # --- a part -----------------------------------------------------------------------------
@@ -254,17 +317,19 @@ class Ingestion:
     ) -> Progress | None:
         """The part's rows, written; None if it ran short of time and handed the rest on."""
         start = Boundary(task.start, task.line)
+        # One opener for the part's passes: a gzip file is decompressed up to the part once.
+        content = self._content(task.bucket, task.key, task.etag, task.gzip)
         if task.is_last:
             end = task.size
         else:
-            following = next_boundary(self._opener(task), start, task.next_start, task.size)
+            following = next_boundary(content, start, task.next_start, task.size)
             self._hand_on_next(replace(
                 task, part=task.part + 1, start=following.offset, line=following.line,
                 done=Progress(),
             ))
             end = following.offset
         progress = task.done
-        with self.bucket.open_range(task.bucket, task.key, task.etag, task.start, end) as body:
+        with content(task.start, end) as body:
             rows = self._rows(body, task)
             for _ in range(progress.rows_read):  # read before a hand-over: done already
                 next(rows, None)
@@ -280,11 +345,6 @@ class Ingestion:
         if not self.table.was_queued(following):
             self.queue.send(replace(following, claim=uuid.uuid4().hex))
             self.table.mark_queued(following)
-
-    def _opener(self, task: PartTask) -> Callable[[int], IO[bytes]]:
-        def open_from(offset: int) -> IO[bytes]:
-            return self.bucket.open_range(task.bucket, task.key, task.etag, offset)
-        return open_from
 
     @staticmethod
     def _rows(body: IO[bytes], task: PartTask) -> Iterator:
@@ -315,7 +375,8 @@ class Ingestion:
                 rejected = rejected.with_row_error(row)
                 continue
             item = schema.performance_item(
-                row, source_key=task.key, load_id=task.etag, uploaded_at=task.uploaded_at
+                row, source_key=task.key, load_id=task.etag, uploaded_at=task.uploaded_at,
+                expires_at=task.expires_at,
             )
             # The same performance twice in a file is one item; a batch may not repeat a key.
             batch[(item["pk"], item["sk"])] = item
@@ -363,12 +424,15 @@ class Ingestion:
         self.table.put_final_record({
             **self._record(report), "parts": record["parts"], "finisher": task.claim,
             "uploaded_at": task.uploaded_at, "parts_total": task.parts,
+            **schema.expiry(task.expires_at),
         })
         return report.status.value
 
     def _file_report(self, task: PartTask, record: dict, request_id: str) -> IngestReport:
         report = IngestReport(
-            bucket=task.bucket, key=task.key, etag=task.etag, size=task.size,
+            # The object's size, as stored: a gzip file's task counts decompressed bytes.
+            bucket=task.bucket, key=task.key, etag=task.etag,
+            size=int(record.get("size", task.size)),
             started_at=task.started_at, request_id=str(record.get("request_id", request_id)),
             log_group=str(record.get("log_group", "")), parts=task.parts,
             clock=str(record.get("clock", task.clock)),

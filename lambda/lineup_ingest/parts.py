@@ -52,6 +52,11 @@ class PartTask:
     # Who may finish the file if this part ends it: one token per queued message, kept by
     # its redeliveries and hand-overs, so a copy queued twice never sends a second email.
     claim: str = ""  # when resumed: what was read before
+    # A gzip file: offsets and size are in decompressed bytes (see compression.py).
+    gzip: bool = False
+    # When the table's TTL may delete what this upload writes (epoch seconds), decided
+    # once for the upload; None: never.
+    expires_at: int | None = None
 
     @property
     def is_last(self) -> bool:

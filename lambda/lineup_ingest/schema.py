@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import zlib
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # parsing imports this module for NAME_KEY_MAX_BYTES and name_key
@@ -110,17 +110,18 @@ def set_minutes(performance: Performance) -> int:
 
 
 def performance_item(
-    performance: Performance, *, source_key: str, load_id: str, uploaded_at: str
+    performance: Performance, *, source_key: str, load_id: str, uploaded_at: str,
+    expires_at: int | None = None,
 ) -> dict[str, str | int]:
     """The item for one performance of one file version: the same row, the same item.
 
     Nothing in it depends on when it is written, so a duplicate delivery rewrites
-    exactly the same items.
+    exactly the same items; ``expires_at`` too is the upload's (see `expires_at`).
     """
     performer = name_key(performance.performer)
     stage = name_key(performance.stage)
     sort_key = f"PERF#{performance.start}#{stage}#{performer}"
-    return {
+    item: dict[str, str | int] = {
         "pk": file_partition(source_key, _shard(sort_key, FILE_SHARDS)),
         "sk": sort_key,
         "gsi1pk": f"PERFORMER#{performer}",
@@ -142,6 +143,29 @@ def performance_item(
         "load_id": load_id,
         "uploaded_at": uploaded_at,
     }
+    if expires_at is not None:
+        item["expires_at"] = expires_at
+    return item
+
+
+def expires_at(uploaded_at: str, retention_days: int) -> int | None:
+    """When the table's TTL may delete an upload's items: ``retention_days`` after the
+    upload time (ISO 8601, with its offset), in epoch seconds; None keeps them (0 days).
+
+    The bucket's lifecycle rule deletes the uploaded file after as many days, counted
+    from the same upload time.
+    """
+    if retention_days <= 0:
+        return None
+    uploaded = datetime.fromisoformat(uploaded_at.replace("Z", "+00:00"))
+    if uploaded.tzinfo is None:  # S3's times are UTC
+        uploaded = uploaded.replace(tzinfo=timezone.utc)
+    return int(uploaded.timestamp()) + retention_days * 24 * 60 * 60
+
+
+def expiry(expires: int | None) -> dict[str, int]:
+    """The ``expires_at`` attribute of an item, or nothing when it never expires."""
+    return {} if expires is None else {"expires_at": expires}
 
 
 def upload_record_key(source_key: str, etag: str) -> dict[str, str]:
