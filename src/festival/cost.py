@@ -131,6 +131,7 @@ REPORT_RESERVE_S = 10  # the handler keeps 10 s back to record and report the ou
 # The template's defaults for large files (tests/unit/test_template.py keeps them equal).
 PART_BYTES = 16 * 1024 * 1024  # PartBytes: a file is loaded in parts of this size
 PART_CONCURRENCY = 2  # PartConcurrency: parts of one file loading at once
+RETENTION_DAYS = 90  # UploadRetentionDays: uploads and their rows (TTL) expire after it
 REJECTED_ROWS_LOGGED = 50  # the report (and its log line) lists the first 50 rejected rows
 SNS_EMAIL_DELIVERIES_PER_S = 10  # quota "Delivery rate for email messages", per account
 PROVISIONED_BREAK_EVEN_UTILIZATION = (PRICES["dynamodb"]["wcu_hour"] / 3600) / (
@@ -161,7 +162,7 @@ class Workload:
     # of the same file (a re-upload writes every row again but does not grow the table).
     new_record_share: float = 1.0
     rejected_row_share: float = 0.0  # rows the parser rejects: read and logged, not written
-    upload_retention_days: int | None = 90  # S3 lifecycle expiry of uploads; None: keep
+    upload_retention_days: int | None = RETENTION_DAYS  # S3 lifecycle expiry; None: keep
     # Fixed time per invocation, the same at any memory size: the cold start (INIT is billed
     # since 2025-08-01; one file a day always starts cold), the S3 GET, the GetItem, the
     # ingest record and the SNS publish.
@@ -1185,7 +1186,7 @@ def doc_blocks(measurements: Measurements) -> dict[str, str]:
         "measurements": markdown_measurements(measurements),
         "table": markdown_cost_table(measurements),
         "table-free-tier": markdown_cost_table(measurements, free_tier=True),
-        "table-ttl": markdown_cost_table(measurements, expire_after_days=90),
+        "table-ttl": markdown_cost_table(measurements, expire_after_days=RETENTION_DAYS),
         "lines-100k": markdown_lines(example),
         "comparisons": markdown_comparisons(measurements),
         "scalability": markdown_scalability(measurements),

@@ -279,11 +279,36 @@ def test_every_topic_and_queue_is_encrypted_at_rest(template):
         assert p.get("KmsMasterKeyId") or _true(p.get("SqsManagedSseEnabled")), name
 
 
-def test_old_uploads_expire(template):
+def lifecycle_rules(template: dict) -> list[dict]:
+    """The bucket's lifecycle rules with the parameters at their defaults."""
     rules = properties(template, "UploadBucket")["LifecycleConfiguration"]["Rules"]
-    expiring = [rule for rule in rules if "ExpirationInDays" in rule]
+    resolved = [resolve(rule, template) for rule in rules]
+    return [rule for rule in resolved if rule != {"Ref": "AWS::NoValue"}]
+
+
+def with_default(template: dict, parameter: str, value: Any) -> dict:
+    parameters = {**template["Parameters"],
+                  parameter: {**template["Parameters"][parameter], "Default": value}}
+    return {**template, "Parameters": parameters}
+
+
+def test_old_uploads_expire_after_the_retention_days_and_zero_keeps_them(template):
+    expiring = [rule for rule in lifecycle_rules(template) if "ExpirationInDays" in rule]
     assert [rule["Prefix"] for rule in expiring] == [{"Ref": "UploadPrefix"}]
-    assert int(resolve(expiring[0]["ExpirationInDays"], template)) > 0
+    assert expiring[0]["ExpirationInDays"] == {"Ref": "UploadRetentionDays"}
+    assert int(resolve(expiring[0]["ExpirationInDays"], template)) == 90
+    assert template["Parameters"]["UploadRetentionDays"]["MinValue"] == 0
+
+    forever = with_default(template, "UploadRetentionDays", 0)
+    assert [rule for rule in lifecycle_rules(forever) if "ExpirationInDays" in rule] == []
+    assert [rule["Id"] for rule in lifecycle_rules(forever)] == ["AbortIncompleteUploads"]
+
+
+def test_rows_expire_with_the_upload_by_the_same_setting(template):
+    table = properties(template, "LineupTable")
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    variables = properties(template, "IngestFunction")["Environment"]["Variables"]
+    assert variables["UPLOAD_RETENTION_DAYS"] == {"Ref": "UploadRetentionDays"}
 
 
 def test_log_group_keeps_logs_for_a_limited_time_and_is_the_functions(template):
@@ -670,14 +695,15 @@ def test_managed_policies_are_unnamed_and_output_with_their_arns(template):
 # --- The wiring the issue asks for -------------------------------------------------------------
 
 
-def test_notification_fires_on_created_csv_objects_under_the_upload_prefix(template):
+def test_notification_fires_on_every_created_object_under_the_upload_prefix(template):
+    # No suffix rule: S3's is case-sensitive; the function decides by the name (filenames.py).
     (configuration,) = properties(template, "UploadBucket")["NotificationConfiguration"][
         "LambdaConfigurations"
     ]
     assert configuration["Event"] == "s3:ObjectCreated:*"
     assert ref_target(configuration["Function"]) == "IngestFunction"
     rules = {rule["Name"]: rule["Value"] for rule in configuration["Filter"]["S3Key"]["Rules"]}
-    assert rules == {"prefix": {"Ref": "UploadPrefix"}, "suffix": ".csv"}
+    assert rules == {"prefix": {"Ref": "UploadPrefix"}}
     assert template["Parameters"]["UploadPrefix"]["Default"] == "uploads/"
 
 
@@ -875,3 +901,15 @@ def test_the_parts_the_cost_model_assumes_are_the_templates(template):
     parameters = template["Parameters"]
     assert parameters["PartBytes"]["Default"] == cost.PART_BYTES
     assert parameters["PartConcurrency"]["Default"] == cost.PART_CONCURRENCY
+
+
+def test_the_retention_the_cost_model_prices_is_the_templates(template):
+    from festival import cost
+
+    days = template["Parameters"]["UploadRetentionDays"]["Default"]
+    assert cost.RETENTION_DAYS == days
+    assert cost.Workload(records_per_day=1).upload_retention_days == days  # the CSVs in S3
+    measurements = cost.load_measurements()  # the rows' TTL in the generated table
+    assert cost.doc_blocks(measurements)["table-ttl"] == cost.markdown_cost_table(
+        measurements, expire_after_days=days
+    )
