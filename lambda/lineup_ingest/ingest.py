@@ -178,7 +178,7 @@ class Ingestion:
             )
         stored = self._stored(upload.bucket, upload.key, upload.etag)
         with stored(0, len(GZIP_MAGIC)) as magic:
-            gzip = is_gzip(magic.read())
+            gzip = is_gzip(magic.read(len(GZIP_MAGIC)))
         content = self._content(upload.bucket, upload.key, upload.etag, gzip)
         size = upload.size
         if gzip:

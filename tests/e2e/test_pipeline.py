@@ -96,19 +96,20 @@ def test_lambda_runs_on_a_real_python_3_10(pipeline):
     assert line["level"] == "INFO"
 
 
-def test_txt_upload_and_csv_outside_the_prefix_trigger_nothing(pipeline):
-    text_key = pipeline.unique_key("notes.txt")
+def test_a_csv_outside_the_prefix_and_a_folder_marker_trigger_nothing(pipeline):
+    # Another file under the prefix gets a FAILED email (tests/e2e/test_encodings.py).
     outside_key = pipeline.unique_key("lineup.csv", prefix="elsewhere/")
+    folder_key = pipeline.unique_key("folder.csv").removesuffix(".csv") + "/"
     sentinel_key = pipeline.unique_key("sentinel.csv")
     body = (SEED / "brief-example.csv").read_bytes()
-    pipeline.upload(text_key, body)
     pipeline.upload(outside_key, body)
+    pipeline.upload(folder_key, b"")
     # Notifications are asynchronous: a later upload that does arrive shows that the
     # earlier ones had their chance.
     pipeline.upload(sentinel_key, body)
     pipeline.wait_for_email(sentinel_key)
 
-    for ignored in (text_key, outside_key):
+    for ignored in (outside_key, folder_key):
         assert pipeline.items_of(ignored) == []
         assert pipeline.upload_records(ignored) == []
         assert pipeline.emails_about(ignored) == []
