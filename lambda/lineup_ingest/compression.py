@@ -91,8 +91,9 @@ class GzipReader(io.RawIOBase):
         return len(data)
 
     def close(self) -> None:
-        if not self.closed:
-            self._source.close()
+        source = getattr(self, "_source", None)  # None if opening it failed
+        if source is not None and not self.closed:
+            source.close()
         super().close()
 
     def checkpoint(self) -> Checkpoint:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib
+import time
 import zlib
 
 import pytest
@@ -89,6 +90,25 @@ def test_a_gzip_csv_in_many_parts_loads_every_row_once_with_the_right_line_of_a_
     assert bad_line in email["body"].splitlines()
     assert "Rows loaded:   299" in email["body"] and "Rows rejected: 1" in email["body"]
     assert f"{len(compressed)} bytes" in email["body"]  # the file as stored
+
+
+def test_a_gzip_file_replaced_while_its_parts_load_ends_failed_and_the_newer_loads(
+    aws, monkeypatch
+):
+    configured(aws, monkeypatch, PART_BYTES=2048)
+    rows = lineup_rows(300)
+    aws.invoke(aws.upload("uploads/moving.csv.gz", gzip.compress(tricky_csv(tricky_rows(300)))))
+
+    time.sleep(1.1)  # S3 keeps upload times to the second: the next upload is a later one
+    newer = aws.upload("uploads/moving.csv.gz", gzip.compress(lineup_csv(rows[:50])))
+    aws.deliver_parts()  # every GET names the first version (If-Match): it is replaced
+    aws.invoke(newer)
+    aws.deliver_parts()
+
+    subjects = sorted(email["subject"] for email in aws.emails())
+    assert subjects == ["festival-lineup FAILED: moving.csv.gz",
+                        "festival-lineup OK: moving.csv.gz"]
+    assert sorted(i["performer"]["S"] for i in aws.performances()) == [r[0] for r in rows[:50]]
 
 
 def test_a_csv_stored_gzip_compressed_with_content_encoding_gzip_loads(aws):
