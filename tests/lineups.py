@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 STAGES = ("Main Stage", "Side Stage", "Outdoor Stage", "Dance Tent", "Acoustic Barn")
@@ -50,3 +51,35 @@ def tricky_rows(count: int, tag: str = "") -> list[list[str]]:
 
 def tricky_csv(rows: list[list[str]]) -> bytes:
     return lineup_csv(rows, header=("Performer", "Stage", "Start", "End", "Date", "Notes"))
+
+
+
+def memory_hungry_lineup(blocks: int, tag: str = "") -> Iterator[bytes]:
+    """A lineup of ``blocks`` blocks of rows that are hard on memory, a block per chunk.
+
+    A block (about 400 KB) holds distinct long cells of 4-byte characters (a Date of just
+    under 64 KiB, and one in a line past 64 KiB but of fewer than 65,536 characters), a
+    closing quote missing for more than 64 KiB, a valid Date padded with 30,000 spaces, 100
+    rows of too few fields and 2 with bad times, and one plain good row. ``tag`` makes every
+    cell unique to one file, so that nothing a file leaves behind is found again by the next.
+    """
+    yield b"Performer,Stage,Date,Start,End\r\n"
+    for block in range(blocks):
+        yield "".join(_memory_hungry_block(f"{tag}.{block}")).encode()
+
+
+# What read_lineup makes of a block of memory_hungry_lineup.
+MEMORY_HUNGRY_BLOCK = {"good": 2, "errors": 105}
+
+
+def _memory_hungry_block(tag: str) -> Iterator[str]:
+    yield f"Good {tag},Main Stage,2025-07-12,20:00,21:00\r\n"
+    yield f"Long date {tag},Main Stage,{tag}{'🎸' * 16_000},20:00,21:00\r\n"
+    yield f"Long line {tag},Main Stage,{tag}{'🎸' * 60_000},20:00,21:00\r\n"
+    yield f'"Runaway {tag},Main Stage,2025-07-12,20:00,21:00\r\n'
+    yield f"{' ' * 998}\r\n" * 70  # blank lines: after the cut they are skipped
+    yield f"Padded {tag},Main Stage,2025-07-12{' ' * 30_000},20:00,21:00\r\n"
+    for number in range(100):
+        yield f"Short {tag}.{number},Side Stage\r\n"
+    for number in range(2):
+        yield f"Bad time {tag}.{number},Side Stage,2025-07-12,{number}:{tag},21:00\r\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import sys
 
 import boto3
@@ -48,11 +49,14 @@ def lambda_handler(event: dict, context) -> dict:
     notifier = Notifier(SNS, CONFIG.topic_arn)
 
     def notify(report: reports.IngestReport) -> None:
+        # Set before the email: the upload's record, written after it, carries it too.
+        report.peak_memory_mb = peak_memory_mb()
         notifier.publish(reports.subject(report), reports.body(report))
         facts = report.facts()
         LOG.info(
-            "%s %s: %d loaded, %d rejected",
+            "%s %s: %d loaded, %d rejected, peak memory %d MB",
             facts["status"], facts["file"], facts["rows_loaded"], facts["rows_rejected"],
+            facts["peak_memory_mb"],
             extra={**facts, "write_requests": table.write_requests,
                    "python": ".".join(map(str, sys.version_info[:3]))},
         )
@@ -66,6 +70,25 @@ def lambda_handler(event: dict, context) -> dict:
     if records and isinstance(records[0], dict) and records[0].get("eventSource") == "aws:sqs":
         return _load_parts(ingestion, queue, records, context)
     return _start_uploads(ingestion, event, context)
+
+
+def peak_memory_mb() -> int:
+    """The peak resident memory of this process so far, in MB as Lambda counts them (MiB).
+
+    A warm process keeps its peak from invocation to invocation, so memory that a file leaves
+    behind shows as a climb from one file's log line and record to the next. Linux's VmHWM:
+    ru_maxrss would start at the peak of whichever process started this one (it survives
+    fork and exec), LocalStack's hundreds of MB on the local stack.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024  # KiB
+    except OSError:  # not Linux
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def _start_uploads(ingestion: Ingestion, event: dict, context) -> dict:

@@ -22,10 +22,20 @@ Encoding:
     UTF-8 makes the file unusable.
 
 Size:
-    A lineup row is a few hundred characters. A line or a row (a quoted field whose closing
-    quote is missing runs on) longer than 65,536 characters becomes a `RowError`, and reading
-    goes on with the next line; so does a field longer than csv's field size limit. This is
-    what keeps memory bounded.
+    A lineup row is a few hundred bytes. A line longer than 65,536 bytes (64 KiB) of the file,
+    or a row that runs on past that (a quoted field whose closing quote is missing), becomes a
+    `RowError` naming its line and the reason, and reading goes on with the next line; so does
+    a field longer than csv's field size limit. Bytes, not characters: a character is 1 to 4
+    bytes of UTF-8, so a limit of 65,536 characters let a line hold 256 KiB.
+
+Memory:
+    Memory does not grow with the file, nor from file to file in one process (a warm Lambda).
+    A read holds a chunk of 32 KiB of the file, the line or row being read (at most 64 KiB, or
+    128 KiB for a row that runs on, as read from the file), and the caches of Date, Start and
+    End cells (a lineup repeats a few over and over). The caches are made for each read and
+    dropped with it, hold at most 1,024 entries each, and only the cells of rows whose Date,
+    Start and End are at most 500 characters together: less than 8 MB whatever the file
+    holds (5 MB filled with the heaviest entries, see tests/unit/test_memory.py).
 
 Names:
     A performer or stage name must fit in the table's keys: its name key (see schema.name_key)
@@ -94,9 +104,10 @@ _NUL_REASON = "The row contains NUL bytes, which text never has"
 
 # How much of the file is read and decoded at a time.
 _CHUNK_BYTES = 32 * 1024
-# A lineup row is a few hundred characters. A line or a row this long is a missing closing
-# quote or a binary file, and stopping there keeps memory bounded however the file is broken.
-_MAX_CHARS = 64 * 1024
+# A lineup row is a few hundred bytes. A line or a row longer than this many bytes of the file
+# is a missing closing quote or a binary file, and stopping there keeps memory bounded however
+# the file is broken.
+_MAX_LINE_BYTES = 64 * 1024
 
 _TIME = re.compile(
     r"(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2}))?\s*(?:(?P<meridiem>[AaPp])[Mm])?"
@@ -190,7 +201,7 @@ def read_lineup(
     of the physical line it starts on: the stream then starts at a record, holds no header,
     and may hold no row at all.
     """
-    schedule = _schedule_on(clock)
+    schedules = _schedules_on(clock)
     lines = _Lines(stream, bom=header is None)
     physical = iter(lines)
     quoted = _QuotedRecords(physical)
@@ -201,17 +212,19 @@ def read_lineup(
     else:
         number = first_line - 1
     # The loop below runs once per row of files of a million rows, so it is shaped for speed:
-    # local variables and C calls (str.split, str.strip, the lru_cache of `_schedule`), and a
+    # local variables and C calls (str.split, str.strip, the lru_cache of `schedule`), and a
     # tuple made straight into a Performance (a frozen dataclass would cost several times
     # more). Anything unusual (a short row, an empty cell, a bad time) goes to `_read_row`.
     # Names are looked at only in the chunks of the file that need it (see _Lines.checks),
     # and in lines that are long or records that run on over several lines.
+    schedule, any_schedule = schedules
     positions = header.positions
     performer_at, stage_at = positions["performer"], positions["stage"]
     date_at, start_at, end_at = positions["date"], positions["start"], positions["end"]
     needed_width, width = header.needed_width, header.width
-    # A line of ASCII this long at most has no name too long for a key.
-    long_line = min(field_limit, NAME_KEY_MAX_BYTES)
+    # A line of ASCII this long at most has no name too long for a key, and its Date, Start
+    # and End may go to the caches as they are (`schedule`); longer ones go to _read_row.
+    long_line = min(field_limit, NAME_KEY_MAX_BYTES, _CACHED_CHARS)
     new_performance = tuple.__new__
     has_rows = False
     # Date, Start and End of the row before, and what they make: consecutive rows often
@@ -239,7 +252,7 @@ def read_lineup(
                     if len(text) > long_line or number > line:
                         # A name may be too long for a key, or hold a line break.
                         dirty = lines.checks == _CHECK_ALL
-                        item = _read_row(header, cells, line, number, dirty, schedule)
+                        item = _read_row(header, cells, line, number, dirty, any_schedule)
                         if item is not None:
                             has_rows = True
                             yield item
@@ -272,7 +285,7 @@ def read_lineup(
                         )
                         continue
                 dirty = lines.checks == _CHECK_ALL
-                item = _read_row(header, cells, line, number, dirty, schedule)
+                item = _read_row(header, cells, line, number, dirty, any_schedule)
                 if item is not None:
                     has_rows = True
                     yield item
@@ -488,7 +501,7 @@ class Header(NamedTuple):
 
 
 class _TooLongError(Exception):
-    """A line or a row ran past _MAX_CHARS; it becomes a row error and reading goes on."""
+    """A line or a row ran past _MAX_LINE_BYTES; it becomes a row error, reading goes on."""
 
     def __init__(self, what: str) -> None:
         super().__init__(what)
@@ -507,7 +520,7 @@ class _Lines:
     The stream is decoded and split into lines a chunk at a time by C code (the codec,
     str.splitlines) and the lines are handed out through itertools.chain: there is no Python
     code per line, which would cost as much as the rest of reading a row. Per chunk, what
-    its rows need checked is noted (see `checks`), and a line longer than _MAX_CHARS is
+    its rows need checked is noted (see `checks`), and a line longer than _MAX_LINE_BYTES is
     replaced by a _TooLongError and a blank line, to keep the count of lines.
     """
 
@@ -545,9 +558,14 @@ class _Lines:
             lines = _split_lines(text)
             pending = "" if final or not lines or lines[-1][-1] == "\n" else lines.pop()
             # Lines are measured as they are in the file, NUL bytes included, whichever
-            # chunk they end in; then their NUL bytes are moved for csv.
+            # chunk they end in; then their NUL bytes are moved for csv. Only a line of more
+            # than a quarter of the limit in characters may be too long (see _too_long): C
+            # finds the longest.
+            quarter = _MAX_LINE_BYTES // 4
             pieces: Iterable[Iterable[str]] = (
-                _cut_long_lines(lines) if len(text) - len(pending) > _MAX_CHARS else (lines,)
+                _cut_long_lines(lines)
+                if len(text) - len(pending) > quarter and max(map(len, lines), default=0) > quarter
+                else (lines,)
             )
             if "\x00" in text:
                 self.checks = _CHECK_ALL
@@ -559,7 +577,7 @@ class _Lines:
                 plain = text.isascii() and not carried and not data.translate(None, _PLAIN_BYTES)
                 self.checks = _CHECK_NONE if plain else _CHECK_NAMES
             yield from pieces
-            if len(pending) > _MAX_CHARS:
+            if _too_long(pending):
                 yield _cut_line()
                 yield ["\n"]
                 # A pending line may already end with its break, "\r" held back in case
@@ -607,10 +625,26 @@ def _after_line_break(text: str, final: bool) -> tuple[str, bool]:
     return text[match.end() :], False
 
 
+def _too_long(line: str) -> bool:
+    """Whether a line, as decoded, was more than _MAX_LINE_BYTES bytes of the file."""
+    # A character is 1 to 4 bytes of UTF-8, and a byte that is not UTF-8 is one character:
+    # only a line of more than a quarter of the limit in characters needs encoding to tell.
+    return len(line) > _MAX_LINE_BYTES // 4 and _file_bytes(line) > _MAX_LINE_BYTES
+
+
+def _file_bytes(text: str) -> int:
+    """How many bytes of the file decoded text was (NUL bytes moved for csv count as one)."""
+    if text.isascii():  # known without looking at the characters
+        return len(text)
+    # Each byte that is not UTF-8 was decoded to a lone surrogate, which "replace" encodes as
+    # one byte again ("?"), as it does _NUL.
+    return len(text.encode("utf-8", "replace"))
+
+
 def _cut_long_lines(lines: list[str]) -> Iterator[Iterable[str]]:
     start = 0
     for at, line in enumerate(lines):
-        if len(line) > _MAX_CHARS:
+        if _too_long(line):
             yield lines[start:at]
             yield _cut_line()
             yield ["\n"]
@@ -622,7 +656,7 @@ class _QuotedRecords:
     """csv.reader for the records that have quotes, handed over by their first line.
 
     A quoted field may hold line breaks, so csv may read on into the next physical lines;
-    a record that runs on past _MAX_CHARS characters (a missing closing quote) is cut off.
+    a record that runs on past _MAX_LINE_BYTES bytes (a missing closing quote) is cut off.
     """
 
     def __init__(self, physical: Iterator[str]) -> None:
@@ -653,15 +687,15 @@ class _QuotedRecords:
         """The lines for csv: each first line handed over, then the lines it runs on to."""
         while True:
             first = self._first.pop()
-            chars = len(first)
+            size = _file_bytes(first)
             yield first
             while not self._first:  # csv reads on before the next record is handed over
-                if chars > _MAX_CHARS:
+                if size > _MAX_LINE_BYTES:
                     raise _TooLongError("row")
                 line = next(self._physical, None)
                 if line is None:
                     return
-                chars += len(line)
+                size += _file_bytes(line)
                 yield line
 
 
@@ -722,10 +756,10 @@ def _unreadable(error: Exception, line: int, last_line: int) -> str:
     """Why the record from `line` to `last_line` could not be read."""
     if isinstance(error, _TooLongError):
         if line > last_line:
-            return f"Line {line} is longer than {_MAX_CHARS} characters"
+            return f"Line {line} is longer than {_MAX_LINE_BYTES:,} bytes"
         runs_to = last_line + 1 if error.what == "line" else last_line
         return (
-            f"The row runs on to line {runs_to} and is longer than {_MAX_CHARS} characters"
+            f"The row runs on to line {runs_to} and is longer than {_MAX_LINE_BYTES:,} bytes"
             " (is a closing quote missing?)"
         )
     reason = str(error)  # csv's: a field longer than its field size limit
@@ -816,9 +850,17 @@ def _name_problem(label: str, name: str) -> str | None:
 
 
 # A lineup repeats a few dates and times over and over, so small caches save most of the
-# work on a big file while keeping memory bounded. The cells are keys as they are in the file,
-# blanks around them included, so that a row needs no work before the look-up.
-@functools.lru_cache(maxsize=1024)
+# work on a big file. The cells are keys as they are in the file, blanks around them
+# included, so that a row needs no work before the look-up. Each read of a file has caches
+# of its own (see _schedules_on), so that nothing a file puts in them outlives its read in a
+# warm Lambda; and they hold only the cells of rows whose Date, Start and End are at most
+# _CACHED_CHARS characters together, so that a file of distinct long cells cannot fill them
+# with megabytes: at most _CACHE_ENTRIES entries of a few KB each, in each of three caches.
+_CACHE_ENTRIES = 1024
+# As long as the longest line read by read_lineup's fast loop (see long_line there).
+_CACHED_CHARS = NAME_KEY_MAX_BYTES
+
+
 def _day(text: str) -> tuple[str, str | None]:
     """The ISO date and the day after it (None after 9999-12-31). Raises ValueError."""
     day = parse_date(text)
@@ -827,13 +869,11 @@ def _day(text: str) -> tuple[str, str | None]:
     return day.isoformat(), (day + datetime.timedelta(days=1)).isoformat()
 
 
-@functools.lru_cache(maxsize=1024)
 def _clock(text: str) -> tuple[str, str, None]:
     """The time as 'HH:MM' on the "24h" clock, as written, and None. Raises ValueError."""
     return parse_time(text).isoformat(timespec="minutes"), text.strip(), None
 
 
-@functools.lru_cache(maxsize=1024)
 def _clock_pm(text: str) -> tuple[str, str, str | None]:
     """The time as 'HH:MM' on the "pm" clock, as written, and what else it may mean, or None.
 
@@ -848,24 +888,39 @@ def _clock_pm(text: str) -> tuple[str, str, str | None]:
     return hours_minutes, written, f"{time.hour - 12:02d}:{time.minute:02d}"
 
 
-def _cached_schedule(clock: str) -> _Schedule:
-    """The schedule function of a clock, with a cache of its own.
+class _Schedules(NamedTuple):
+    """The schedule functions of one read of a file."""
 
-    One function per clock, picked once per file, keeps the clock out of the cache's keys and
-    the look-up of the hot loop as cheap on every clock.
+    # Cached: for a Date, Start and End of at most _CACHED_CHARS characters together.
+    cached: _Schedule
+    # For cells of any length: longer ones are read without the caches.
+    any_length: _Schedule
+
+
+def _schedules_on(clock: str) -> _Schedules:
+    """New schedule functions of a clock, with caches of their own, for one read of a file.
+
+    One function per clock keeps the clock out of the cache's keys and the look-up of the
+    hot loop as cheap on every clock. Raises ValueError for an unknown clock.
     """
+    if clock not in _READING_CLOCKS:
+        raise _not_a_reading_clock(clock)
     read_time = _clock_pm if clock == "pm" else _clock
+    cached_day = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_day)
+    cached_time = functools.lru_cache(maxsize=_CACHE_ENTRIES)(read_time)
 
-    @functools.lru_cache(maxsize=1024)
-    def schedule(date_text: str, start_text: str, end_text: str) -> tuple[str, ...] | str:
+    def schedule(
+        date_text: str, start_text: str, end_text: str,
+        day_of: Callable = cached_day, time_of: Callable = cached_time,
+    ) -> tuple[str, ...] | str:
         """(date, start, end, raw start, raw end) of a set, or what is wrong with its cells.
 
         The set ends at the first time after its Start that reads as its End.
         """
         try:
-            day, next_day = _day(date_text)
-            start, raw_start, _ = read_time(start_text)
-            end, raw_end, end_before_noon = read_time(end_text)
+            day, next_day = day_of(date_text)
+            start, raw_start, _ = time_of(start_text)
+            end, raw_end, end_before_noon = time_of(end_text)
         except ValueError:
             return _schedule_problems(date_text, start_text, end_text, clock)
         if end_before_noon is not None and (end_before_noon > start or end <= start):
@@ -878,20 +933,14 @@ def _cached_schedule(clock: str) -> _Schedule:
             return f"Date {day} is too late: the set would end after year 9999"
         return day, f"{day}T{start}", f"{end_day}T{end}", raw_start, raw_end
 
-    return schedule
+    cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(schedule)
 
+    def schedule_any(date_text: str, start_text: str, end_text: str) -> tuple[str, ...] | str:
+        if len(date_text) + len(start_text) + len(end_text) <= _CACHED_CHARS:
+            return cached(date_text, start_text, end_text)
+        return schedule(date_text, start_text, end_text, _day, read_time)
 
-_schedule = _cached_schedule("24h")
-_schedule_pm = _cached_schedule("pm")
-
-
-def _schedule_on(clock: str) -> _Schedule:
-    """The cached schedule function of a clock. Raises ValueError for an unknown clock."""
-    if clock == "24h":
-        return _schedule
-    if clock == "pm":
-        return _schedule_pm
-    raise _not_a_reading_clock(clock)
+    return _Schedules(cached, schedule_any)
 
 
 def _schedule_problems(date_text: str, start_text: str, end_text: str, clock: str) -> str:

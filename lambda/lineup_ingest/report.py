@@ -59,6 +59,8 @@ class IngestReport:
     failed_parts: list[str] = field(default_factory=list)
     clock: str | None = None  # how times without AM/PM were read, and why
     clock_reason: str = ""
+    # The peak memory of the process that finished the file, so far (set by the handler).
+    peak_memory_mb: int | None = None
 
     @property
     def rows_rejected(self) -> int:
@@ -101,6 +103,7 @@ class IngestReport:
             "finished_at": self.finished_at,
             "duration_s": round(self.duration_s, 3),
             "request_id": self.request_id,
+            "peak_memory_mb": self.peak_memory_mb,
         }
 
 

@@ -227,6 +227,38 @@ def test_runaway_quote_is_cut_off_as_a_row_error_and_reading_goes_on():
     )
 
 
+def test_a_line_over_64_kib_is_a_row_error_naming_it_and_the_rows_around_it_load():
+    # 20,000 characters, but 80,000 bytes: the limit is in bytes.
+    long_line = "Long,B," + "🎸" * 20_000 + ",20:00,21:00\n"
+    good = "A,B,2025-07-12,20:00,21:00\n"
+    items = read(HEADER + good + long_line + good.replace("A", "C"))
+    assert [type(item) for item in items] == [Performance, RowError, Performance]
+    assert items[1] == RowError(3, "Line 3 is longer than 65,536 bytes")
+    assert (items[0].performer, items[2].line) == ("A", 4)
+
+
+def test_a_line_of_64_kib_with_its_line_break_is_read_and_one_byte_more_is_not():
+    row = "A,B,2025-07-12,20:00,21:00," + "é" * 32_754  # 27 + 65,508 bytes
+    assert len((row + "\n").encode()) == 65_536
+    header = "Performer,Stage,Date,Start,End,Notes\n"
+    assert isinstance(read_one(header + row + "\n"), Performance)
+    assert read_one(header + row + "x\n") == RowError(2, "Line 2 is longer than 65,536 bytes")
+
+
+def test_a_row_running_on_past_64_kib_is_cut_off_by_its_bytes():
+    # Lines of 1,000 wide blanks (3,001 bytes): the 22nd takes the row past 65,536 bytes,
+    # though it has 22,035 characters. The blank lines after it are skipped.
+    runaway = '"Unclosed,B,2025-07-12,20:00,21:00\n' + ("\u3000" * 1000 + "\n") * 30
+    items = read(HEADER + runaway + "C,D,2025-07-12,22:00,23:00\n")
+    assert items[0] == RowError(
+        2, "The row runs on to line 24 and is longer than 65,536 bytes"
+        " (is a closing quote missing?)"
+    )
+    assert items[1:] == [Performance(
+        "C", "D", "2025-07-12", "2025-07-12T22:00", "2025-07-12T23:00", "22:00", "23:00", 33
+    )]
+
+
 def test_row_error_for_a_row_spanning_lines_points_at_a_missing_closing_quote():
     items = read(HEADER + 'A,B,2025-07-12,20:00,21:00\n"Unclosed,B,2025-07-12,20:00\nC,D\nE\n')
     assert items[1] == RowError(

@@ -79,14 +79,14 @@ FRAGMENTS = [b"a", b"Bob", b",", b'"', b'""', b"\r", b"\n", b"\r\n", b"\x00", b"
 @given(
     body=st.lists(st.sampled_from(FRAGMENTS), max_size=120).map(b"".join),
     part_bytes=st.integers(1, 60),
-    max_chars=st.integers(33, 60),  # the header line is 31 characters
+    max_bytes=st.integers(33, 60),  # the header line is 31 bytes
     chunk=st.integers(1, 9),
 )
 def test_any_file_read_in_parts_reads_what_one_pass_reads(
-    body, part_bytes, max_chars, chunk, monkeypatch_module
+    body, part_bytes, max_bytes, chunk, monkeypatch_module
 ):
     # Small limits and chunks, so that cut lines and rows and chunk edges happen often.
-    monkeypatch_module.setattr(parsing, "_MAX_CHARS", max_chars)
+    monkeypatch_module.setattr(parsing, "_MAX_LINE_BYTES", max_bytes)
     monkeypatch_module.setattr(parsing, "_CHUNK_BYTES", chunk)
     monkeypatch_module.setattr(splitting, "_CHUNK_BYTES", chunk)
     data = b"Performer,Stage,Start,End,Date\n" + body
@@ -105,7 +105,7 @@ def monkeypatch_module():
 def test_a_line_cut_as_too_long_at_its_carriage_return_keeps_the_next_line(monkeypatch):
     # Found by the property above: the cut line's "\r" ended a chunk, and the line after
     # it was skipped as if it were still part of the long line.
-    monkeypatch.setattr(parsing, "_MAX_CHARS", 33)
+    monkeypatch.setattr(parsing, "_MAX_LINE_BYTES", 33)
     monkeypatch.setattr(parsing, "_CHUNK_BYTES", 2)
     data = b"Performer,Stage,Start,End,Date\nBob2025-07-122025-07-122025-07-12\ra"
 
