@@ -7,6 +7,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from typing import IO, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -17,6 +18,8 @@ from lineup_ingest.parts import PartTask, Progress
 from lineup_ingest.retry import RetryBudget
 
 BATCH_LIMIT = 25  # BatchWriteItem's maximum
+# Conditional deletes in flight at once: within the 10 connections botocore's client pools.
+DELETES_IN_FLIGHT = 8
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -260,6 +263,117 @@ class LineupTable:
             for page in pages:
                 for item in page.get("Items", []):
                     yield {"pk": item["pk"]["S"], "sk": item["sk"]["S"]}
+
+    # --- removals -------------------------------------------------------------------------
+
+    def keys_uploaded_no_later(
+        self, source_key: str, uploaded_at: str
+    ) -> Iterator[dict[str, str]]:
+        """Keys of this file's performances whose version was uploaded at or before
+        ``uploaded_at`` (ISO to the second, like S3's LastModified), whichever version."""
+        for partition in schema.file_partitions(source_key):
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
+                FilterExpression="uploaded_at <= :uploaded",
+                ProjectionExpression="pk, sk",
+                ExpressionAttributeValues=to_attributes(
+                    {":pk": partition, ":perf": "PERF#", ":uploaded": uploaded_at}
+                ),
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield {"pk": item["pk"]["S"], "sk": item["sk"]["S"]}
+
+    def delete_uploaded_no_later(self, keys: Iterable[dict[str, str]], uploaded_at: str) -> int:
+        """Delete each row that is still of a version uploaded no later than ``uploaded_at``;
+        how many were deleted.
+
+        A newer upload may rewrite a row between the query that found it and its delete:
+        each delete is a DeleteItem on that condition (BatchWriteItem takes none),
+        DELETES_IN_FLIGHT at once, so a newer version's row is never deleted.
+        """
+        deleted = 0
+        iterator = iter(keys)
+        with ThreadPoolExecutor(DELETES_IN_FLIGHT, thread_name_prefix="delete") as pool:
+            while chunk := list(islice(iterator, 100)):  # a bounded number of keys held
+                deleted += sum(pool.map(
+                    lambda key: self._delete_if_uploaded_no_later(key, uploaded_at), chunk))
+        return deleted
+
+    def _delete_if_uploaded_no_later(self, key: dict[str, str], uploaded_at: str) -> bool:
+        attempt = 0
+        while True:
+            self._counted()
+            try:
+                self.client.delete_item(
+                    TableName=self.table_name, Key=to_attributes(key),
+                    ConditionExpression="uploaded_at <= :uploaded",
+                    ExpressionAttributeValues=to_attributes({":uploaded": uploaded_at}),
+                )
+            except ClientError as error:
+                if _error_code(error) == "ConditionalCheckFailedException":
+                    return False  # rewritten by a newer upload, or deleted already
+                if not is_retryable(error):
+                    raise
+                self.budget.wait(attempt, "a throttled delete")
+                attempt += 1
+                continue
+            return True
+
+    def record(self, key: dict[str, str]) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table_name, ConsistentRead=True, Key=to_attributes(key)
+        )
+        item = response.get("Item")
+        return from_attributes(item) if item else None
+
+    def claim_removal(self, record: dict[str, Any]) -> bool:
+        """Write a removal's REMOVING record for ``record["finisher"]``; False if another
+        delivery of the same event holds it, or it is over."""
+        self._counted()
+        try:
+            self.client.put_item(
+                TableName=self.table_name, Item=to_attributes(record),
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR (#status = :removing AND finisher = :who)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(
+                    {":removing": "REMOVING", ":who": record["finisher"]}
+                ),
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def count_removed(self, key: dict[str, str], rows: int, who: str) -> int:
+        """Add rows removed to a removal's record (a retry goes on from the count so far);
+        the count afterwards."""
+        self._counted()
+        response = self.client.update_item(
+            TableName=self.table_name, Key=to_attributes(key),
+            UpdateExpression="ADD rows_removed :n",
+            ConditionExpression="finisher = :who",
+            ExpressionAttributeValues=to_attributes({":n": rows, ":who": who}),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(from_attributes(response["Attributes"])["rows_removed"])
+
+    def finish_removal(self, record: dict[str, Any]) -> None:
+        """Write a removal's final record, if ``record["finisher"]`` still holds it."""
+        self._counted()
+        try:
+            self.client.put_item(
+                TableName=self.table_name, Item=to_attributes(record),
+                ConditionExpression="finisher = :who",
+                ExpressionAttributeValues=to_attributes({":who": record["finisher"]}),
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
 
     def longest_set_minutes(self) -> int:
         response = self.client.get_item(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.parse import unquote_plus
 
 
 class EventError(Exception):
-    """The event is not an S3 object-created notification we can act on."""
+    """The event is not an S3 object notification we can act on."""
 
 
 @dataclass(frozen=True)
@@ -16,29 +18,103 @@ class UploadedObject:
     key: str
     etag: str
     size: int
+    # Who made the request, as S3 names them in the event: the principal ID (e.g.
+    # "AWS:AIDA...", or "AWS:AROA...:session" for an assumed role) and the client's IP.
+    uploaded_by: str = ""
+    source_ip: str = ""
 
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
 
-def uploaded_objects(event: dict) -> list[UploadedObject]:
-    """The objects an S3 notification announces; keys arrive URL-encoded (space as + or %20)."""
+@dataclass(frozen=True)
+class RemovedObject:
+    """An object deleted (``ObjectRemoved:*``) or expired by the bucket's lifecycle rule
+    (``LifecycleExpiration:*``). S3 names no ETag for a removal: only the key and when."""
+
+    bucket: str
+    key: str
+    event_name: str  # "ObjectRemoved:Delete", "LifecycleExpiration:Delete", ...
+    removed_at: str  # the event's time, UTC, to the millisecond
+    sequencer: str = ""
+    removed_by: str = ""
+    source_ip: str = ""
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def by_lifecycle(self) -> bool:
+        return self.event_name.startswith("LifecycleExpiration")
+
+    @property
+    def removal_id(self) -> str:
+        """The same for every delivery of this event, another for any other removal.
+
+        S3's sequencer orders the events of one key; LocalStack 4.14 sends one constant
+        sequencer for every event, so the event's name and time are part of the id too.
+        """
+        identity = f"{self.event_name}\n{self.removed_at}\n{self.sequencer}"
+        return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def uploaded_no_later_than(self) -> str:
+        """The removal's time in the form of an upload time (S3's LastModified, ISO to the
+        second): a version uploaded at or before it was removed by this event."""
+        return datetime.fromisoformat(self.removed_at).isoformat(timespec="seconds")
+
+
+def _event_time(text: object) -> str:
+    """S3's eventTime ("2025-07-12T20:00:00.123Z") as ISO UTC to the millisecond."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise EventError(f"a removal event has no usable eventTime: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def object_events(event: dict) -> list[UploadedObject | RemovedObject]:
+    """The objects an S3 notification announces as uploaded or removed.
+
+    Keys arrive URL-encoded (space as + or %20). A record without an eventName (one made by
+    hand) is an upload.
+    """
     records = event.get("Records")
     if not isinstance(records, list) or not records:
         raise EventError("not an S3 event notification: no Records")
-    objects = []
+    objects: list[UploadedObject | RemovedObject] = []
     for record in records:
         s3 = record.get("s3") if isinstance(record, dict) else None
         if not isinstance(s3, dict) or "bucket" not in s3 or "object" not in s3:
             raise EventError("not an S3 event notification: a record has no s3.bucket/s3.object")
         obj = s3["object"]
-        objects.append(
-            UploadedObject(
-                bucket=s3["bucket"]["name"],
-                key=unquote_plus(obj["key"]),
-                etag=str(obj.get("eTag", "")).strip('"'),
-                size=int(obj.get("size", 0)),
-            )
-        )
+        name = str(record.get("eventName", "ObjectCreated:"))
+        who = record.get("userIdentity") or {}
+        request = record.get("requestParameters") or {}
+        principal = str(who.get("principalId", "")) if isinstance(who, dict) else ""
+        source_ip = str(request.get("sourceIPAddress", "")) if isinstance(request, dict) else ""
+        bucket, key = s3["bucket"]["name"], unquote_plus(obj["key"])
+        if name.startswith("ObjectCreated:"):
+            objects.append(UploadedObject(
+                bucket=bucket, key=key, etag=str(obj.get("eTag", "")).strip('"'),
+                size=int(obj.get("size", 0)), uploaded_by=principal, source_ip=source_ip,
+            ))
+        elif name.startswith(("ObjectRemoved:", "LifecycleExpiration:")):
+            objects.append(RemovedObject(
+                bucket=bucket, key=key, event_name=name,
+                removed_at=_event_time(record.get("eventTime")),
+                sequencer=str(obj.get("sequencer", "")), removed_by=principal,
+                source_ip=source_ip,
+            ))
+        else:
+            raise EventError(f"not an upload or a removal: S3 event {name!r}")
     return objects
+
+
+def uploaded_objects(event: dict) -> list[UploadedObject]:
+    """The objects an S3 notification announces as uploaded."""
+    return [found for found in object_events(event) if isinstance(found, UploadedObject)]

@@ -1,4 +1,5 @@
-"""The Lambda entry point: an S3 event starts loading files, a parts-queue message loads a part."""
+"""The Lambda entry point: an S3 event starts loading files or removes a deleted file's rows,
+a parts-queue message loads a part."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from lineup_ingest import report as reports
 from lineup_ingest.adapters import LineupTable, Notifier, PartsQueue, UploadBucket
 from lineup_ingest.config import Config
 from lineup_ingest.dynamodb_http import batch_writer
-from lineup_ingest.events import EventError, uploaded_objects
+from lineup_ingest.events import EventError, RemovedObject, object_events
+from lineup_ingest.filenames import is_lineup_name
 from lineup_ingest.ingest import Ingestion, LoadSettings, PartFailedError
 from lineup_ingest.parts import PartTask
+from lineup_ingest.removal import Removal
 from lineup_ingest.retry import RetryBudget
 
 LOG = logging.getLogger("lineup_ingest")
@@ -61,15 +64,22 @@ def lambda_handler(event: dict, context) -> dict:
                    "python": ".".join(map(str, sys.version_info[:3]))},
         )
 
+    def notify_removal(report: reports.RemovalReport) -> None:
+        notifier.publish(reports.removal_subject(report), reports.removal_body(report))
+        facts = report.facts()
+        LOG.info("%s %s: %d rows removed", facts["status"], facts["file"],
+                 facts["rows_removed"], extra={**facts, "write_requests": table.write_requests})
+
     settings = LoadSettings(
         part_bytes=CONFIG.part_bytes, max_file_bytes=CONFIG.max_file_bytes, clock=CONFIG.clock,
         retention_days=CONFIG.retention_days,
     )
-    ingestion = Ingestion(UploadBucket(S3), table, queue, notify, settings)
+    bucket = UploadBucket(S3)
+    ingestion = Ingestion(bucket, table, queue, notify, settings)
     records = event.get("Records") if isinstance(event, dict) else None
     if records and isinstance(records[0], dict) and records[0].get("eventSource") == "aws:sqs":
         return _load_parts(ingestion, queue, records, context)
-    return _start_uploads(ingestion, event, context)
+    return _start_uploads(ingestion, Removal(bucket, table, notify_removal), event, context)
 
 
 def peak_memory_mb() -> int:
@@ -91,20 +101,28 @@ def peak_memory_mb() -> int:
     return peak // (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
-def _start_uploads(ingestion: Ingestion, event: dict, context) -> dict:
+def _start_uploads(ingestion: Ingestion, removal: Removal, event: dict, context) -> dict:
+    """Start loading each uploaded file; remove the rows of each deleted one."""
     try:
-        uploads = uploaded_objects(event)
+        announced = object_events(event)
     except EventError as error:
         # Retrying cannot help an event that names no object: say so and succeed.
         LOG.warning("ignored an event: %s", error)
         return {"files": [], "ignored": str(error)}
     log_group = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
     files = []
-    for upload in uploads:
-        status = ingestion.start(
-            upload, context.aws_request_id, log_group, context.get_remaining_time_in_millis
-        )
-        files.append({"file": upload.key, "status": status})
+    for found in announced:
+        if isinstance(found, RemovedObject) and not is_lineup_name(found.key):
+            status = "IGNORED"  # never loaded (its upload got a FAILED email): no rows
+        elif isinstance(found, RemovedObject):
+            status = removal.remove(
+                found, context.aws_request_id, log_group, context.get_remaining_time_in_millis
+            )
+        else:
+            status = ingestion.start(
+                found, context.aws_request_id, log_group, context.get_remaining_time_in_millis
+            )
+        files.append({"file": found.key, "status": status})
     return {"files": files}
 
 

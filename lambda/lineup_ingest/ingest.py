@@ -125,10 +125,12 @@ class Ingestion:
             "size": upload.size, "uploaded_at": uploaded_at, "status": "LOADING", "parts": {},
             "started_at": started_at, "request_id": request_id, "log_group": log_group,
             **schema.expiry(expires),
+            "uploaded_by": upload.uploaded_by, "source_ip": upload.source_ip,
         })
         report = IngestReport(
             bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
             started_at=started_at, request_id=request_id, log_group=log_group,
+            uploaded_by=upload.uploaded_by, source_ip=upload.source_ip,
         )
         # Lambda keeps the request id across its retries of this event; another delivery of
         # the event has its own.
@@ -414,8 +416,12 @@ class Ingestion:
         if not self.table.claim_finish(task.key, task.etag, task.uploaded_at, task.claim):
             return status
         report = self._file_report(task, record, request_id)
-        if report.status.value != "FAILED" and report.rows_loaded:
-            report.rows_removed = self._remove_rows_of_other_versions(task)
+        if report.rows_loaded:
+            current = self.bucket.current_etag(task.bucket, task.key)
+            if current is None:
+                self._remove_rows_of_deleted_file(task, report)
+            elif current == task.etag and report.status.value != "FAILED":
+                report.rows_removed = self._remove_rows_of_other_versions(task)
         report.finished_at = self.clock()
         # The email first: if the record's write fails, the retry (holding the claim) sends
         # it again rather than never. The parts stay in the record: a late duplicate of a
@@ -437,6 +443,8 @@ class Ingestion:
             log_group=str(record.get("log_group", "")), parts=task.parts,
             clock=str(record.get("clock", task.clock)),
             clock_reason=str(record.get("clock_reason", "")),
+            uploaded_by=str(record.get("uploaded_by", "")),
+            source_ip=str(record.get("source_ip", "")),
         )
         rejected: list[RowError] = []
         for part in self.table.committed_parts(task):
@@ -461,11 +469,23 @@ class Ingestion:
         report.duration_s = _seconds_between(task.started_at, self.clock())
         return report
 
+    def _remove_rows_of_deleted_file(self, task: PartTask, report: IngestReport) -> None:
+        """The file was deleted (or expired) while it loaded: its removal may have run
+        before the last rows were written, so the load removes what it wrote itself, on the
+        removal's terms (rows of versions uploaded no later; a newer upload keeps its own)."""
+        keys = self.table.keys_uploaded_no_later(task.key, task.uploaded_at)
+        report.rows_removed = self.table.delete_uploaded_no_later(keys, task.uploaded_at)
+        report.file_deleted = True
+        report.failure = (
+            "The file was deleted before its load ended: the rows it had loaded were"
+            " removed again (the deletion has its own email)."
+        )
+
     def _remove_rows_of_other_versions(self, task: PartTask) -> int:
-        # Rows of another version can only exist if one was loaded: every load leaves a
-        # record, from its start. Skipping the search saves reading the whole file back.
-        if self.bucket.current_etag(task.bucket, task.key) != task.etag:
-            return 0  # a newer version is loading, and will remove these rows itself
+        # Only called while the object is still this version (a newer version that is
+        # loading removes these rows itself). Rows of another version can only exist if one
+        # was loaded: every load leaves a record, from its start. Skipping the search saves
+        # reading the whole file back.
         if not self.table.other_versions_loaded(task.key, task.etag):
             return 0
         return self.table.delete_keys(

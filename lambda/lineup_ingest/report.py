@@ -61,6 +61,11 @@ class IngestReport:
     clock_reason: str = ""
     # The peak memory of the process that finished the file, so far (set by the handler).
     peak_memory_mb: int | None = None
+    uploaded_by: str = ""  # the S3 event's principal ID and source IP
+    source_ip: str = ""
+    # The object was gone when the load ended (deleted or expired): the rows it had loaded
+    # were removed again, and counted in rows_removed.
+    file_deleted: bool = False
 
     @property
     def rows_rejected(self) -> int:
@@ -104,6 +109,8 @@ class IngestReport:
             "duration_s": round(self.duration_s, 3),
             "request_id": self.request_id,
             "peak_memory_mb": self.peak_memory_mb,
+            "uploaded_by": self.uploaded_by or None,
+            "source_ip": self.source_ip or None,
         }
 
 
@@ -137,9 +144,12 @@ def body(report: IngestReport) -> str:
         f"Rows read:     {report.rows_read}",
         f"Rows loaded:   {report.rows_loaded}",
         f"Rows rejected: {report.rows_rejected}",
-        f"Rows removed:  {report.rows_removed} (in an earlier version of the file, not in this)",
+        f"Rows removed:  {report.rows_removed} "
+        + ("(the file was deleted before its load ended)" if report.file_deleted
+           else "(in an earlier version of the file, not in this)"),
         f"Duration:      {report.duration_s:.2f} s",
         f"File version:  ETag {report.etag or 'unknown'}, {report.size} bytes",
+        f"Uploaded by:   {_who(report.uploaded_by, report.source_ip)}",
     ]
     if report.clock_reason:
         lines.append(f"Times:         {report.clock_reason}")
@@ -159,4 +169,108 @@ def body(report: IngestReport) -> str:
         f", request id {report.request_id or '(unknown)'}.",
     ]
     # Every line is made visible: no text from outside can break one in two.
+    return "\n".join(map(visible, lines)) + "\n"
+
+
+def _who(principal: str, source_ip: str) -> str:
+    """The S3 event's requester: its principal ID and the IP the request came from."""
+    return f"{principal or 'unknown'} from {source_ip or 'an unknown address'}"
+
+
+class RemovalStatus(str, Enum):
+    REMOVING = "REMOVING"  # in the record while the rows are being removed
+    REMOVED = "REMOVED"
+    REPLACED = "REPLACED"  # uploaded again since: nothing removed
+    FAILED = "FAILED"
+
+
+@dataclass
+class RemovalReport:
+    """The outcome of one removal of a file: a delete, or expiry by the lifecycle rule."""
+
+    bucket: str
+    key: str
+    event_name: str
+    removed_at: str
+    started_at: str
+    removed_by: str = ""
+    source_ip: str = ""
+    finished_at: str = ""
+    rows_removed: int = 0
+    # The upload found in the bucket instead (ETag, upload time): the key was uploaded again.
+    replaced_by: tuple[str, str] | None = None
+    failure: str | None = None
+    request_id: str = ""
+    log_group: str = ""
+
+    @property
+    def status(self) -> RemovalStatus:
+        if self.failure:
+            return RemovalStatus.FAILED
+        return RemovalStatus.REPLACED if self.replaced_by else RemovalStatus.REMOVED
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def by_lifecycle(self) -> bool:
+        return self.event_name.startswith("LifecycleExpiration")
+
+    def facts(self) -> dict:
+        """The report as plain data, for logs and the removal's record."""
+        return {
+            "kind": "removal",
+            "file": self.key,
+            "bucket": self.bucket,
+            "status": self.status.value,
+            "event": self.event_name,
+            "removed_at": self.removed_at,
+            "removed_by": self.removed_by or None,
+            "source_ip": self.source_ip or None,
+            "rows_removed": self.rows_removed,
+            "replaced_by_etag": self.replaced_by[0] if self.replaced_by else None,
+            "replaced_by_uploaded_at": self.replaced_by[1] if self.replaced_by else None,
+            "failure": self.failure,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "request_id": self.request_id,
+        }
+
+
+def removal_subject(report: RemovalReport) -> str:
+    name = report.key.rsplit("/", 1)[-1] or report.key
+    return ascii_subject(f"festival-lineup {report.status.value}: {visible(name)}")
+
+
+def removal_body(report: RemovalReport) -> str:
+    how = "expired (the bucket's lifecycle rule)" if report.by_lifecycle else "was deleted"
+    rows = f"{report.rows_removed} row{'' if report.rows_removed == 1 else 's'}"
+    headline = {
+        RemovalStatus.REMOVED: (f"{rows} removed." if report.rows_removed
+                                else "nothing to remove (no row of it was in the table)."),
+        RemovalStatus.REPLACED: "nothing removed: it was uploaded again since.",
+        RemovalStatus.FAILED: f"its rows were NOT all removed (at least {rows} removed).",
+    }[report.status]
+    lines = [
+        f"{report.uri} {how}: {headline}",
+        "",
+        f"Status:        {report.status.value}",
+        f"Rows removed:  {report.rows_removed} (of the versions uploaded no later than the"
+        " removal)",
+        f"Removed at:    {report.removed_at} (S3 event {report.event_name})",
+        f"Removed by:    {_who(report.removed_by, report.source_ip)}",
+    ]
+    if report.replaced_by:
+        etag, uploaded_at = report.replaced_by
+        lines += ["", f"The key holds a newer upload (ETag {etag}, uploaded {uploaded_at}): its"
+                  " own email reports its load, which replaces the rows of earlier versions."]
+    if report.failure:
+        lines += ["", f"Reason: {report.failure}"]
+    lines += [
+        "",
+        "Details: `festival uploads` lists every upload and removal with its counts;",
+        f"logs are in CloudWatch Logs group {report.log_group or '(unknown)'}"
+        f", request id {report.request_id or '(unknown)'}.",
+    ]
     return "\n".join(map(visible, lines)) + "\n"

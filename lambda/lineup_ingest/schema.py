@@ -178,15 +178,29 @@ def upload_record_key(source_key: str, etag: str) -> dict[str, str]:
     depends on the key alone, so the record key with an empty ETag is a prefix of the
     record key of every version of the file (other versions are found with begins_with).
     """
-    encoded = source_key.encode("utf-8", "surrogatepass")
-    if len(encoded) <= _READABLE_S3_KEY_BYTES:
-        file = f"FILE#{source_key}"
-    else:
-        prefix = encoded[:_S3_KEY_PREFIX_BYTES].decode("utf-8", "ignore")  # whole characters
-        file = f"FILEHASH#{prefix}#{hashlib.sha256(encoded).hexdigest()}"
     if len(etag.encode("utf-8", "surrogatepass")) > ETAG_MAX_BYTES:
         etag = hashlib.sha256(etag.encode("utf-8", "surrogatepass")).hexdigest()
-    return {"pk": UPLOADS_PARTITION, "sk": f"{file}#ETAG#{etag}"}
+    return {"pk": UPLOADS_PARTITION, "sk": f"{_file_in_record_key(source_key)}#ETAG#{etag}"}
+
+
+def removal_record_key(source_key: str, removal_id: str) -> dict[str, str]:
+    """One record per removal of a file (a delete, or expiry by the lifecycle rule).
+
+    FILE#<s3 key>#REMOVED#<removal id>, the S3 key hashed as in `upload_record_key`: the
+    32-character id (`events.RemovedObject.removal_id`) fits where a 64-byte ETag does. A
+    duplicate delivery of the removal's event has the same id, hence the same record. The
+    begins_with(FILE#<s3 key>#ETAG#) that finds a file's upload records does not find it.
+    """
+    return {"pk": UPLOADS_PARTITION,
+            "sk": f"{_file_in_record_key(source_key)}#REMOVED#{removal_id}"}
+
+
+def _file_in_record_key(source_key: str) -> str:
+    encoded = source_key.encode("utf-8", "surrogatepass")
+    if len(encoded) <= _READABLE_S3_KEY_BYTES:
+        return f"FILE#{source_key}"
+    prefix = encoded[:_S3_KEY_PREFIX_BYTES].decode("utf-8", "ignore")  # whole characters
+    return f"FILEHASH#{prefix}#{hashlib.sha256(encoded).hexdigest()}"
 
 
 def load_partition(source_key: str, etag: str, uploaded_at: str) -> str:

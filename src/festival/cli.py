@@ -163,14 +163,28 @@ def at(ctx: click.Context, stage: str, when: str) -> None:
 @click.pass_context
 @explained
 def uploads(ctx: click.Context) -> None:
-    """Every upload: file, status, parts done, counts and time; loads going on first."""
+    """Every upload and removal: file, status, parts, counts, by whom and when."""
     _print_records(
         ctx, _queries(ctx).uploads(), "No upload yet.",
-        ["file", "status", "parts", "loaded", "rejected", "removed", "finished (UTC)"],
-        lambda r: [r["file"], r["status"], f"{r['parts_done']}/{r['parts_total']}",
-                   r["rows_loaded"], r["rows_rejected"], r["rows_removed"],
-                   (r["finished_at"] or "").replace("T", " ")],
+        ["file", "status", "parts", "loaded", "rejected", "removed", "by", "from",
+         "finished (UTC)"],
+        _upload_row,
     )
+
+
+def _upload_row(record: dict) -> list:
+    """A line of `festival uploads`: a removal has no parts nor rows loaded."""
+    removal = record.get("kind") == "removal"
+    return [
+        record["file"], record["status"],
+        "" if removal else f"{record['parts_done']}/{record['parts_total']}",
+        "" if removal else record["rows_loaded"],
+        "" if removal else record["rows_rejected"],
+        record["rows_removed"],
+        record.get("removed_by" if removal else "uploaded_by") or "",
+        record.get("source_ip") or "",
+        (record["finished_at"] or "").replace("T", " "),
+    ]
 
 
 @main.command()

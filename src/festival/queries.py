@@ -143,7 +143,8 @@ class LineupQueries:
         return [_performance(item) for item in items]
 
     def uploads(self) -> list[dict]:
-        """The ingest record of every upload, loads still going first, then newest first."""
+        """The record of every upload and removal of a file, those still going first, then
+        newest first."""
         items = self._query(
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues=to_attributes({":pk": schema.UPLOADS_PARTITION}),
@@ -155,10 +156,12 @@ class LineupQueries:
 
 
 def _upload(item: dict) -> dict:
-    """An ingest record as `festival uploads` shows it.
+    """An ingest record (or a removal's record) as `festival uploads` shows it.
 
     While a file loads, its counts are the sums over the parts done so far.
     """
+    if item.get("kind") == "removal":
+        return _removal(item)
     parts = item.get("parts", {})
     loading = item["status"] == "LOADING"
 
@@ -185,6 +188,26 @@ def _upload(item: dict) -> dict:
             {"line": int(row["line"]), "reason": row["reason"]}
             for row in item.get("rejected_rows", [])
         ],
+        "uploaded_by": item.get("uploaded_by"),
+        "source_ip": item.get("source_ip"),
+        "started_at": item.get("started_at"),
+        "finished_at": item.get("finished_at"),
+    }
+
+
+def _removal(item: dict) -> dict:
+    """A file deleted or expired: when, by whom, and the rows removed (REMOVED), or none
+    because the key was uploaded again (REPLACED)."""
+    return {
+        "file": item["file"],
+        "kind": "removal",
+        "status": item["status"],
+        "event": item.get("event"),
+        "rows_removed": int(item.get("rows_removed", 0)),
+        "failure": item.get("failure"),
+        "removed_at": item.get("removed_at"),
+        "removed_by": item.get("removed_by"),
+        "source_ip": item.get("source_ip"),
         "started_at": item.get("started_at"),
         "finished_at": item.get("finished_at"),
     }

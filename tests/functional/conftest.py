@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.parse import quote_plus
 
 import boto3
@@ -43,6 +45,26 @@ def s3_event(key: str, etag: str = "", size: int = 0, bucket: str = BUCKET) -> d
     }
 
 
+_sequencers = itertools.count(0x0055AED6DCD90281E5)
+
+
+def removal_event(key: str, *, event_name: str = "ObjectRemoved:Delete",
+                  event_time: str | None = None, principal: str = "AWS:AIDAREMOVER",
+                  source_ip: str = "198.51.100.9", bucket: str = BUCKET) -> dict:
+    """An S3 removal notification as AWS sends it: no ETag nor size, a sequencer, the time
+    (now unless given) and who asked."""
+    when = event_time or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return {"Records": [{
+        "eventSource": "aws:s3", "eventName": event_name, "eventTime": when,
+        "userIdentity": {"principalId": principal},
+        "requestParameters": {"sourceIPAddress": source_ip},
+        "s3": {
+            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+            "object": {"key": quote_plus(key, safe="/"), "sequencer": f"{next(_sequencers):X}"},
+        },
+    }]}
+
+
 @dataclass
 class FakeAws:
     handler: object
@@ -56,6 +78,11 @@ class FakeAws:
         """Put the object and return the event S3 would send for it."""
         response = self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
         return s3_event(key, response["ETag"].strip('"'), len(body))
+
+    def delete(self, key: str) -> dict:
+        """Delete the object and return the event S3 would send for it."""
+        self.s3.delete_object(Bucket=BUCKET, Key=key)
+        return removal_event(key)
 
     def invoke(self, event: dict, context: LambdaContext | None = None) -> dict:
         return self.handler.lambda_handler(event, context or LambdaContext())

@@ -554,7 +554,7 @@ def test_ingest_role_resources_are_its_own_bucket_prefix_table_topic_queue_and_l
                                                           "${Suffix}/${UploadPrefix}*")
     assert granted["s3:ListBucket"]["Fn::Sub"][0].endswith("-${Suffix}")
     for action in ("dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem",
-                   "dynamodb:UpdateItem", "dynamodb:Query"):
+                   "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"):
         # The base table only: no `/index/*`, the function never queries an index.
         assert granted[action] == {"Fn::GetAtt": ["LineupTable", "Arn"]}
     assert granted["sns:Publish"] == {"Ref": "NotificationTopic"}
@@ -695,16 +695,33 @@ def test_managed_policies_are_unnamed_and_output_with_their_arns(template):
 # --- The wiring the issue asks for -------------------------------------------------------------
 
 
-def test_notification_fires_on_every_created_object_under_the_upload_prefix(template):
-    # No suffix rule: S3's is case-sensitive; the function decides by the name (filenames.py).
-    (configuration,) = properties(template, "UploadBucket")["NotificationConfiguration"][
+def test_notification_fires_on_created_and_removed_objects_under_the_upload_prefix(
+    template,
+):
+    configurations = properties(template, "UploadBucket")["NotificationConfiguration"][
         "LambdaConfigurations"
     ]
-    assert configuration["Event"] == "s3:ObjectCreated:*"
-    assert ref_target(configuration["Function"]) == "IngestFunction"
-    rules = {rule["Name"]: rule["Value"] for rule in configuration["Filter"]["S3Key"]["Rules"]}
-    assert rules == {"prefix": {"Ref": "UploadPrefix"}}
+    # Deleted and expired files are announced too, so their rows can be removed.
+    assert [c["Event"] for c in configurations] == [
+        "s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*",
+    ]
+    for configuration in configurations:
+        assert ref_target(configuration["Function"]) == "IngestFunction"
+        # No suffix rule: S3's is case-sensitive; the function decides by the name
+        # (filenames.py).
+        rules = {rule["Name"]: rule["Value"]
+                 for rule in configuration["Filter"]["S3Key"]["Rules"]}
+        assert rules == {"prefix": {"Ref": "UploadPrefix"}}
     assert template["Parameters"]["UploadPrefix"]["Default"] == "uploads/"
+
+
+def test_notification_event_types_are_ones_s3_knows(template):
+    # cfn-lint takes any string as an event; S3's API model lists the real ones.
+    known = botocore.session.get_session().get_service_model("s3").shape_for("Event").enum
+    configurations = properties(template, "UploadBucket")["NotificationConfiguration"][
+        "LambdaConfigurations"
+    ]
+    assert {c["Event"] for c in configurations} <= set(known)
 
 
 def test_upload_bucket_blocks_public_access_and_is_encrypted(template):

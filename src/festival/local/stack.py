@@ -89,6 +89,9 @@ def localstack_environment(paths: LocalPaths) -> dict[str, str]:
         # The parts queue is polled at most half a second apart (LocalStack backs off up to
         # 10 s on an empty queue), so the next part of a large file starts soon after it is queued.
         **ESM_POLLING,
+        # LocalStack 4.14 stamps S3 events with the local time marked as UTC ("Z"); a
+        # removal compares that time with upload times, which are UTC.
+        "TZ": "UTC",
         "LS_LOG": "info",
     }
 

@@ -1,0 +1,272 @@
+"""A file deleted (or expired) from the bucket: its rows go, it is recorded, one email."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from festival import cli
+from festival.queries import LineupQueries
+from tests.functional.conftest import TABLE, LambdaContext, removal_event
+from tests.functional.test_handler import FlakyDynamoDB, performer_names
+from tests.lineups import lineup_csv, lineup_rows
+
+pytestmark = pytest.mark.functional
+
+
+def uploads(aws) -> list[dict]:
+    """What `festival uploads --json` shows."""
+    return LineupQueries(aws.dynamodb, TABLE).uploads()
+
+
+def removals(aws) -> list[dict]:
+    return [record for record in uploads(aws) if record.get("kind") == "removal"]
+
+
+def with_requester(event: dict, principal: str, source_ip: str) -> dict:
+    """The event as S3 sends it for a request by ``principal`` from ``source_ip``."""
+    (record,) = event["Records"]
+    record["userIdentity"] = {"principalId": principal}
+    record["requestParameters"] = {"sourceIPAddress": source_ip}
+    return event
+
+
+def test_a_deleted_file_loses_exactly_its_rows_is_recorded_and_emailed_once(aws):
+    day1 = lineup_rows(30)
+    day2 = [[f"Day Two {name}", *rest] for name, *rest in lineup_rows(7)]
+    aws.invoke(aws.upload("uploads/day1.csv", lineup_csv(day1)))
+    aws.invoke(aws.upload("uploads/day2.csv", lineup_csv(day2)))
+    aws.emails()
+
+    result = aws.invoke(aws.delete("uploads/day1.csv"))
+
+    assert result == {"files": [{"file": "uploads/day1.csv", "status": "REMOVED"}]}
+    assert performer_names(aws) == sorted(row[0] for row in day2)  # the other file stays
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup REMOVED: day1.csv"
+    assert email["body"].startswith(
+        "s3://festival-uploads/uploads/day1.csv was deleted: 30 rows removed.\n")
+    assert "Removed by:    AWS:AIDAREMOVER from 198.51.100.9" in email["body"]
+    (removal,) = removals(aws)
+    assert (removal["file"], removal["status"], removal["rows_removed"]) == (
+        "uploads/day1.csv", "REMOVED", 30)
+    assert (removal["removed_by"], removal["source_ip"]) == ("AWS:AIDAREMOVER", "198.51.100.9")
+    assert removal["event"] == "ObjectRemoved:Delete"
+    # The loads' records stay: what was loaded, and when.
+    assert sorted(r["file"] for r in uploads(aws) if r.get("kind") != "removal") == [
+        "uploads/day1.csv", "uploads/day2.csv"]
+
+
+def test_a_duplicate_delivery_of_the_delete_event_removes_and_emails_nothing_more(aws):
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(12))))
+    aws.emails()
+    event = aws.delete("uploads/lineup.csv")
+    aws.invoke(event)
+    (first,) = aws.emails()
+    # A new version uploaded, then the first delete's event delivered again: it must not
+    # take the new upload's rows, nor send a second email.
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(13)[1:])))
+    aws.emails()
+
+    again = aws.invoke(event, LambdaContext(aws_request_id="request-2"))
+
+    assert again == {"files": [{"file": "uploads/lineup.csv", "status": "REMOVED"}]}
+    assert aws.emails() == []
+    assert len(aws.performances()) == 12
+    (removal,) = removals(aws)
+    assert removal["rows_removed"] == 12
+    assert "12 rows removed" in first["body"]
+
+
+def test_a_late_delete_event_after_a_newer_upload_removes_nothing_of_it(aws):
+    old = lineup_rows(20)
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(old)))
+    event = aws.delete("uploads/lineup.csv")
+    newer = old[:5] + [["Newcomer", "Main Stage", "12:00", "13:00", "2025-07-14"]]
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(newer)))
+    aws.emails()
+
+    result = aws.invoke(event)  # S3 delivered the delete's event after the upload's
+
+    assert result["files"][0]["status"] == "REPLACED"
+    assert performer_names(aws) == sorted(row[0] for row in newer)
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup REPLACED: lineup.csv"
+    assert "nothing removed: it was uploaded again since." in email["body"]
+    (removal,) = removals(aws)
+    assert (removal["status"], removal["rows_removed"]) == ("REPLACED", 0)
+
+
+class RewriteBeforeFirstDelete(FlakyDynamoDB):
+    """A newer upload of the file rewrites a row between the removal's query and its
+    delete of that row: the newer version's row must survive."""
+
+    def __init__(self, client, uploaded_at: str):
+        super().__init__(client)
+        self.uploaded_at = uploaded_at
+        self.rewritten: dict | None = None
+        self.lock = threading.Lock()  # deletes run several at a time
+
+    def delete_item(self, **kwargs):
+        with self.lock:
+            if self.rewritten is None:
+                item = self.client.get_item(TableName=TABLE, Key=kwargs["Key"])["Item"]
+                item["uploaded_at"] = {"S": self.uploaded_at}
+                item["load_id"] = {"S": "newer-etag"}
+                self.client.put_item(TableName=TABLE, Item=item)
+                self.rewritten = kwargs["Key"]
+        return self.client.delete_item(**kwargs)
+
+
+def test_a_row_a_newer_upload_rewrites_during_the_removal_is_kept(aws, monkeypatch):
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(10))))
+    event = aws.delete("uploads/lineup.csv")
+    racing = RewriteBeforeFirstDelete(aws.handler.DYNAMODB, "2999-01-01T00:00:00+00:00")
+    monkeypatch.setattr(aws.handler, "DYNAMODB", racing)
+
+    aws.invoke(event)
+
+    (kept,) = aws.performances()
+    assert {"pk": kept["pk"], "sk": kept["sk"]} == racing.rewritten
+    assert kept["uploaded_at"]["S"] == "2999-01-01T00:00:00+00:00"
+    assert removals(aws)[0]["rows_removed"] == 9  # counts only what it removed
+
+
+def test_deleting_a_key_never_loaded_still_sends_one_email_saying_nothing_to_remove(aws):
+    result = aws.invoke(removal_event("uploads/never-loaded.csv"))
+
+    assert result["files"][0]["status"] == "REMOVED"
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup REMOVED: never-loaded.csv"
+    assert "was deleted: nothing to remove (no row of it was in the table)." in email["body"]
+    assert removals(aws)[0]["rows_removed"] == 0
+
+
+def test_expiry_by_the_lifecycle_rule_removes_the_rows_and_says_so(aws):
+    aws.invoke(aws.upload("uploads/old.csv", lineup_csv(lineup_rows(4))))
+    aws.emails()
+    aws.s3.delete_object(Bucket="festival-uploads", Key="uploads/old.csv")
+
+    aws.invoke(removal_event("uploads/old.csv", event_name="LifecycleExpiration:Delete",
+                             principal="s3.amazonaws.com", source_ip="s3.amazonaws.com"))
+
+    assert aws.performances() == []
+    (email,) = aws.emails()
+    assert "uploads/old.csv expired (the bucket's lifecycle rule): 4 rows removed." in (
+        email["body"])
+
+
+def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws, monkeypatch):
+    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(30))))
+    aws.emails()
+    event = aws.delete("uploads/lineup.csv")
+
+    class CrashAfterSome(FlakyDynamoDB):
+        deletes = 0
+        lock = threading.Lock()  # deletes run several at a time
+
+        def delete_item(self, **kwargs):
+            with self.lock:
+                CrashAfterSome.deletes += 1
+                crash = CrashAfterSome.deletes == 8
+            if crash:
+                raise RuntimeError("simulated crash")
+            return self.client.delete_item(**kwargs)
+
+    monkeypatch.setattr(aws.handler, "DYNAMODB", CrashAfterSome(aws.handler.DYNAMODB))
+    first = aws.invoke(event)
+    (failed,) = aws.emails()
+    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+
+    assert first["files"][0]["status"] == "FAILED"
+    assert failed["subject"] == "festival-lineup FAILED: lineup.csv"
+    assert "Reason: RuntimeError: simulated crash" in failed["body"]
+    # A FAILED removal is over: the event again (a duplicate) does nothing more...
+    assert aws.invoke(event, LambdaContext(aws_request_id="request-2"))["files"][0][
+        "status"] == "FAILED"
+    assert aws.emails() == []
+    # ...and the rows left go with the next removal of the key, as the docs say.
+    aws.invoke(aws.upload("uploads/lineup.csv", b"Performer,Stage,Start,End,Date\n"))
+    aws.emails()
+    aws.invoke(aws.delete("uploads/lineup.csv"))
+    assert aws.performances() == []
+
+
+def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, monkeypatch):
+    event = with_requester(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(3))),
+                           "AWS:AIDAUPLOADER", "203.0.113.7")
+
+    aws.invoke(event)
+
+    (email,) = aws.emails()
+    assert "Uploaded by:   AWS:AIDAUPLOADER from 203.0.113.7" in email["body"]
+    (record,) = aws.upload_records()
+    assert (record["uploaded_by"]["S"], record["source_ip"]["S"]) == (
+        "AWS:AIDAUPLOADER", "203.0.113.7")
+    (shown,) = uploads(aws)
+    assert (shown["uploaded_by"], shown["source_ip"]) == ("AWS:AIDAUPLOADER", "203.0.113.7")
+
+    aws.invoke(aws.delete("uploads/lineup.csv"))
+    monkeypatch.setattr(cli, "_queries", lambda ctx: LineupQueries(aws.dynamodb, TABLE))
+    table = CliRunner().invoke(cli.main, ["uploads"])
+
+    assert table.exit_code == 0, table.output
+    header, _rule, *lines = table.output.splitlines()
+    assert header.split() == ["file", "status", "parts", "loaded", "rejected", "removed",
+                              "by", "from", "finished", "(UTC)"]
+    removed, loaded = lines
+    assert removed.split()[:5] == ["uploads/lineup.csv", "REMOVED", "3", "AWS:AIDAREMOVER",
+                                   "198.51.100.9"]
+    assert loaded.split()[:8] == ["uploads/lineup.csv", "OK", "1/1", "3", "0", "0",
+                                  "AWS:AIDAUPLOADER", "203.0.113.7"]
+
+
+def test_a_file_deleted_while_its_parts_load_ends_failed_with_no_row_left(aws, monkeypatch):
+    monkeypatch.setenv("PART_BYTES", "2048")
+    aws.handler = importlib.reload(aws.handler)
+    aws.invoke(aws.upload("uploads/big.csv", lineup_csv(lineup_rows(300))))
+    assert aws.performances()  # the first part is in; the others are queued
+    event = aws.delete("uploads/big.csv")
+
+    aws.invoke(event)  # removes the first part's rows
+    aws.deliver_parts()  # the other parts find the file gone
+
+    assert aws.performances() == []
+    emails = {email["subject"]: email["body"] for email in aws.emails()}
+    assert set(emails) == {"festival-lineup REMOVED: big.csv", "festival-lineup FAILED: big.csv"}
+    assert "no longer exists" in emails["festival-lineup FAILED: big.csv"]
+    statuses = sorted(record["status"] for record in uploads(aws))
+    assert statuses == ["FAILED", "REMOVED"]
+
+
+class DeleteBeforeSecondHead:
+    """An S3 client that deletes the object just before the second HEAD of the load: the
+    file is deleted after its rows were written, before its load ended."""
+
+    def __init__(self, client):
+        self.client = client
+        self.heads = 0
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def head_object(self, **kwargs):
+        self.heads += 1
+        if self.heads == 2:
+            self.client.delete_object(Bucket=kwargs["Bucket"], Key=kwargs["Key"])
+        return self.client.head_object(**kwargs)
+
+
+def test_a_load_that_ends_after_its_file_was_deleted_removes_what_it_wrote(aws, monkeypatch):
+    monkeypatch.setattr(aws.handler, "S3", DeleteBeforeSecondHead(aws.handler.S3))
+
+    result = aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(25))))
+
+    assert result["files"][0]["status"] == "FAILED"
+    assert aws.performances() == []
+    (email,) = aws.emails()
+    assert "Rows removed:  25 (the file was deleted before its load ended)" in email["body"]
+    assert "Reason: The file was deleted before its load ended" in email["body"]
