@@ -42,8 +42,8 @@ class Budget(Protocol):
 class LineupStore(Protocol):
     """The lineup table: performances written in batches, and one record per upload."""
 
-    budget: Budget
-    write_requests: int
+    @property
+    def budget(self) -> Budget: ...  # its reserve_ms is kept back from a part's time
 
     # performances
     def put_items(self, items: list[dict[str, Any]]) -> None: ...
