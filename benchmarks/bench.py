@@ -40,7 +40,7 @@ from festival import cost  # noqa: E402
 from festival.local import stack  # noqa: E402
 from festival.local.paths import LOCAL_ENDPOINT, LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
 from lineup_ingest import schema  # noqa: E402
-from lineup_ingest.adapters import to_attributes  # noqa: E402
+from lineup_ingest.codec import to_attributes  # noqa: E402
 from lineup_ingest.parsing import read_lineup  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"

@@ -115,8 +115,9 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
     })
     from memory_probe import GeneratedFile
 
-    from lineup_ingest import handler
+    from lineup_ingest import bootstrap
     from lineup_ingest.adapters import LineupTable, PartsQueue, UploadBucket
+    from lineup_ingest.dynamodb_http import batch_writer
     from lineup_ingest.events import UploadedObject
     from lineup_ingest.ingest import Ingestion, LoadSettings
     from lineup_ingest.parsing import read_lineup
@@ -142,8 +143,7 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
 
         def __init__(self, client) -> None:
             self.client = client
-            lean = getattr(handler, "batch_writer", None)  # (absent before the lean writer)
-            writer = lean(client, handler.SESSION.get_credentials()) if lean else client
+            writer = batch_writer(client, clients.credentials)
             if hasattr(writer, "put_request"):
                 self.put_request = writer.put_request
 
@@ -159,7 +159,8 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         def get_remaining_time_in_millis(self) -> int:
             return 900_000
 
-    dynamodb = handler.DYNAMODB
+    clients = bootstrap.make_clients()  # as the function makes them at a cold start
+    dynamodb = clients.dynamodb
     upload = UploadedObject("bench", "uploads/bench.csv", "etag", len(data))
 
     def parse_only() -> None:
@@ -170,7 +171,7 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         the handler wires it (the few requests per file that record the load are left out:
         the stand-in does not keep items)."""
         table = LineupTable(client, "bench", RetryBudget(Context().get_remaining_time_in_millis),
-                            writer=handler.batch_writer(client, handler.SESSION.get_credentials()))
+                            writer=batch_writer(client, clients.credentials))
         whole = LoadSettings(part_bytes=2**62, max_file_bytes=2**62)
         ingestion = Ingestion(UploadBucket(GeneratedObjects()), table, PartsQueue(None, ""),
                               lambda report: None, whole)

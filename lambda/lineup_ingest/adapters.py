@@ -1,4 +1,5 @@
-"""The AWS side: S3 reads, DynamoDB writes and queries, SNS publishes. All boto3 is here."""
+"""The AWS side of the ports (ports.py): S3 reads, DynamoDB writes and queries, SQS and
+SNS sends. All boto3 is here."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import IO, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from lineup_ingest import schema
+from lineup_ingest.codec import from_attributes, to_attributes
 from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.ports import BATCH_LIMIT, ObjectGoneError, ObjectReplacedError
 from lineup_ingest.retry import RetryBudget
 
-BATCH_LIMIT = 25  # BatchWriteItem's maximum
 # Conditional deletes in flight at once: within the 10 connections botocore's client pools.
 DELETES_IN_FLIGHT = 8
 RETRYABLE_CODES = frozenset(
@@ -30,38 +31,8 @@ RETRYABLE_CODES = frozenset(
     }
 )
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-class ObjectGoneError(Exception):
-    """The uploaded object no longer exists (deleted before we could read it)."""
-
-
-class ObjectReplacedError(Exception):
-    """The uploaded object was replaced by a newer version while it was being loaded."""
-
-
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _attribute(value: Any) -> dict:
-    # Performance items hold only strings and integers: serialize those directly, which is
-    # several times faster than TypeSerializer on a file of a million rows.
-    if type(value) is str:
-        return {"S": value}
-    if type(value) is int:
-        return {"N": str(value)}
-    return _serializer.serialize(value)
-
-
-def to_attributes(item: dict[str, Any]) -> dict[str, dict]:
-    return {name: _attribute(value) for name, value in item.items()}
-
-
-def from_attributes(attributes: dict[str, dict]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in attributes.items()}
 
 
 def is_retryable(error: ClientError) -> bool:
@@ -402,6 +373,17 @@ class LineupTable:
         self._counted()
         self.client.put_item(TableName=self.table_name, Item=to_attributes(record))
 
+    def _put_if_absent(self, item: dict[str, Any]) -> None:
+        self._counted()
+        try:
+            self.client.put_item(
+                TableName=self.table_name, Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     # --- the bookkeeping of a load in parts ----------------------------------------------------
 
     def upload_record(self, source_key: str, etag: str) -> dict[str, Any] | None:
@@ -463,12 +445,16 @@ class LineupTable:
         }
         if failure:
             counts["failure"] = failure
-        self.put_upload_record({
+        part_item = {
             **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
             "part": task.part, "first_line": task.line, **counts,
             "rejected": [[line, reason] for line, reason in progress.rejected],
             **schema.expiry(task.expires_at),
-        })
+        }
+        if failure:  # a late failure of a part that was loaded keeps the part's counts
+            self._put_if_absent(part_item)
+        else:
+            self.put_upload_record(part_item)
         # A failure is recorded only where nothing is yet: it never overwrites a success.
         condition = "uploaded_at = :uploaded" + (
             " AND attribute_not_exists(parts.#part)" if failure else ""

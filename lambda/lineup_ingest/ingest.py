@@ -17,14 +17,6 @@ from datetime import datetime, timezone
 from typing import IO
 
 from lineup_ingest import schema
-from lineup_ingest.adapters import (
-    BATCH_LIMIT,
-    LineupTable,
-    ObjectGoneError,
-    ObjectReplacedError,
-    PartsQueue,
-    UploadBucket,
-)
 from lineup_ingest.compression import (
     GZIP_MAGIC,
     CompressedFileError,
@@ -44,6 +36,14 @@ from lineup_ingest.parsing import (
     read_lineup,
 )
 from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.ports import (
+    BATCH_LIMIT,
+    LineupStore,
+    ObjectGoneError,
+    ObjectReplacedError,
+    ObjectStore,
+    PartQueue,
+)
 from lineup_ingest.report import IngestReport, RejectedRows
 from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines, part_count
 
@@ -76,9 +76,9 @@ class PartFailedError(Exception):
 class Ingestion:
     def __init__(
         self,
-        bucket: UploadBucket,
-        table: LineupTable,
-        queue: PartsQueue,
+        bucket: ObjectStore,
+        table: LineupStore,
+        queue: PartQueue,
         notify: Callable[[IngestReport], None],
         settings: LoadSettings = LoadSettings(),
         *,

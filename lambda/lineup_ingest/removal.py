@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from lineup_ingest import schema
-from lineup_ingest.adapters import LineupTable, ObjectGoneError, UploadBucket
 from lineup_ingest.events import RemovedObject
 from lineup_ingest.ingest import utc_now
+from lineup_ingest.ports import LineupStore, ObjectGoneError, ObjectStore
 from lineup_ingest.report import RemovalReport, RemovalStatus
 
 # Rows deleted between two updates of the removal's count: a crash in between leaves at
@@ -28,8 +28,8 @@ COUNT_EVERY = 500
 class Removal:
     def __init__(
         self,
-        bucket: UploadBucket,
-        table: LineupTable,
+        bucket: ObjectStore,
+        table: LineupStore,
         notify: Callable[[RemovalReport], None],
         *,
         clock: Callable[[], str] = utc_now,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from urllib.parse import quote_plus
 
@@ -13,6 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from lineup_ingest import bootstrap, handler
+from lineup_ingest.config import Config
 from tests.cfn import table_definition
 
 BUCKET = "festival-uploads"
@@ -67,12 +68,19 @@ def removal_event(key: str, *, event_name: str = "ObjectRemoved:Delete",
 
 @dataclass
 class FakeAws:
-    handler: object
+    clients: bootstrap.Clients
     s3: object
     dynamodb: object
     sqs: object
     mailbox_url: str
     parts_url: str
+
+    def rewire(self, **clients: object) -> None:
+        """Build the function again from the environment (as a cold start does), with
+        some of its clients replaced (a faulty double in place of DynamoDB, say)."""
+        handler.reset(bootstrap.build_service(
+            Config.from_environment(), replace(self.clients, **clients)
+        ))
 
     def upload(self, key: str, body: bytes) -> dict:
         """Put the object and return the event S3 would send for it."""
@@ -85,7 +93,7 @@ class FakeAws:
         return removal_event(key)
 
     def invoke(self, event: dict, context: LambdaContext | None = None) -> dict:
-        return self.handler.lambda_handler(event, context or LambdaContext())
+        return handler.lambda_handler(event, context or LambdaContext())
 
     def deliver_parts(self, context: LambdaContext | None = None, limit: int = 1000) -> int:
         """Hand the parts queue's messages to the handler one by one, as Lambda's event
@@ -172,6 +180,7 @@ def aws(monkeypatch) -> FakeAws:
         monkeypatch.setenv("PARTS_QUEUE_URL", parts_url)
         # Retried parts come back at once here (the stack's default waits 30 s, doubling).
         monkeypatch.setenv("PART_RETRY_SECONDS", "0")
-        # The handler builds its clients at import (cold start): import it inside the fake.
-        handler = importlib.reload(importlib.import_module("lineup_ingest.handler"))
-        yield FakeAws(handler, s3, dynamodb, sqs, mailbox_url, parts_url)
+        fake = FakeAws(bootstrap.make_clients(), s3, dynamodb, sqs, mailbox_url, parts_url)
+        fake.rewire()
+        yield fake
+        handler.reset()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib
 import time
 import zlib
 
@@ -20,7 +19,7 @@ def configured(aws, monkeypatch, **environment):
     """The fake with the handler cold-started again under these settings."""
     for name, value in environment.items():
         monkeypatch.setenv(name, str(value))
-    aws.handler = importlib.reload(aws.handler)
+    aws.rewire()
     return aws
 
 

@@ -166,8 +166,8 @@ def test_another_files_lineup_is_left_alone_by_a_reupload(aws):
 def test_throttling_and_unprocessed_items_are_retried_until_every_row_lands_once(
     aws, monkeypatch
 ):
-    flaky = FlakyDynamoDB(aws.handler.DYNAMODB, throttle_every=3, unprocessed_every=2)
-    monkeypatch.setattr(aws.handler, "DYNAMODB", flaky)
+    flaky = FlakyDynamoDB(aws.clients.dynamodb, throttle_every=3, unprocessed_every=2)
+    aws.rewire(dynamodb=flaky)
     rows = lineup_rows(200)
 
     result = aws.invoke(aws.upload("uploads/big.csv", lineup_csv(rows)))
@@ -180,16 +180,14 @@ def test_throttling_and_unprocessed_items_are_retried_until_every_row_lands_once
 def test_throttling_past_the_time_budget_is_retried_through_the_queue_with_one_email(
     aws, monkeypatch
 ):
-    monkeypatch.setattr(
-        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, always_throttle=True)
-    )
+    aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, always_throttle=True))
     event = aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(50)))
 
     result = aws.invoke(event, LambdaContext(remaining_ms=10_500))
 
     assert result == {"files": [{"file": "uploads/lineup.csv", "status": "LOADING"}]}
     assert aws.emails() == []
-    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.rewire()
     assert aws.deliver_parts() == 1  # the retry, once DynamoDB keeps up again
     assert len(aws.performances()) == 50
     (email,) = aws.emails()
@@ -199,16 +197,14 @@ def test_throttling_past_the_time_budget_is_retried_through_the_queue_with_one_e
 def test_crash_in_the_middle_of_a_file_then_retry_loses_and_duplicates_nothing(
     aws, monkeypatch
 ):
-    monkeypatch.setattr(
-        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, crash_at=3)
-    )
+    aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, crash_at=3))
     rows = lineup_rows(120)
     event = aws.upload("uploads/lineup.csv", lineup_csv(rows))
 
     aws.invoke(event)
     assert 0 < len(aws.performances()) < 120
 
-    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.rewire()
     aws.deliver_parts()
     assert performer_names(aws) == sorted(row[0] for row in rows)
     (email,) = aws.emails()
@@ -233,11 +229,9 @@ def test_an_event_that_names_no_object_is_ignored_without_a_retry_or_an_email(aw
 def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(
     aws, monkeypatch
 ):
-    monkeypatch.setattr(
-        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, crash_at=3)
-    )
+    aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, crash_at=3))
     aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(120))))
-    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.rewire()
 
     replacement = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
     aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(replacement)))

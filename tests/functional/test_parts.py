@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 
@@ -25,7 +24,7 @@ PART_BYTES = 2048
 def aws_parts(aws, monkeypatch):
     """The fake with parts of 2 KiB, so that a few hundred rows make many parts."""
     monkeypatch.setenv("PART_BYTES", str(PART_BYTES))
-    aws.handler = importlib.reload(aws.handler)
+    aws.rewire()
     return aws
 
 
@@ -130,8 +129,8 @@ def test_a_part_that_crashes_once_is_retried_alone_and_the_result_is_exact(
 ):
     rows = lineup_rows(200)
     victim = rows[120][0]
-    crashing = CrashOn(aws_parts.handler.DYNAMODB, victim, times=1)
-    monkeypatch.setattr(aws_parts.handler, "DYNAMODB", crashing)
+    crashing = CrashOn(aws_parts.clients.dynamodb, victim, times=1)
+    aws_parts.rewire(dynamodb=crashing)
     aws_parts.invoke(aws_parts.upload("uploads/crash.csv", lineup_csv(rows)))
     parts = int(record_of(aws_parts)["parts_total"]["N"])
 
@@ -149,9 +148,7 @@ def test_a_part_that_keeps_failing_ends_the_file_failed_and_reaches_the_failure_
 ):
     rows = lineup_rows(200)
     victim = rows[120][0]
-    monkeypatch.setattr(
-        aws_parts.handler, "DYNAMODB", CrashOn(aws_parts.handler.DYNAMODB, victim)
-    )
+    aws_parts.rewire(dynamodb=CrashOn(aws_parts.clients.dynamodb, victim))
     aws_parts.invoke(aws_parts.upload("uploads/doomed.csv", lineup_csv(rows)))
 
     aws_parts.deliver_parts()
@@ -196,7 +193,7 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit_and_writes_nothing
     aws, monkeypatch
 ):
     monkeypatch.setenv("MAX_FILE_BYTES", "1000")
-    aws.handler = importlib.reload(aws.handler)
+    aws.rewire()
 
     aws.invoke(aws.upload("uploads/huge.csv", lineup_csv(lineup_rows(100))))
 
@@ -235,10 +232,10 @@ def test_giving_up_on_a_part_that_succeeded_changes_nothing(aws_parts):
     before = record_of(aws_parts)
 
     # A late copy of a part that was loaded fails its last attempt: nothing changes.
-    handler = aws_parts.handler
-    table = LineupTable(handler.DYNAMODB, TABLE, RetryBudget(lambda: 300_000))
+    clients = aws_parts.clients
+    table = LineupTable(clients.dynamodb, TABLE, RetryBudget(lambda: 300_000))
     sent: list = []
-    ingestion = Ingestion(UploadBucket(handler.S3), table, PartsQueue(None, ""), sent.append)
+    ingestion = Ingestion(UploadBucket(clients.s3), table, PartsQueue(None, ""), sent.append)
     ingestion.give_up(PartTask.from_message(message["Body"]), "RuntimeError: late")
 
     assert record_of(aws_parts) == before

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from lineup_ingest.memory import peak_memory_mb
 from tests.lineups import lineup_csv, lineup_rows
 
 pytestmark = pytest.mark.functional
@@ -19,14 +20,14 @@ def test_the_log_line_and_the_upload_record_carry_the_process_peak_memory(
     aws, caplog, body, status, loaded
 ):
     caplog.set_level(logging.INFO, logger="lineup_ingest")
-    before = aws.handler.peak_memory_mb()
+    before = peak_memory_mb()
 
     aws.invoke(aws.upload("uploads/lineup.csv", body))
 
     (record,) = aws.upload_records()
     assert record["status"]["S"] == status
     peak = int(record["peak_memory_mb"]["N"])
-    assert before <= peak <= aws.handler.peak_memory_mb()
+    assert before <= peak <= peak_memory_mb()
     (line,) = [line for line in caplog.records if getattr(line, "file", None)]
     assert line.peak_memory_mb == peak
     assert line.getMessage() == (

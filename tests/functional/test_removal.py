@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 
 import pytest
@@ -124,8 +123,8 @@ class RewriteBeforeFirstDelete(FlakyDynamoDB):
 def test_a_row_a_newer_upload_rewrites_during_the_removal_is_kept(aws, monkeypatch):
     aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(10))))
     event = aws.delete("uploads/lineup.csv")
-    racing = RewriteBeforeFirstDelete(aws.handler.DYNAMODB, "2999-01-01T00:00:00+00:00")
-    monkeypatch.setattr(aws.handler, "DYNAMODB", racing)
+    racing = RewriteBeforeFirstDelete(aws.clients.dynamodb, "2999-01-01T00:00:00+00:00")
+    aws.rewire(dynamodb=racing)
 
     aws.invoke(event)
 
@@ -176,10 +175,10 @@ def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws
                 raise RuntimeError("simulated crash")
             return self.client.delete_item(**kwargs)
 
-    monkeypatch.setattr(aws.handler, "DYNAMODB", CrashAfterSome(aws.handler.DYNAMODB))
+    aws.rewire(dynamodb=CrashAfterSome(aws.clients.dynamodb))
     first = aws.invoke(event)
     (failed,) = aws.emails()
-    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.rewire(dynamodb=aws.dynamodb)
 
     assert first["files"][0]["status"] == "FAILED"
     assert failed["subject"] == "festival-lineup FAILED: lineup.csv"
@@ -226,7 +225,7 @@ def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, mon
 
 def test_a_file_deleted_while_its_parts_load_ends_failed_with_no_row_left(aws, monkeypatch):
     monkeypatch.setenv("PART_BYTES", "2048")
-    aws.handler = importlib.reload(aws.handler)
+    aws.rewire()
     aws.invoke(aws.upload("uploads/big.csv", lineup_csv(lineup_rows(300))))
     assert aws.performances()  # the first part is in; the others are queued
     event = aws.delete("uploads/big.csv")
@@ -261,7 +260,7 @@ class DeleteBeforeSecondHead:
 
 
 def test_a_load_that_ends_after_its_file_was_deleted_removes_what_it_wrote(aws, monkeypatch):
-    monkeypatch.setattr(aws.handler, "S3", DeleteBeforeSecondHead(aws.handler.S3))
+    aws.rewire(s3=DeleteBeforeSecondHead(aws.clients.s3))
 
     result = aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(25))))
 

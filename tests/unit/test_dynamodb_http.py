@@ -12,7 +12,8 @@ import pytest
 from botocore.credentials import Credentials
 from botocore.exceptions import ChecksumError, ClientError, ConnectionClosedError
 
-from lineup_ingest.adapters import LineupTable, is_retryable, to_attributes
+from lineup_ingest.adapters import LineupTable, is_retryable
+from lineup_ingest.codec import to_attributes
 from lineup_ingest.dynamodb_http import DynamoDBHttp, batch_writer
 from lineup_ingest.retry import RetryBudget
 
