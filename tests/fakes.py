@@ -47,6 +47,17 @@ class MemoryBucket:
                    "object": {"key": key, "eTag": etag, "size": len(body)}},
         }]}
 
+    def delete(self, key: str) -> dict:
+        """Delete the object; the event S3 sends for it."""
+        del self.objects[key]
+        self._uploads += 1
+        return {"Records": [{
+            "eventSource": "aws:s3", "eventName": "ObjectRemoved:Delete",
+            "eventTime": f"2025-07-01T00:00:{self._uploads:02d}.000Z",
+            "s3": {"bucket": {"name": self.name},
+                   "object": {"key": key, "sequencer": f"{self._uploads:016X}"}},
+        }]}
+
     def _version(self, key: str) -> StoredObject:
         found = self.objects.get(key)
         if found is None:
@@ -229,6 +240,52 @@ class MemoryTable:
 
     def mark_queued(self, task: PartTask) -> None:
         self._put(schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part))
+
+    # a file deleted or expired
+    def record(self, key: dict[str, str]) -> dict[str, Any] | None:
+        return self._get(key)
+
+    def keys_uploaded_no_later(
+        self, source_key: str, uploaded_at: str
+    ) -> Iterator[dict[str, str]]:
+        partitions = set(schema.file_partitions(source_key))
+        for (pk, sk), item in list(self.items.items()):
+            if pk in partitions and sk.startswith("PERF#") and item["uploaded_at"] <= uploaded_at:
+                yield {"pk": pk, "sk": sk}
+
+    def delete_uploaded_no_later(
+        self, keys: Iterable[dict[str, str]], uploaded_at: str
+    ) -> int:
+        deleted = 0
+        for key in list(keys):
+            item = self.items.get(self._key(key))
+            self.write_requests += 1
+            if item is not None and item.get("uploaded_at", "") <= uploaded_at:
+                del self.items[self._key(key)]
+                deleted += 1
+        return deleted
+
+    def claim_removal(self, record: dict[str, Any]) -> bool:
+        existing = self._get(record)
+        if existing is not None and not (
+            existing.get("status") == "REMOVING" and existing.get("finisher") == record["finisher"]
+        ):
+            return False
+        self._put(record)
+        return True
+
+    def count_removed(self, key: dict[str, str], rows: int, who: str) -> int:
+        record = self._get(key)
+        if record is None or record.get("finisher") != who:
+            raise CrashingWrites("the removal is held by another delivery")
+        record["rows_removed"] = int(record.get("rows_removed", 0)) + rows
+        self._put(record)
+        return int(record["rows_removed"])
+
+    def finish_removal(self, record: dict[str, Any]) -> None:
+        existing = self._get(record)
+        if existing is not None and existing.get("finisher") == record["finisher"]:
+            self._put(record)
 
     # what tests look at
     def performances(self) -> list[dict[str, Any]]:

@@ -133,3 +133,32 @@ def test_the_longest_set_only_grows(store):
     store.raise_longest_set(90)
     store.raise_longest_set(60)
     assert store.longest_set_minutes() == 90
+
+
+def test_a_removal_is_claimed_once_counts_on_and_spares_newer_rows(store):
+    older, newer = "2025-07-01T00:00:01+00:00", "2025-07-01T00:00:09+00:00"
+    store.put_items([
+        {"pk": schema.file_partition("uploads/day.csv", 0), "sk": "PERF#old",
+         "load_id": "e1", "uploaded_at": older, "performer": "Old"},
+        {"pk": schema.file_partition("uploads/day.csv", 1), "sk": "PERF#new",
+         "load_id": "e2", "uploaded_at": newer, "performer": "New"},
+    ])
+    store.drain()
+    key = schema.removal_record_key("uploads/day.csv", "r1")
+    removing = {**key, "status": "REMOVING", "finisher": "a"}
+
+    assert store.claim_removal(removing) is True
+    assert store.claim_removal({**removing, "finisher": "b"}) is False
+    assert store.claim_removal(removing) is True  # the same delivery's retry
+    found = list(store.keys_uploaded_no_later("uploads/day.csv", "2025-07-01T00:00:05+00:00"))
+    assert found == [{"pk": schema.file_partition("uploads/day.csv", 0), "sk": "PERF#old"}]
+    everything = [{"pk": schema.file_partition("uploads/day.csv", n), "sk": sk}
+                  for n, sk in ((0, "PERF#old"), (1, "PERF#new"))]
+    assert store.delete_uploaded_no_later(everything, "2025-07-01T00:00:05+00:00") == 1
+    assert store.count_removed(key, 1, "a") == 1
+    assert store.count_removed(key, 2, "a") == 3
+    store.finish_removal({**key, "status": "REMOVED", "finisher": "b"})
+    assert store.record(key)["status"] == "REMOVING"
+    store.finish_removal({**key, "status": "REMOVED", "finisher": "a", "rows_removed": 3})
+    assert store.record(key)["status"] == "REMOVED"
+    assert store.claim_removal(removing) is False  # over

@@ -30,10 +30,13 @@ class Pipeline:
         def notify(report: reports.IngestReport) -> None:
             self.mail.publish(reports.subject(report), reports.body(report))
 
+        def notify_removal(report: reports.RemovalReport) -> None:
+            self.mail.publish(reports.removal_subject(report), reports.removal_body(report))
+
         self.service = IngestService(
             lambda invocation: Steps(
                 Ingestion(self.bucket, self.table, self.queue, notify, settings),
-                Removal(self.bucket, self.table, lambda report: None),
+                Removal(self.bucket, self.table, notify_removal),
             ),
             self.queue, PART_ATTEMPTS,
         )
@@ -174,3 +177,39 @@ def test_a_newer_version_replaces_the_rows_of_the_older_one():
 
     assert pipeline.performers() == ["Only Act"]
     assert len(pipeline.mail.sent) == 2
+
+
+def test_a_deleted_file_loses_its_rows_with_one_email_even_if_the_event_comes_twice():
+    pipeline = Pipeline()
+    pipeline.invoke(pipeline.bucket.put("uploads/day.csv", lineup_csv(lineup_rows(30))))
+    pipeline.invoke(pipeline.bucket.put("uploads/other.csv", lineup_csv(lineup_rows(4))))
+    removed = pipeline.bucket.delete("uploads/day.csv")
+
+    pipeline.invoke(removed)
+    pipeline.invoke(removed)
+
+    assert len(pipeline.table.performances()) == 4  # other.csv's rows stay
+    assert pipeline.subjects()[2:] == ["festival-lineup REMOVED: day.csv"]
+    assert "30 rows removed" in pipeline.mail.sent[2][1]
+
+
+def test_a_delete_followed_by_a_new_upload_spares_the_new_rows():
+    pipeline = Pipeline()
+    pipeline.invoke(pipeline.bucket.put("uploads/day.csv", lineup_csv(lineup_rows(30))))
+    removed = pipeline.bucket.delete("uploads/day.csv")
+    newer = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
+    pipeline.invoke(pipeline.bucket.put("uploads/day.csv", lineup_csv(newer)))
+
+    pipeline.invoke(removed)  # arrives late: the key holds a newer upload
+
+    assert pipeline.performers() == ["Only Act"]
+
+
+def test_deleting_a_file_that_is_not_a_lineup_sends_nothing():
+    pipeline = Pipeline()
+    pipeline.invoke(pipeline.bucket.put("uploads/notes.txt", b"hello"))
+
+    result = pipeline.invoke(pipeline.bucket.delete("uploads/notes.txt"))
+
+    assert result["files"] == [{"file": "uploads/notes.txt", "status": "IGNORED"}]
+    assert pipeline.subjects() == ["festival-lineup FAILED: notes.txt"]  # its upload's only

@@ -592,7 +592,7 @@ QUERY_PATH_SERVICES = ("cloudformation", "dynamodb", "s3", "sns", "sqs", "cloudw
 # What the query path may import from the Lambda's package: key shapes and the attribute
 # converters, which make no AWS call (a client-using adapter here would escape the walk).
 PURE_LAMBDA_IMPORTS = {"lineup_ingest": {"schema"},
-                       "lineup_ingest.adapters": {"from_attributes", "to_attributes"}}
+                       "lineup_ingest.codec": {"from_attributes", "to_attributes"}}
 
 
 def _festival_module(module: str) -> Path | None:
