@@ -16,6 +16,7 @@ import pytest
 
 from festival import cost
 from festival.cost import Measurements, MeasurementsError, Workload
+from festival.cost import measurements as measurements_module
 
 MEASURED = Measurements(
     lambda_cpu_ms_per_1000_rows=200.0,
@@ -154,7 +155,7 @@ def test_the_cost_command_takes_a_memory_size(tmp_path, monkeypatch):
 
     results = tmp_path / "results.json"
     results.write_text(json.dumps({**asdict(MEASURED)}))
-    monkeypatch.setattr(cost, "DEFAULT_RESULTS", results)
+    monkeypatch.setattr(measurements_module, "DEFAULT_RESULTS", results)
     runner = CliRunner()
     args = ["cost", "--records-per-day", "100000", "--json"]
     default = json.loads(runner.invoke(main, args).output)
