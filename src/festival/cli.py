@@ -196,10 +196,12 @@ def uploads(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--records-per-day", type=click.IntRange(min=1), required=True)
-@click.option("--files-per-day", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--records-per-day", type=click.IntRange(min=1), required=True,
+              help="Rows uploaded a day.")
+@click.option("--files-per-day", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Files those rows come in.")
 @click.option("--architecture", type=click.Choice(["arm64", "x86_64"]), default="arm64",
-              show_default=True)
+              show_default=True, help="The Lambda's processor.")
 @click.option("--month", type=click.IntRange(1, 120), default=12, show_default=True,
               help="Month after launch (storage grows month over month).")
 @click.option("--memory", "memory_mb", type=click.IntRange(128, 10_240), default=None,

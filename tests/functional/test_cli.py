@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from click.testing import CliRunner, Result
 from festival import cli
 from festival.cost import measurements as cost_measurements
 from tests.cfn import table_definition
+from tests.docs import DOCUMENTS, shell_lines
 from tests.functional.conftest import REGION, TABLE, FakeAws, fake_aws
 
 pytestmark = pytest.mark.functional
@@ -246,6 +248,23 @@ def test_profile_before_or_after_the_command_is_the_profile_used(stacks, argumen
     result = festival(*arguments)
 
     assert failed_with(result, "The config profile (nobody) could not be found")
+
+
+def documented_commands() -> list[tuple[str, ...]]:
+    """The arguments of every `festival` command line in the README's and docs' blocks."""
+    lines = [shlex.split(line) for document in DOCUMENTS
+             for line in shell_lines(document.read_text(encoding="utf-8"))]
+    commands = [words[1:] for words in lines if words and Path(words[0]).name == "festival"]
+    return list(dict.fromkeys(map(tuple, commands)))  # each once, in order
+
+
+@pytest.mark.parametrize("arguments", documented_commands(), ids=" ".join)
+def test_every_festival_command_in_the_docs_runs_as_written(stacks, arguments):
+    result = festival(*arguments)
+
+    assert result.exit_code != 2, result.output  # the command line is one festival reads
+    if "--local" in arguments or arguments[0] == "cost":
+        assert result.exit_code == 0, result.output
 
 
 # --- What goes wrong ---------------------------------------------------------------------------

@@ -35,6 +35,13 @@ def test_every_figure_is_a_committed_png_and_nothing_else_is_there():
         assert (IMAGES / name).read_bytes().startswith(PNG_SIGNATURE), name
 
 
+def test_every_figure_is_shown_in_the_readme_or_the_docs():
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "\n".join(path.read_text(encoding="utf-8") for path in documents)
+
+    assert [name for name in committed_manifest() if f"img/{name})" not in text] == []
+
+
 def test_the_figures_command_draws_every_figure_with_the_committed_manifest(tmp_path):
     assert figures.main(["--out", str(tmp_path)]) == 0
 
