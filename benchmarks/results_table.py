@@ -37,38 +37,42 @@ def bench_table(results: dict) -> str:
         f"scaled to {results['pipeline_rows']:,}."
     )
     split = results["lambda_cpu_split_ms_per_1000_rows"]
-    return "\n".join([
-        f"Measured {results['measured_at']} on a shared 2-core machine (Python "
-        f"{results['python']}; the Lambda on Python 3.10 in the local stack):",
-        "",
-        "| figure | measured | goal |",
-        "| --- | ---: | ---: |",
-        f"| parse + normalize throughput ÷ bare `csv.reader` (200,000 rows) "
-        f"| {results['parse_ratio_to_csv_reader']:.2f} | ≥ 0.5 |",
-        f"| DynamoDB write requests per 1,000 rows (counted by the emulator) "
-        f"| {results['write_requests_per_1000_rows']:.2f} | ≤ 41 |",
-        f"| peak memory, 10,000 rows → 1,000,000 rows "
-        f"| {results['peak_memory_mb_10k_rows']} MB → {results['peak_memory_mb_1m_rows']} MB "
-        f"| growth < 20 MB |",
-        f"| {results['pipeline_rows']:,} rows end to end (upload → ingest record) vs a naive "
-        f"one-`put_item`-per-row loader on the same stack "
-        f"| {results['pipeline_seconds']:.0f} s vs {results['naive_seconds']:.0f} s: "
-        f"**{results['speedup_vs_naive']:.1f}×** | ≥ 10× |",
-        f"| the Lambda's CPU per 1,000 rows on Python 3.10, against an instant DynamoDB "
-        f"stand-in (parse / items / requests) "
-        f"| **{results['lambda_cpu_ms_per_1000_rows']:.1f} ms** "
-        f"({split['parse']:.1f} / {split['items']:.1f} / {split['requests']:.1f}) | ≤ 50 ms |",
-        *_large_file_rows(results),
-        "",
-        f"{naive_rows} The Lambda took {results['lambda_ms_per_1000_rows']:.0f} ms per 1,000 "
-        "rows in the emulator (not Lambda's duration on AWS: the cost model uses its CPU time).",
-    ])
+    return "\n".join(
+        [
+            f"Measured {results['measured_at']} on a shared 2-core machine (Python "
+            f"{results['python']}; the Lambda on Python 3.10 in the local stack):",
+            "",
+            "| figure | measured | goal |",
+            "| --- | ---: | ---: |",
+            f"| parse + normalize throughput ÷ bare `csv.reader` (200,000 rows) "
+            f"| {results['parse_ratio_to_csv_reader']:.2f} | ≥ 0.5 |",
+            f"| DynamoDB write requests per 1,000 rows (counted by the emulator) "
+            f"| {results['write_requests_per_1000_rows']:.2f} | ≤ 41 |",
+            f"| peak memory, 10,000 rows → 1,000,000 rows "
+            f"| {results['peak_memory_mb_10k_rows']} MB → {results['peak_memory_mb_1m_rows']} MB "
+            f"| growth < 20 MB |",
+            f"| {results['pipeline_rows']:,} rows end to end (upload → ingest record) vs a naive "
+            f"one-`put_item`-per-row loader on the same stack "
+            f"| {results['pipeline_seconds']:.0f} s vs {results['naive_seconds']:.0f} s: "
+            f"**{results['speedup_vs_naive']:.1f}×** | ≥ 10× |",
+            f"| the Lambda's CPU per 1,000 rows on Python 3.10, against an instant DynamoDB "
+            f"stand-in (parse / items / requests) "
+            f"| **{results['lambda_cpu_ms_per_1000_rows']:.1f} ms** "
+            f"({split['parse']:.1f} / {split['items']:.1f} / {split['requests']:.1f}) | ≤ 50 ms |",
+            *_large_file_rows(results),
+            "",
+            f"{naive_rows} The Lambda took {results['lambda_ms_per_1000_rows']:.0f} ms per "
+            "1,000 rows in the emulator (not Lambda's duration on AWS: the cost model uses its "
+            "CPU time).",
+        ]
+    )
 
 
 def render(text: str, results: dict) -> str:
     """``text`` with its bench block replaced by the table of ``results``."""
-    return BLOCK.sub(lambda match: f"{match.group(1)}{bench_table(results)}\n{match.group(2)}",
-                     text)
+    return BLOCK.sub(
+        lambda match: f"{match.group(1)}{bench_table(results)}\n{match.group(2)}", text
+    )
 
 
 def record(document: Path, results: dict) -> None:

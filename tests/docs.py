@@ -14,6 +14,8 @@ def shell_lines(text: str) -> list[str]:
     """The command lines of a document's bash and sh blocks, comments dropped."""
     return [
         line.split("  #")[0].strip()
-        for language, body in FENCE.findall(text) if language in ("bash", "sh")
-        for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#")
+        for language, body in FENCE.findall(text)
+        if language in ("bash", "sh")
+        for line in body.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     ]

@@ -43,8 +43,7 @@ DPI = 110
 def png_bytes(figure: Figure) -> bytes:
     """The figure as PNG, without the metadata that changes from one matplotlib to another."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
-                   metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     return buffer.getvalue()
 
 
@@ -63,10 +62,13 @@ def sets_of_the_day(performances: Iterable[dict[str, Any]], day: str) -> list[di
     first, last = (moment.strftime("%Y-%m-%dT%H:%M") for moment in festival_day(day))
     found = {
         (p["performer"], p["stage"], p["start"], p["end"])
-        for p in performances if p["start"] < last and p["end"] > first
+        for p in performances
+        if p["start"] < last and p["end"] > first
     }
-    return [dict(zip(("performer", "stage", "start", "end"), s, strict=True))
-            for s in sorted(found, key=lambda s: (s[2], s[1].casefold(), s[0]))]
+    return [
+        dict(zip(("performer", "stage", "start", "end"), s, strict=True))
+        for s in sorted(found, key=lambda s: (s[2], s[1].casefold(), s[0]))
+    ]
 
 
 def lineup_file_sets(path: Path, day: str) -> list[dict[str, str]]:
@@ -74,8 +76,11 @@ def lineup_file_sets(path: Path, day: str) -> list[dict[str, str]]:
     with path.open("rb") as stream:
         clock = decide_clock_from_head(stream).clock
     with path.open("rb") as stream:
-        rows = [row._asdict() for row in read_lineup(stream, clock=clock)
-                if isinstance(row, Performance)]
+        rows = [
+            row._asdict()
+            for row in read_lineup(stream, clock=clock)
+            if isinstance(row, Performance)
+        ]
     return sets_of_the_day(rows, day)
 
 
@@ -85,8 +90,10 @@ def stage_timeline_data(sets: Sequence[dict[str, str]], day: str, source: str) -
 
 def draw_stage_timeline(data: dict) -> Figure:
     """One row per stage; a set past midnight is drawn through it, to its real end."""
-    sets = [{**p, "start": datetime.fromisoformat(p["start"]),
-             "end": datetime.fromisoformat(p["end"])} for p in data["sets"]]
+    sets = [
+        {**p, "start": datetime.fromisoformat(p["start"]), "end": datetime.fromisoformat(p["end"])}
+        for p in data["sets"]
+    ]
     stages = sorted({p["stage"] for p in sets}, key=str.casefold)
     figure = Figure(figsize=(13, 1 + 0.9 * len(stages)))
     axes = figure.subplots()
@@ -94,9 +101,17 @@ def draw_stage_timeline(data: dict) -> Figure:
     for row, stage in enumerate(stages):
         on_stage = [p for p in sets if p["stage"] == stage]
         axes.broken_barh(
-            [(mdates.date2num(p["start"]), mdates.date2num(p["end"]) - mdates.date2num(p["start"]))
-             for p in on_stage],
-            (row - 0.4, 0.8), facecolors=colours(row % 10), edgecolor="white", alpha=0.85,
+            [
+                (
+                    mdates.date2num(p["start"]),
+                    mdates.date2num(p["end"]) - mdates.date2num(p["start"]),
+                )
+                for p in on_stage
+            ],
+            (row - 0.4, 0.8),
+            facecolors=colours(row % 10),
+            edgecolor="white",
+            alpha=0.85,
         )
         for p in on_stage:
             middle = p["start"] + (p["end"] - p["start"]) / 2
@@ -126,8 +141,13 @@ def volume_grid(low: float, high: float, steps: int = 40) -> list[float]:
     return [low * (high / low) ** (i / steps) for i in range(steps + 1)]
 
 
-def cost_by_service(measurements: cost.Measurements, base: cost.Workload,
-                    grid: Sequence[float], marks: Sequence[int] = (), **options: Any) -> dict:
+def cost_by_service(
+    measurements: cost.Measurements,
+    base: cost.Workload,
+    grid: Sequence[float],
+    marks: Sequence[int] = (),
+    **options: Any,
+) -> dict:
     """The monthly cost of each service at each daily volume of ``grid``."""
     by_service: dict[str, list[float]] = {service: [] for service in cost.SERVICES}
     for records in grid:
@@ -136,10 +156,12 @@ def cost_by_service(measurements: cost.Measurements, base: cost.Workload,
         for service in cost.SERVICES:
             by_service[service].append(totals[service])
     return {
-        "grid": list(grid), "by_service": by_service, "marks": list(marks),
+        "grid": list(grid),
+        "by_service": by_service,
+        "marks": list(marks),
         "month": options.get("month", 12),
         "setting": f"{options.get('architecture', 'arm64')}, {options.get('gsis', 3)} GSIs, "
-                   "on-demand",
+        "on-demand",
     }
 
 
@@ -175,8 +197,14 @@ CAPACITY_CURVES = {
 }
 
 
-def capacity_modes(measurements: cost.Measurements, base: cost.Workload,
-                   grid: Sequence[float], *, gsis: int = 3, month: int = 12) -> dict:
+def capacity_modes(
+    measurements: cost.Measurements,
+    base: cost.Workload,
+    grid: Sequence[float],
+    *,
+    gsis: int = 3,
+    month: int = 12,
+) -> dict:
     """DynamoDB's throughput cost on-demand and in three provisioned strategies, and the
     largest file one invocation loads, as marks."""
     curves: dict[str, list[float]] = {name: [] for name in CAPACITY_CURVES}
@@ -188,8 +216,10 @@ def capacity_modes(measurements: cost.Measurements, base: cost.Workload,
     limits = cost.scalability(measurements, workload=base, gsis=gsis)
     marks = [
         [limits[key] * base.files_per_day, label]
-        for key, label in (("max_rows_template_timeout", "one file in 300 s"),
-                           ("max_rows_15_minutes", "one file in 15 min"))
+        for key, label in (
+            ("max_rows_template_timeout", "one file in 300 s"),
+            ("max_rows_15_minutes", "one file in 15 min"),
+        )
         if grid[0] <= limits[key] * base.files_per_day <= grid[-1]
     ]
     return {"grid": list(grid), "curves": curves, "marks": marks}
@@ -206,29 +236,38 @@ def draw_capacity_modes(data: dict) -> Figure:
     axes.set_ylabel("USD per month (DynamoDB reads and writes)")
     for records, label in data["marks"]:
         axes.axvline(records, color="grey", linestyle=":")
-        axes.annotate(label, (records, axes.get_ylim()[0]), rotation=90, fontsize=8,
-                      va="bottom", ha="right")
+        axes.annotate(
+            label, (records, axes.get_ylim()[0]), rotation=90, fontsize=8, va="bottom", ha="right"
+        )
     axes.set_title("On-demand against provisioned capacity")
     axes.legend()
     axes.grid(True, which="both", alpha=0.3)
     return figure
 
 
-def cost_over_the_year(measurements: cost.Measurements, base: cost.Workload,
-                       volumes: Sequence[int], **options: Any) -> dict:
+def cost_over_the_year(
+    measurements: cost.Measurements, base: cost.Workload, volumes: Sequence[int], **options: Any
+) -> dict:
     """The monthly total of months 1 to 12 at each daily volume, every row kept or with a
     90-day TTL."""
-    options = {key: value for key, value in options.items()
-               if key not in ("month", "expire_after_days")}
+    options = {
+        key: value for key, value in options.items() if key not in ("month", "expire_after_days")
+    }
     series = []
     for records in volumes:
         load = replace(base, records_per_day=records)
         for expire, style in ((None, "-"), (90, "--")):
-            months = cost.monthly_series(load, measurements, 12, expire_after_days=expire,
-                                         **options)
+            months = cost.monthly_series(
+                load, measurements, 12, expire_after_days=expire, **options
+            )
             label = f"{records:,}/day, " + ("kept" if expire is None else "TTL 90 days")
-            series.append({"label": label, "style": style,
-                           "usd": [month.monthly_total_usd for month in months]})
+            series.append(
+                {
+                    "label": label,
+                    "style": style,
+                    "usd": [month.monthly_total_usd for month in months],
+                }
+            )
     return {"series": series}
 
 
@@ -236,8 +275,7 @@ def draw_cost_over_the_year(data: dict) -> Figure:
     figure = Figure(figsize=(8, 4))
     axes = figure.subplots()
     for line in data["series"]:
-        axes.plot(range(1, len(line["usd"]) + 1), line["usd"], line["style"],
-                  label=line["label"])
+        axes.plot(range(1, len(line["usd"]) + 1), line["usd"], line["style"], label=line["label"])
     axes.set_yscale("log")
     axes.set_xlabel("month after launch")
     axes.set_ylabel("USD per month")
@@ -266,22 +304,31 @@ def doc_figures(measurements: cost.Measurements | None = None) -> list[DocFigure
     grid = volume_grid(1_000, 10_000_000)
     volumes = cost.DOC_RECORDS
     return [
-        DocFigure("stage-timeline.png",
-                  lambda: stage_timeline_data(lineup_file_sets(SEED, SEED_DAY), SEED_DAY,
-                                              "seed/lineup.csv"),
-                  draw_stage_timeline),
-        DocFigure("cost-by-volume.png", lambda: cost_by_service(m, base, grid, volumes),
-                  draw_cost_by_service),
-        DocFigure("capacity-modes.png", lambda: capacity_modes(m, base, grid),
-                  draw_capacity_modes),
-        DocFigure("cost-over-the-year.png", lambda: cost_over_the_year(m, base, volumes),
-                  draw_cost_over_the_year),
+        DocFigure(
+            "stage-timeline.png",
+            lambda: stage_timeline_data(
+                lineup_file_sets(SEED, SEED_DAY), SEED_DAY, "seed/lineup.csv"
+            ),
+            draw_stage_timeline,
+        ),
+        DocFigure(
+            "cost-by-volume.png",
+            lambda: cost_by_service(m, base, grid, volumes),
+            draw_cost_by_service,
+        ),
+        DocFigure("capacity-modes.png", lambda: capacity_modes(m, base, grid), draw_capacity_modes),
+        DocFigure(
+            "cost-over-the-year.png",
+            lambda: cost_over_the_year(m, base, volumes),
+            draw_cost_over_the_year,
+        ),
     ]
 
 
 def fingerprint(data: dict) -> str:
     """What a figure depends on: its data (rounded, so that the last bits of a float don't
     matter), the drawing code (this module) and matplotlib's version."""
+
     def rounded(value: Any) -> Any:
         if isinstance(value, float):
             return float(f"{value:.9g}") if math.isfinite(value) else str(value)
@@ -320,8 +367,9 @@ def draw_all(folder: Path = IMAGES) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m festival.figures [--out FOLDER]``: draw the documents' figures."""
     parser = argparse.ArgumentParser(prog="python -m festival.figures", description=main.__doc__)
-    parser.add_argument("--out", type=Path, default=IMAGES,
-                        help="where to write the images (default: docs/img)")
+    parser.add_argument(
+        "--out", type=Path, default=IMAGES, help="where to write the images (default: docs/img)"
+    )
     args = parser.parse_args(argv)
     for path in draw_all(args.out):
         print(f"wrote {path}")

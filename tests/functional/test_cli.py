@@ -70,8 +70,10 @@ class FakeStacks:
         if (region, name) not in self.outputs:
             error = {"Code": "ValidationError", "Message": f"Stack with id {name} does not exist"}
             return AWSResponse("https://cloudformation", 400, {}, None), {"Error": error}
-        outputs = [{"OutputKey": key, "OutputValue": value}
-                   for key, value in self.outputs[(region, name)].items()]
+        outputs = [
+            {"OutputKey": key, "OutputValue": value}
+            for key, value in self.outputs[(region, name)].items()
+        ]
         stack = {"StackName": name, "StackStatus": "CREATE_COMPLETE", "Outputs": outputs}
         return AWSResponse("https://cloudformation", 200, {}, None), {"Stacks": [stack]}
 
@@ -92,10 +94,14 @@ def deployed() -> Iterator[Deployed]:
         aws.dynamodb.create_table(TableName="empty-table", **table_definition())
         stacks.deploy("empty-lineup", {"TableName": "empty-table"})
         # Every boto3 session the command creates registers botocore's built-in handlers.
-        monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [
-            *botocore.handlers.BUILTIN_HANDLERS,
-            ("before-call.cloudformation.DescribeStacks", stacks),
-        ])
+        monkeypatch.setattr(
+            botocore.handlers,
+            "BUILTIN_HANDLERS",
+            [
+                *botocore.handlers.BUILTIN_HANDLERS,
+                ("before-call.cloudformation.DescribeStacks", stacks),
+            ],
+        )
         # --local talks to moto here, never to a local stack this machine may be running.
         monkeypatch.setattr(cli, "LOCAL_ENDPOINT", None)
         aws.invoke(aws.upload(SEED_KEY, SEED.read_bytes()))
@@ -150,11 +156,13 @@ def test_between_prints_the_sets_occurring_in_the_range_including_those_past_mid
 
 
 def test_between_with_a_stage_keeps_only_that_stage(stacks):
-    rows = table_rows(festival("between", "2025-07-12T19:00", "2025-07-12T23:00",
-                               "--stage", "side stage"))
+    rows = table_rows(
+        festival("between", "2025-07-12T19:00", "2025-07-12T23:00", "--stage", "side stage")
+    )
 
     assert [(row[0], row[1]) for row in rows] == [
-        ("Björk", "Side Stage"), ("Rosalía", "Side Stage"),
+        ("Björk", "Side Stage"),
+        ("Rosalía", "Side Stage"),
     ]
 
 
@@ -174,11 +182,19 @@ def test_json_prints_each_set_as_an_object_with_where_it_came_from(stacks):
     result = festival("--json", "at", "Dance Tent", "2025-07-13 01:00")
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == [{
-        "performer": "Fred again..", "stage": "Dance Tent", "start": "2025-07-13T00:00",
-        "end": "2025-07-13T02:00", "date": "2025-07-13", "raw_start": "0:00",
-        "raw_end": "2:00", "source_file": SEED_KEY, "source_line": 20,
-    }]
+    assert json.loads(result.stdout) == [
+        {
+            "performer": "Fred again..",
+            "stage": "Dance Tent",
+            "start": "2025-07-13T00:00",
+            "end": "2025-07-13T02:00",
+            "date": "2025-07-13",
+            "raw_start": "0:00",
+            "raw_end": "2:00",
+            "source_file": SEED_KEY,
+            "source_line": 20,
+        }
+    ]
 
 
 def test_json_of_uploads_gives_the_counts_and_how_times_were_read(stacks):
@@ -187,18 +203,24 @@ def test_json_of_uploads_gives_the_counts_and_how_times_were_read(stacks):
     assert result.exit_code == 0, result.output
     [upload] = json.loads(result.stdout)
     assert (upload["file"], upload["status"], upload["rows_loaded"], upload["clock"]) == (
-        SEED_KEY, "OK", 24, "24h"
+        SEED_KEY,
+        "OK",
+        24,
+        "24h",
     )
 
 
 # --- Global options, before or after the command -----------------------------------------------
 
 
-@pytest.mark.parametrize("arguments", [
-    ["--json", "performer", "kraftwerk"],
-    ["performer", "kraftwerk", "--json"],
-    ["performer", "--json", "kraftwerk"],
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--json", "performer", "kraftwerk"],
+        ["performer", "kraftwerk", "--json"],
+        ["performer", "--json", "kraftwerk"],
+    ],
+)
 def test_json_is_accepted_before_or_after_the_command(stacks, arguments):
     result = festival(*arguments)
 
@@ -206,44 +228,54 @@ def test_json_is_accepted_before_or_after_the_command(stacks, arguments):
     assert [p["performer"] for p in json.loads(result.stdout)] == ["Kraftwerk"]
 
 
-@pytest.mark.parametrize("arguments", [
-    ["--local", "performer", "kraftwerk"],
-    ["performer", "kraftwerk", "--local"],
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--local", "performer", "kraftwerk"],
+        ["performer", "kraftwerk", "--local"],
+    ],
+)
 def test_local_before_or_after_the_command_uses_the_test_credentials(stacks, arguments):
     result = festival(*arguments, env={**NO_CREDENTIALS, "AWS_DEFAULT_REGION": "eu-west-1"})
 
     assert [row[0] for row in table_rows(result)] == ["Kraftwerk"]
 
 
-@pytest.mark.parametrize("arguments", [
-    ["--stack", "empty-lineup", "performer", "kraftwerk"],
-    ["performer", "kraftwerk", "--stack", "empty-lineup"],
-    ["--stack", "does-not-exist", "performer", "kraftwerk", "--stack", "empty-lineup"],
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--stack", "empty-lineup", "performer", "kraftwerk"],
+        ["performer", "kraftwerk", "--stack", "empty-lineup"],
+        ["--stack", "does-not-exist", "performer", "kraftwerk", "--stack", "empty-lineup"],
+    ],
+)
 def test_stack_before_or_after_the_command_names_the_stack_the_last_one_wins(stacks, arguments):
     result = festival(*arguments)
 
     # Kraftwerk plays in festival-lineup's table, not in empty-lineup's.
-    assert (result.exit_code, result.stdout.strip()) == (0, "No performance found."), (
-        result.output
-    )
+    assert (result.exit_code, result.stdout.strip()) == (0, "No performance found."), result.output
 
 
-@pytest.mark.parametrize("arguments", [
-    ["--region", "eu-west-1", "uploads"],
-    ["uploads", "--region", "eu-west-1"],
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--region", "eu-west-1", "uploads"],
+        ["uploads", "--region", "eu-west-1"],
+    ],
+)
 def test_region_before_or_after_the_command_is_where_the_stack_is_looked_up(stacks, arguments):
     result = festival(*arguments)
 
     assert failed_with(result, f"stack '{STACK}' does not exist here")
 
 
-@pytest.mark.parametrize("arguments", [
-    ["--profile", "nobody", "uploads"],
-    ["uploads", "--profile", "nobody"],
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--profile", "nobody", "uploads"],
+        ["uploads", "--profile", "nobody"],
+    ],
+)
 def test_profile_before_or_after_the_command_is_the_profile_used(stacks, arguments):
     result = festival(*arguments)
 
@@ -252,8 +284,11 @@ def test_profile_before_or_after_the_command_is_the_profile_used(stacks, argumen
 
 def documented_commands() -> list[tuple[str, ...]]:
     """The arguments of every `festival` command line in the README's and docs' blocks."""
-    lines = [shlex.split(line) for document in DOCUMENTS
-             for line in shell_lines(document.read_text(encoding="utf-8"))]
+    lines = [
+        shlex.split(line)
+        for document in DOCUMENTS
+        for line in shell_lines(document.read_text(encoding="utf-8"))
+    ]
     commands = [words[1:] for words in lines if words and Path(words[0]).name == "festival"]
     return list(dict.fromkeys(map(tuple, commands)))  # each once, in order
 
@@ -273,8 +308,11 @@ def test_every_festival_command_in_the_docs_runs_as_written(stacks, arguments):
 def test_a_stack_that_is_not_deployed_says_how_to_deploy_it(stacks):
     result = festival("--stack", "festival-test", "performer", "anyone")
 
-    assert failed_with(result, "stack 'festival-test' does not exist here (deploy it with "
-                               "make up / make deploy-aws, or pass --stack)")
+    assert failed_with(
+        result,
+        "stack 'festival-test' does not exist here (deploy it with "
+        "make up / make deploy-aws, or pass --stack)",
+    )
 
 
 def test_a_stack_without_the_table_output_is_not_festival_lineups(stacks):
@@ -282,8 +320,9 @@ def test_a_stack_without_the_table_output_is_not_festival_lineups(stacks):
 
     result = festival("--stack", "someone-else", "uploads")
 
-    assert failed_with(result, "stack 'someone-else' has no output TableName: is it "
-                               "festival-lineup's?")
+    assert failed_with(
+        result, "stack 'someone-else' has no output TableName: is it festival-lineup's?"
+    )
 
 
 def test_no_credentials_says_to_configure_a_profile_or_use_local(stacks):
@@ -292,14 +331,23 @@ def test_no_credentials_says_to_configure_a_profile_or_use_local(stacks):
     assert failed_with(result, "no AWS credentials found: configure a profile, or use --local")
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["between", "2025-07-12 8pm", "2025-07-13T01:00"],
-     "'2025-07-12 8pm' is not a local date and time like 2025-07-12T19:00"),
-    (["between", "2025-07-12T19:00", "tomorrow"],
-     "'tomorrow' is not a local date and time like 2025-07-12T19:00"),
-    (["at", "Main Stage", "2025-07-32T20:00"],
-     "'2025-07-32T20:00' is not a local date and time like 2025-07-12T19:00"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["between", "2025-07-12 8pm", "2025-07-13T01:00"],
+            "'2025-07-12 8pm' is not a local date and time like 2025-07-12T19:00",
+        ),
+        (
+            ["between", "2025-07-12T19:00", "tomorrow"],
+            "'tomorrow' is not a local date and time like 2025-07-12T19:00",
+        ),
+        (
+            ["at", "Main Stage", "2025-07-32T20:00"],
+            "'2025-07-32T20:00' is not a local date and time like 2025-07-12T19:00",
+        ),
+    ],
+)
 def test_a_time_in_another_format_is_refused_with_an_example(stacks, arguments, message):
     assert failed_with(festival(*arguments), message)
 
@@ -307,16 +355,18 @@ def test_a_time_in_another_format_is_refused_with_an_example(stacks, arguments, 
 def test_an_empty_range_is_refused(stacks):
     result = festival("between", "2025-07-12T23:00", "2025-07-12T19:00")
 
-    assert failed_with(result, "the range is empty: 2025-07-12T19:00 is not after "
-                               "2025-07-12T23:00")
+    assert failed_with(result, "the range is empty: 2025-07-12T19:00 is not after 2025-07-12T23:00")
 
 
-@pytest.mark.parametrize(("arguments", "sentence"), [
-    (["performer", "Nobody Famous"], "No performance found."),
-    (["at", "Main Stage", "2025-07-12T12:00"], "No performance found."),
-    (["between", "2025-07-15T00:00", "2025-07-16T00:00"], "No performance found."),
-    (["--stack", "empty-lineup", "uploads"], "No upload yet."),
-])
+@pytest.mark.parametrize(
+    ("arguments", "sentence"),
+    [
+        (["performer", "Nobody Famous"], "No performance found."),
+        (["at", "Main Stage", "2025-07-12T12:00"], "No performance found."),
+        (["between", "2025-07-15T00:00", "2025-07-16T00:00"], "No performance found."),
+        (["--stack", "empty-lineup", "uploads"], "No upload yet."),
+    ],
+)
 def test_no_answer_is_a_sentence_and_success(stacks, arguments, sentence):
     result = festival(*arguments)
 
@@ -337,15 +387,18 @@ def test_an_aws_error_is_one_line_without_a_traceback(stacks):
     assert failed_with(result, "AWS call failed: An error occurred (ResourceNotFoundException)")
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["performer"], "Missing argument 'NAME'"),
-    (["between", "2025-07-12T19:00"], "Missing argument 'TO'"),
-    (["at", "Main Stage"], "Missing argument 'WHEN'"),
-    (["cost"], "Missing option '--records-per-day'"),
-    (["cost", "--records-per-day", "0"], "0 is not in the range x>=1"),
-    (["cost", "--records-per-day", "10", "--architecture", "sparc"], "'sparc' is not one of"),
-    (["lineup"], "No such command 'lineup'"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["performer"], "Missing argument 'NAME'"),
+        (["between", "2025-07-12T19:00"], "Missing argument 'TO'"),
+        (["at", "Main Stage"], "Missing argument 'WHEN'"),
+        (["cost"], "Missing option '--records-per-day'"),
+        (["cost", "--records-per-day", "0"], "0 is not in the range x>=1"),
+        (["cost", "--records-per-day", "10", "--architecture", "sparc"], "'sparc' is not one of"),
+        (["lineup"], "No such command 'lineup'"),
+    ],
+)
 def test_a_command_line_it_cannot_read_is_a_usage_error(arguments, message):
     result = CliRunner().invoke(cli.main, arguments)
 
@@ -367,8 +420,20 @@ def test_cost_prints_each_line_and_the_monthly_total():
 
 
 def test_cost_json_has_the_total_and_the_assumptions():
-    result = festival("cost", "--records-per-day", "1000", "--files-per-day", "2",
-                      "--architecture", "x86_64", "--month", "3", "--memory", "1024", "--json")
+    result = festival(
+        "cost",
+        "--records-per-day",
+        "1000",
+        "--files-per-day",
+        "2",
+        "--architecture",
+        "x86_64",
+        "--month",
+        "3",
+        "--memory",
+        "1024",
+        "--json",
+    )
 
     assert result.exit_code == 0, result.output
     breakdown = json.loads(result.stdout)

@@ -37,8 +37,13 @@ def sections(text: str) -> dict[str, str]:
 
 
 def options_of(command: click.Command) -> list[str]:
-    return [name for param in command.params if isinstance(param, click.Option)
-            for name in param.opts if name != "--help"]
+    return [
+        name
+        for param in command.params
+        if isinstance(param, click.Option)
+        for name in param.opts
+        if name != "--help"
+    ]
 
 
 GLOBAL_OPTIONS = options_of(cli.main)
@@ -56,13 +61,17 @@ def test_every_global_option_is_in_the_cli_docs_global_options():
 @pytest.mark.parametrize("name", sorted(cli.main.commands))
 def test_every_command_has_a_section_in_the_cli_docs_with_its_arguments_and_options(name):
     command = cli.main.commands[name]
-    found = {heading: body for heading, body in sections(CLI_DOC.read_text("utf-8")).items()
-             if heading.startswith(f"`festival {name}")}
+    found = {
+        heading: body
+        for heading, body in sections(CLI_DOC.read_text("utf-8")).items()
+        if heading.startswith(f"`festival {name}")
+    }
 
     assert found, f"docs/cli.md has no section `## \\`festival {name} ...\\``"
     [(heading, body)] = found.items()
-    arguments = [param.human_readable_name for param in command.params
-                 if isinstance(param, click.Argument)]
+    arguments = [
+        param.human_readable_name for param in command.params if isinstance(param, click.Argument)
+    ]
     assert heading == "`" + " ".join(["festival", name, *arguments]) + "`"
     own_options = [option for option in options_of(command) if option not in GLOBAL_OPTIONS]
     assert [option for option in own_options if f"`{option}" not in body] == []

@@ -21,8 +21,9 @@ def committed_manifest() -> dict[str, str]:
 def test_each_committed_figure_was_drawn_from_the_current_data_and_drawing_code():
     fresh = figures.manifest(figures.doc_figures())
 
-    stale = [name for name, fingerprint in fresh.items()
-             if committed_manifest().get(name) != fingerprint]
+    stale = [
+        name for name, fingerprint in fresh.items() if committed_manifest().get(name) != fingerprint
+    ]
     assert stale == [], f"{', '.join(stale)} stale: run `make figures` and commit docs/img"
 
 
@@ -50,12 +51,15 @@ def test_the_figures_command_draws_every_figure_with_the_committed_manifest(tmp_
         assert (tmp_path / name).read_bytes().startswith(PNG_SIGNATURE)
 
 
-@pytest.mark.parametrize(("start", "end", "shown"), [
-    ("2025-07-12T22:00", "2025-07-13T02:00", True),  # past midnight
-    ("2025-07-12T03:00", "2025-07-12T06:30", True),  # the night before, still playing at 06:00
-    ("2025-07-12T03:00", "2025-07-12T06:00", False),  # ended as the day began
-    ("2025-07-13T06:00", "2025-07-13T07:00", False),  # the next festival day
-])
+@pytest.mark.parametrize(
+    ("start", "end", "shown"),
+    [
+        ("2025-07-12T22:00", "2025-07-13T02:00", True),  # past midnight
+        ("2025-07-12T03:00", "2025-07-12T06:30", True),  # the night before, still playing at 06:00
+        ("2025-07-12T03:00", "2025-07-12T06:00", False),  # ended as the day began
+        ("2025-07-13T06:00", "2025-07-13T07:00", False),  # the next festival day
+    ],
+)
 def test_a_festival_day_runs_from_six_to_six_the_next_morning(start, end, shown):
     performance = {"performer": "Bonobo", "stage": "Outdoor Stage", "start": start, "end": end}
 

@@ -14,10 +14,18 @@ from festival.cost.rendering import markdown_cost_table, render_doc
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m festival.cost [--results FILE] [--doc FILE]``: print or regenerate."""
     parser = argparse.ArgumentParser(prog="python -m festival.cost", description=main.__doc__)
-    parser.add_argument("--results", type=Path, default=None,
-                        help="benchmark results (default: benchmarks/results.json)")
-    parser.add_argument("--doc", type=Path, default=None,
-                        help="rewrite the generated blocks of this Markdown file in place")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="benchmark results (default: benchmarks/results.json)",
+    )
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        default=None,
+        help="rewrite the generated blocks of this Markdown file in place",
+    )
     args = parser.parse_args(argv)
     try:
         measurements = load_measurements(args.results)
@@ -25,8 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.doc:
-        args.doc.write_text(render_doc(args.doc.read_text(encoding="utf-8"), measurements),
-                            encoding="utf-8")
+        args.doc.write_text(
+            render_doc(args.doc.read_text(encoding="utf-8"), measurements), encoding="utf-8"
+        )
         print(f"updated {args.doc} from measurements of {measurements.measured_at}")
     else:
         print(markdown_cost_table(measurements))

@@ -34,7 +34,8 @@ from festival.cost.workload import Workload
 def _throughput_usd(breakdown: CostBreakdown) -> float:
     """DynamoDB's lines apart from storage."""
     return sum(
-        line.monthly_usd for line in breakdown.lines
+        line.monthly_usd
+        for line in breakdown.lines
         if line.service == "dynamodb" and not line.item.startswith("storage")
     )
 
@@ -44,19 +45,22 @@ def _scheduled_wcu_hours(
 ) -> float:
     """The load's capacity for the hours a day the load takes, 1 WCU the rest of the day."""
     w = workload
-    load_hours = math.ceil(
-        max(load_seconds(w, measurements), w.lambda_timeout_s - REPORT_RESERVE_S) / 3600
-    ) * w.files_per_day
-    return copies * (
-        units["table_wcu"] * load_hours + 1 * (24 - min(load_hours, 24))
-    ) * DAYS_PER_MONTH
+    load_hours = (
+        math.ceil(max(load_seconds(w, measurements), w.lambda_timeout_s - REPORT_RESERVE_S) / 3600)
+        * w.files_per_day
+    )
+    return (
+        copies * (units["table_wcu"] * load_hours + 1 * (24 - min(load_hours, 24))) * DAYS_PER_MONTH
+    )
 
 
 def _smoothed_wcu(workload: Workload, measurements: Measurements) -> int:
     """The WCU that drain a day's writes evenly over the day at 70% utilization."""
     w = workload
     wru_per_s = (
-        w.records_per_day * (1 - w.rejected_row_share) * measurements.write_units_per_row
+        w.records_per_day
+        * (1 - w.rejected_row_share)
+        * measurements.write_units_per_row
         / SECONDS_PER_DAY
     )
     return max(1, math.ceil(wru_per_s / 0.7))
@@ -125,7 +129,8 @@ def provisioned_vs_on_demand(
             "utilization": PROVISIONED_BREAK_EVEN_UTILIZATION,
             "busy_hours_per_day": PROVISIONED_BREAK_EVEN_UTILIZATION * 24,
             "sustained_wru_per_s_per_table_or_index": flat_break_even,
-            "records_per_day_if_smoothed": flat_break_even * SECONDS_PER_DAY
+            "records_per_day_if_smoothed": flat_break_even
+            * SECONDS_PER_DAY
             / m.write_units_per_row,
             "busy_fraction_of_the_day_now": busy_fraction,
         },
@@ -145,8 +150,8 @@ def compare_architectures(
         "lambda_arm64_usd": arm.by_service()["lambda"],
         "lambda_x86_64_usd": x86.by_service()["lambda"],
         "saving_usd": x86.monthly_total_usd - arm.monthly_total_usd,
-        "lambda_saving_share": 1 - PRICES["lambda"]["gb_second"]["arm64"]
-        / PRICES["lambda"]["gb_second"]["x86_64"],
+        "lambda_saving_share": 1
+        - PRICES["lambda"]["gb_second"]["arm64"] / PRICES["lambda"]["gb_second"]["x86_64"],
     }
 
 
@@ -174,14 +179,19 @@ def _retention_summary(series: list[CostBreakdown], months: int) -> dict[str, fl
         f"month_{months}_usd": last.monthly_total_usd,
         f"first_{months}_months_usd": sum(b.monthly_total_usd for b in series),
         f"dynamodb_storage_month_{months}_usd": sum(
-            line.monthly_usd for line in last.lines
+            line.monthly_usd
+            for line in last.lines
             if line.item.startswith("storage") and line.service == "dynamodb"
         ),
     }
 
 
 def compare_retention(
-    workload: Workload, measurements: Measurements, *, keep_days: int = 90, months: int = 12,
+    workload: Workload,
+    measurements: Measurements,
+    *,
+    keep_days: int = 90,
+    months: int = 12,
     **options: Any,
 ) -> dict[str, dict[str, float]]:
     """Keeping every row against expiring rows with TTL, with or without the uploaded CSVs
@@ -192,7 +202,8 @@ def compare_retention(
         "keep everything": (workload, None),
         f"TTL after {keep_days} days": (workload, keep_days),
         f"TTL after {keep_days} days, CSVs kept in S3 as the archive": (
-            replace(workload, upload_retention_days=None), keep_days,
+            replace(workload, upload_retention_days=None),
+            keep_days,
         ),
     }
     return {

@@ -75,7 +75,8 @@ def max_rows_per_invocation(
 def write_bound_latency_ms(measurements: Measurements, memory_mb: float) -> float:
     """The BatchWriteItem latency above which the writes, not the CPU, set the pace."""
     cpu_ms_per_request = (
-        measurements.lambda_cpu_ms_per_1000_rows / cpu_share(memory_mb)
+        measurements.lambda_cpu_ms_per_1000_rows
+        / cpu_share(memory_mb)
         / measurements.write_requests_per_1000_rows
     )
     return cpu_ms_per_request * WRITES_IN_FLIGHT

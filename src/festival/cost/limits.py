@@ -33,8 +33,9 @@ from festival.cost.workload import Workload
 # --- Memory size -------------------------------------------------------------------------------
 
 
-def _one_file(workload: Workload, measurements: Measurements, rows: int,
-              architecture: str) -> dict[str, Any]:
+def _one_file(
+    workload: Workload, measurements: Measurements, rows: int, architecture: str
+) -> dict[str, Any]:
     load = replace(workload, records_per_day=rows, files_per_day=1)
     seconds = load_seconds(load, measurements)
     return {
@@ -61,14 +62,16 @@ def power_tuning(
     for memory in memory_sizes:
         w = replace(base, lambda_memory_mb=memory)
         pace = row_time(w, measurements)
-        rows.append({
-            "memory_mb": memory,
-            "cpu_share": cpu_share(memory),
-            "bound_by": pace.bound_by,
-            "rows_per_second": 1 / pace.seconds,
-            "files": [_one_file(w, measurements, count, architecture) for count in file_rows],
-            "max_rows_timeout": max_rows_per_invocation(w, measurements),
-        })
+        rows.append(
+            {
+                "memory_mb": memory,
+                "cpu_share": cpu_share(memory),
+                "bound_by": pace.bound_by,
+                "rows_per_second": 1 / pace.seconds,
+                "files": [_one_file(w, measurements, count, architecture) for count in file_rows],
+                "max_rows_timeout": max_rows_per_invocation(w, measurements),
+            }
+        )
     return rows
 
 
@@ -80,13 +83,13 @@ def partition_ceilings(
 ) -> dict[str, float]:
     """Rows a second that one file can take before some partition passes 1,000 WCU/s."""
     wru_row = measurements.write_units_per_row
+    by_time = f"ByTime ({TIME_SHARDS} shards x {festival_days} days)"
+    new_table = "a new on-demand table or GSI (4,000 WRU/s each until it grows)"
     return {
         "table (16 file shards)": FILE_SHARDS * PARTITION_WCU_PER_S / wru_row,
-        f"ByTime ({TIME_SHARDS} shards x {festival_days} days)":
-            TIME_SHARDS * festival_days * PARTITION_WCU_PER_S / wru_row,
+        by_time: TIME_SHARDS * festival_days * PARTITION_WCU_PER_S / wru_row,
         f"ByStage ({stages} stages)": stages * PARTITION_WCU_PER_S / wru_row,
-        "a new on-demand table or GSI (4,000 WRU/s each until it grows)":
-            NEW_ON_DEMAND_TABLE_WRU_PER_S / wru_row,
+        new_table: NEW_ON_DEMAND_TABLE_WRU_PER_S / wru_row,
     }
 
 
@@ -119,8 +122,11 @@ def _scaling_case(
         "parallel_parts": parallel,
         "wall_clock_s": wall_s,
         "write_wru_per_s": rows_per_s * parallel * wru_row * (1 + gsis),
-        "write_usd_per_file": rows * wru_row * (1 + gsis)
-        * PRICES["dynamodb"]["write_request_units_per_million"] / 1e6,
+        "write_usd_per_file": rows
+        * wru_row
+        * (1 + gsis)
+        * PRICES["dynamodb"]["write_request_units_per_million"]
+        / 1e6,
         "month_1_usd": month_usd(1),
         "month_12_usd": month_usd(12),
         "month_12_with_ttl_90_usd": month_usd(12, expire_after_days=90),
@@ -176,8 +182,10 @@ def scalability(
         "max_parallel_parts": max_parallel,
         "reserved_concurrency": reserved_concurrency,
         "reserved_concurrency_max_wru_per_s": guard_wru_per_s,
-        "reserved_concurrency_max_usd_per_hour": guard_wru_per_s * 3600
-        * PRICES["dynamodb"]["write_request_units_per_million"] / 1e6,
+        "reserved_concurrency_max_usd_per_hour": guard_wru_per_s
+        * 3600
+        * PRICES["dynamodb"]["write_request_units_per_million"]
+        / 1e6,
         "sns_email_deliveries_per_s": SNS_EMAIL_DELIVERIES_PER_S,
         "cases": cases,
     }

@@ -8,8 +8,11 @@ from pathlib import Path
 
 DEFAULT_RESULTS = Path(__file__).resolve().parents[3] / "benchmarks" / "results.json"
 _KEYS = (
-    "lambda_cpu_ms_per_1000_rows", "write_requests_per_1000_rows",
-    "table_write_units_per_1000_rows", "item_bytes", "measured_at",
+    "lambda_cpu_ms_per_1000_rows",
+    "write_requests_per_1000_rows",
+    "table_write_units_per_1000_rows",
+    "item_bytes",
+    "measured_at",
 )
 
 
@@ -42,9 +45,7 @@ class Measurements:
 
     def __post_init__(self) -> None:
         if self.lambda_cpu_ms_per_1000_rows <= 0 or self.item_bytes <= 0:
-            raise MeasurementsError(
-                "lambda_cpu_ms_per_1000_rows and item_bytes must be positive"
-            )
+            raise MeasurementsError("lambda_cpu_ms_per_1000_rows and item_bytes must be positive")
         if self.write_requests_per_1000_rows < 40:
             raise MeasurementsError(
                 f"write_requests_per_1000_rows = {self.write_requests_per_1000_rows}: a request "

@@ -177,14 +177,34 @@ def _on_demand_lines(month: _Month, gsis: int) -> list[CostLine]:
     wru_price = ddb["write_request_units_per_million"]
     rru_price = ddb["read_request_units_per_million"]
     return [
-        _line("dynamodb", f"writes: rows into the table and {gsis} GSIs ({copies} WRU/row)",
-              row_wru / 1e6, "million WRU", wru_price),
-        _line("dynamodb", "writes: ingest record and longest-set update, per file",
-              file_wru / 1e6, "million WRU", wru_price),
-        _line("dynamodb", f"reads: queries ({query_read_units(w)} RRU each)",
-              query_rru / 1e6, "million RRU", rru_price),
-        _line("dynamodb", "reads: longest-set GetItem and stale-row check, per file",
-              file_rru / 1e6, "million RRU", rru_price),
+        _line(
+            "dynamodb",
+            f"writes: rows into the table and {gsis} GSIs ({copies} WRU/row)",
+            row_wru / 1e6,
+            "million WRU",
+            wru_price,
+        ),
+        _line(
+            "dynamodb",
+            "writes: ingest record and longest-set update, per file",
+            file_wru / 1e6,
+            "million WRU",
+            wru_price,
+        ),
+        _line(
+            "dynamodb",
+            f"reads: queries ({query_read_units(w)} RRU each)",
+            query_rru / 1e6,
+            "million RRU",
+            rru_price,
+        ),
+        _line(
+            "dynamodb",
+            "reads: longest-set GetItem and stale-row check, per file",
+            file_rru / 1e6,
+            "million RRU",
+            rru_price,
+        ),
     ]
 
 
@@ -199,14 +219,38 @@ def _provisioned_lines(month: _Month, gsis: int) -> list[CostLine]:
     table_rcu_h = units["table_rcu"] * HOURS_PER_MONTH
     gsi_rcu_h = units["gsi_rcu"] * gsis * HOURS_PER_MONTH
     return [
-        _line("dynamodb", f"write capacity: table, {units['table_wcu']} WCU all month",
-              table_wcu_h, "WCU-hour", ddb["wcu_hour"], free_wcu_hours),
-        _line("dynamodb", f"write capacity: {gsis} GSIs, {units['gsi_wcu']} WCU each",
-              gsi_wcu_h, "WCU-hour", ddb["wcu_hour"], max(free_wcu_hours - table_wcu_h, 0)),
-        _line("dynamodb", f"read capacity: table, {units['table_rcu']} RCU all month",
-              table_rcu_h, "RCU-hour", ddb["rcu_hour"], free_rcu_hours),
-        _line("dynamodb", f"read capacity: {gsis} GSIs, {units['gsi_rcu']} RCU each",
-              gsi_rcu_h, "RCU-hour", ddb["rcu_hour"], max(free_rcu_hours - table_rcu_h, 0)),
+        _line(
+            "dynamodb",
+            f"write capacity: table, {units['table_wcu']} WCU all month",
+            table_wcu_h,
+            "WCU-hour",
+            ddb["wcu_hour"],
+            free_wcu_hours,
+        ),
+        _line(
+            "dynamodb",
+            f"write capacity: {gsis} GSIs, {units['gsi_wcu']} WCU each",
+            gsi_wcu_h,
+            "WCU-hour",
+            ddb["wcu_hour"],
+            max(free_wcu_hours - table_wcu_h, 0),
+        ),
+        _line(
+            "dynamodb",
+            f"read capacity: table, {units['table_rcu']} RCU all month",
+            table_rcu_h,
+            "RCU-hour",
+            ddb["rcu_hour"],
+            free_rcu_hours,
+        ),
+        _line(
+            "dynamodb",
+            f"read capacity: {gsis} GSIs, {units['gsi_rcu']} RCU each",
+            gsi_rcu_h,
+            "RCU-hour",
+            ddb["rcu_hour"],
+            max(free_rcu_hours - table_rcu_h, 0),
+        ),
     ]
 
 
@@ -214,18 +258,27 @@ def _dynamodb_storage_line(month: _Month, gsis: int, expire_after_days: int | No
     """New rows, stored once per copy, plus each file's ingest record."""
     w, m = month.workload, month.measurements
     row_bytes = (m.item_bytes + ITEM_OVERHEAD_BYTES) * (1 + gsis)
-    daily_bytes = (
-        w.records_per_day * (1 - w.rejected_row_share) * w.new_record_share * row_bytes
-        + w.files_per_day * (w.ingest_record_bytes + ITEM_OVERHEAD_BYTES)
+    daily_bytes = w.records_per_day * (
+        1 - w.rejected_row_share
+    ) * w.new_record_share * row_bytes + w.files_per_day * (
+        w.ingest_record_bytes + ITEM_OVERHEAD_BYTES
     )
     ttl = "no expiry" if expire_after_days is None else f"TTL {expire_after_days} days"
-    return _line("dynamodb", f"storage: table and {gsis} GSI copies, {ttl}",
-                 daily_bytes * month.days_kept(expire_after_days) / GB, "GB-month",
-                 PRICES["dynamodb"]["storage_gb_month"], month.free["dynamodb_storage_gb"])
+    return _line(
+        "dynamodb",
+        f"storage: table and {gsis} GSI copies, {ttl}",
+        daily_bytes * month.days_kept(expire_after_days) / GB,
+        "GB-month",
+        PRICES["dynamodb"]["storage_gb_month"],
+        month.free["dynamodb_storage_gb"],
+    )
 
 
 def _lambda_lines(
-    workload: Workload, measurements: Measurements, architecture: str, files: float,
+    workload: Workload,
+    measurements: Measurements,
+    architecture: str,
+    files: float,
     free: dict[str, Any],
 ) -> list[CostLine]:
     """One request per file, and the GB-seconds of its modeled duration."""
@@ -233,10 +286,22 @@ def _lambda_lines(
     memory_mb = workload.lambda_memory_mb
     gb_seconds = files * load_seconds(workload, measurements) * memory_mb / 1024
     return [
-        _line("lambda", "requests (one invocation per file)", files / 1e6, "million requests",
-              lam["requests_per_million"], free["lambda_requests"] / 1e6),
-        _line("lambda", f"compute ({architecture}, {memory_mb} MB)", gb_seconds,
-              "GB-second", lam["gb_second"][architecture], free["lambda_gb_seconds"]),
+        _line(
+            "lambda",
+            "requests (one invocation per file)",
+            files / 1e6,
+            "million requests",
+            lam["requests_per_million"],
+            free["lambda_requests"] / 1e6,
+        ),
+        _line(
+            "lambda",
+            f"compute ({architecture}, {memory_mb} MB)",
+            gb_seconds,
+            "GB-second",
+            lam["gb_second"][architecture],
+            free["lambda_gb_seconds"],
+        ),
     ]
 
 
@@ -244,7 +309,8 @@ def _s3_lines(month: _Month) -> list[CostLine]:
     """The upload, the Lambda's read of it, and the uploads kept until their expiry."""
     w, s3, files = month.workload, PRICES["s3"], month.files
     kept = (
-        "kept" if w.upload_retention_days is None
+        "kept"
+        if w.upload_retention_days is None
         else f"expire after {w.upload_retention_days} days"
     )
     stored_gb = (
@@ -252,10 +318,14 @@ def _s3_lines(month: _Month) -> list[CostLine]:
     )
     return [
         _line("s3", "PUT: uploads", files / 1000, "1,000 requests", s3["put_per_1000"]),
-        _line("s3", "GET: the Lambda reads each upload", files / 1000, "1,000 requests",
-              s3["get_per_1000"]),
-        _line("s3", f"storage: uploads ({kept})", stored_gb, "GB-month",
-              s3["storage_gb_month"]),
+        _line(
+            "s3",
+            "GET: the Lambda reads each upload",
+            files / 1000,
+            "1,000 requests",
+            s3["get_per_1000"],
+        ),
+        _line("s3", f"storage: uploads ({kept})", stored_gb, "GB-month", s3["storage_gb_month"]),
     ]
 
 
@@ -263,10 +333,22 @@ def _sns_lines(month: _Month) -> list[CostLine]:
     """One publish and one email per file."""
     sns, files, free = PRICES["sns"], month.files, month.free
     return [
-        _line("sns", "publishes (one per file)", files / 1e6, "million publishes",
-              sns["publishes_per_million"], free["sns_publishes"] / 1e6),
-        _line("sns", "email deliveries (one subscriber)", files / 1e5, "100,000 emails",
-              sns["email_per_100000"], free["sns_email_deliveries"] / 1e5),
+        _line(
+            "sns",
+            "publishes (one per file)",
+            files / 1e6,
+            "million publishes",
+            sns["publishes_per_million"],
+            free["sns_publishes"] / 1e6,
+        ),
+        _line(
+            "sns",
+            "email deliveries (one subscriber)",
+            files / 1e5,
+            "100,000 emails",
+            sns["email_per_100000"],
+            free["sns_email_deliveries"] / 1e5,
+        ),
     ]
 
 
@@ -282,8 +364,14 @@ def _logs_lines(month: _Month) -> list[CostLine]:
     free_logs = month.free["cloudwatch_logs_gb"]
     return [
         _line("cloudwatch_logs", "ingestion", ingested_gb, "GB", logs["ingestion_gb"], free_logs),
-        _line("cloudwatch_logs", f"storage ({w.log_retention_days}-day retention, uncompressed)",
-              stored_gb, "GB-month", logs["storage_gb_month"], max(free_logs - ingested_gb, 0)),
+        _line(
+            "cloudwatch_logs",
+            f"storage ({w.log_retention_days}-day retention, uncompressed)",
+            stored_gb,
+            "GB-month",
+            logs["storage_gb_month"],
+            max(free_logs - ingested_gb, 0),
+        ),
     ]
 
 

@@ -57,13 +57,15 @@ def cost_table(
         load = replace(workload or Workload(records_per_day=0), records_per_day=records)
         breakdown = monthly_cost(load, measurements, **{**options, "month": 12})
         first = monthly_cost(load, measurements, **{**options, "month": 1})
-        rows.append({
-            "records_per_day": records,
-            "csv_mb_per_day": records * load.bytes_per_record / 1e6,
-            **breakdown.by_service(),
-            "month_1_usd": first.monthly_total_usd,
-            "month_12_usd": breakdown.monthly_total_usd,
-        })
+        rows.append(
+            {
+                "records_per_day": records,
+                "csv_mb_per_day": records * load.bytes_per_record / 1e6,
+                **breakdown.by_service(),
+                "month_1_usd": first.monthly_total_usd,
+                "month_12_usd": breakdown.monthly_total_usd,
+            }
+        )
     return rows
 
 
@@ -108,12 +110,21 @@ def _markdown(header: Sequence[str], rows: Iterable[Sequence[str]], align: str =
 
 def markdown_cost_table(measurements: Measurements, **options: Any) -> str:
     rows = cost_table(measurements, **options)
-    header = ["Records/day", "CSV/day", *(SERVICE_TITLES[s] for s in SERVICES),
-              "Month 1", "**Month 12**"]
+    header = [
+        "Records/day",
+        "CSV/day",
+        *(SERVICE_TITLES[s] for s in SERVICES),
+        "Month 1",
+        "**Month 12**",
+    ]
     body = [
-        [f"{row['records_per_day']:,}", f"{row['csv_mb_per_day'] * 1000:,.0f} kB",
-         *(_usd(row[s]) for s in SERVICES), _usd(row["month_1_usd"]),
-         f"**{_usd(row['month_12_usd'])}**"]
+        [
+            f"{row['records_per_day']:,}",
+            f"{row['csv_mb_per_day'] * 1000:,.0f} kB",
+            *(_usd(row[s]) for s in SERVICES),
+            _usd(row["month_1_usd"]),
+            f"**{_usd(row['month_12_usd'])}**",
+        ]
         for row in rows
     ]
     return _markdown(header, body)
@@ -122,8 +133,13 @@ def markdown_cost_table(measurements: Measurements, **options: Any) -> str:
 def markdown_lines(breakdown: CostBreakdown) -> str:
     header = ["Service", "Item", "Quantity / month", "Unit price", "Cost / month"]
     body = [
-        [SERVICE_TITLES[line.service], line.item, _per(line.quantity, line.unit),
-         f"{_price(line.unit_price_usd)} / {line.unit}", _usd(line.monthly_usd)]
+        [
+            SERVICE_TITLES[line.service],
+            line.item,
+            _per(line.quantity, line.unit),
+            f"{_price(line.unit_price_usd)} / {line.unit}",
+            _usd(line.monthly_usd),
+        ]
         for line in breakdown.lines
     ]
     body.append(["**Total**", "", "", "", f"**{_usd(breakdown.monthly_total_usd)}**"])
@@ -134,31 +150,63 @@ def markdown_lines(breakdown: CostBreakdown) -> str:
 
 
 def _capacity_table(measurements: Measurements) -> list[str]:
-    header = ["Records/day", "On-demand", "Provisioned, always on", "Provisioned, 1 h/day",
-              "Provisioned, smoothed (queue)", "Cheaper for this design"]
+    header = [
+        "Records/day",
+        "On-demand",
+        "Provisioned, always on",
+        "Provisioned, 1 h/day",
+        "Provisioned, smoothed (queue)",
+        "Cheaper for this design",
+    ]
     body = []
     for records in DOC_RECORDS:
         c = provisioned_vs_on_demand(Workload(records_per_day=records), measurements)
-        body.append([f"{records:,}", _usd(c["on_demand_usd"]),
-                     _usd(c["provisioned_always_on_usd"]), _usd(c["provisioned_scheduled_usd"]),
-                     _usd(c["provisioned_smoothed_usd"]), c["cheaper"]])
-    return ["**Capacity mode** (DynamoDB throughput only, month 12; storage is the same):", "",
-            _markdown(header, body, "lrrrrl"), ""]
+        body.append(
+            [
+                f"{records:,}",
+                _usd(c["on_demand_usd"]),
+                _usd(c["provisioned_always_on_usd"]),
+                _usd(c["provisioned_scheduled_usd"]),
+                _usd(c["provisioned_smoothed_usd"]),
+                c["cheaper"],
+            ]
+        )
+    return [
+        "**Capacity mode** (DynamoDB throughput only, month 12; storage is the same):",
+        "",
+        _markdown(header, body, "lrrrrl"),
+        "",
+    ]
 
 
 def _architecture_and_gsis_table(measurements: Measurements) -> list[str]:
-    header = ["Records/day", "Lambda, arm64", "Lambda, x86_64", "Total, 1 GSI", "2 GSIs",
-              "3 GSIs (design)"]
+    header = [
+        "Records/day",
+        "Lambda, arm64",
+        "Lambda, x86_64",
+        "Total, 1 GSI",
+        "2 GSIs",
+        "3 GSIs (design)",
+    ]
     body = []
     for records in DOC_RECORDS:
         load = Workload(records_per_day=records)
         arch = compare_architectures(load, measurements)
         gsis = compare_gsis(load, measurements)
-        body.append([f"{records:,}", f"${arch['lambda_arm64_usd']:.4f}",
-                     f"${arch['lambda_x86_64_usd']:.4f}",
-                     *(_usd(gsis[n]["monthly_total_usd"]) for n in (1, 2, 3))])
-    return ["**Lambda architecture** (the Lambda line alone) **and number of GSIs** "
-            "(total), month 12:", "", _markdown(header, body), ""]
+        body.append(
+            [
+                f"{records:,}",
+                f"${arch['lambda_arm64_usd']:.4f}",
+                f"${arch['lambda_x86_64_usd']:.4f}",
+                *(_usd(gsis[n]["monthly_total_usd"]) for n in (1, 2, 3)),
+            ]
+        )
+    return [
+        "**Lambda architecture** (the Lambda line alone) **and number of GSIs** (total), month 12:",
+        "",
+        _markdown(header, body),
+        "",
+    ]
 
 
 def _retention_table(measurements: Measurements) -> list[str]:
@@ -166,30 +214,52 @@ def _retention_table(measurements: Measurements) -> list[str]:
     body = []
     for records in DOC_RECORDS:
         for name, r in compare_retention(Workload(records_per_day=records), measurements).items():
-            body.append([f"{records:,}", name, _usd(r["month_1_usd"]), _usd(r["month_12_usd"]),
-                         _usd(r["first_12_months_usd"])])
+            body.append(
+                [
+                    f"{records:,}",
+                    name,
+                    _usd(r["month_1_usd"]),
+                    _usd(r["month_12_usd"]),
+                    _usd(r["first_12_months_usd"]),
+                ]
+            )
     return ["**Keeping or expiring old rows** (total):", "", _markdown(header, body, "llrrr"), ""]
 
 
 def _import_table(measurements: Measurements) -> list[str]:
-    header = ["Records/day", "Row writes (design)", "Import: new rows only",
-              "Import: whole table daily"]
+    header = [
+        "Records/day",
+        "Row writes (design)",
+        "Import: new rows only",
+        "Import: whole table daily",
+    ]
     body = []
     for records in DOC_RECORDS:
         i = import_from_s3(Workload(records_per_day=records), measurements)
-        body.append([f"{records:,}", _usd(i["row_writes_usd"]), _usd(i["import_new_rows_usd"]),
-                     _usd(i["import_full_reload_daily_usd"])])
-    return ["**DynamoDB Import from S3** ($0.15/GB) against row writes, month 12:", "",
-            _markdown(header, body)]
+        body.append(
+            [
+                f"{records:,}",
+                _usd(i["row_writes_usd"]),
+                _usd(i["import_new_rows_usd"]),
+                _usd(i["import_full_reload_daily_usd"]),
+            ]
+        )
+    return [
+        "**DynamoDB Import from S3** ($0.15/GB) against row writes, month 12:",
+        "",
+        _markdown(header, body),
+    ]
 
 
 def markdown_comparisons(measurements: Measurements) -> str:
-    return "\n".join([
-        *_capacity_table(measurements),
-        *_architecture_and_gsis_table(measurements),
-        *_retention_table(measurements),
-        *_import_table(measurements),
-    ])
+    return "\n".join(
+        [
+            *_capacity_table(measurements),
+            *_architecture_and_gsis_table(measurements),
+            *_retention_table(measurements),
+            *_import_table(measurements),
+        ]
+    )
 
 
 # --- Scalability and memory size ---------------------------------------------------------------
@@ -202,7 +272,8 @@ def _scalability_facts(s: dict[str, Any]) -> list[str]:
     throttled = (
         " One invocation alone already writes faster than that: DynamoDB throttles it "
         "(the Lambda retries) until the table and indexes have grown."
-        if s["one_invocation_above_binding_ceiling"] else ""
+        if s["one_invocation_above_binding_ceiling"]
+        else ""
     )
     return [
         f"- One invocation ({s['memory_mb']:,} MB) loads {s['rows_per_second_per_invocation']:,.0f}"
@@ -226,15 +297,32 @@ def _scalability_facts(s: dict[str, Any]) -> list[str]:
 
 def markdown_scalability(measurements: Measurements) -> str:
     s = scalability(measurements)
-    header = ["Load", "CSV", "In one invocation", "Fits 300 s / 15 min", "Parts (at once)",
-              "Wall clock", "Write cost per file", "Month 1", "Month 12", "Month 12, TTL 90 d"]
+    header = [
+        "Load",
+        "CSV",
+        "In one invocation",
+        "Fits 300 s / 15 min",
+        "Parts (at once)",
+        "Wall clock",
+        "Write cost per file",
+        "Month 1",
+        "Month 12",
+        "Month 12, TTL 90 d",
+    ]
     body = [
-        [c["label"], f"{c['file_mb']:,.0f} MB", f"{c['one_invocation_s']:,.0f} s",
-         f"{'yes' if c['fits_template_timeout'] else 'no'} / "
-         f"{'yes' if c['fits_15_minutes'] else 'no'}",
-         f"{c['parts']} ({c['parallel_parts']})", f"{c['wall_clock_s'] / 60:,.1f} min",
-         _usd(c["write_usd_per_file"]), _usd(c["month_1_usd"]), _usd(c["month_12_usd"]),
-         _usd(c["month_12_with_ttl_90_usd"])]
+        [
+            c["label"],
+            f"{c['file_mb']:,.0f} MB",
+            f"{c['one_invocation_s']:,.0f} s",
+            f"{'yes' if c['fits_template_timeout'] else 'no'} / "
+            f"{'yes' if c['fits_15_minutes'] else 'no'}",
+            f"{c['parts']} ({c['parallel_parts']})",
+            f"{c['wall_clock_s'] / 60:,.1f} min",
+            _usd(c["write_usd_per_file"]),
+            _usd(c["month_1_usd"]),
+            _usd(c["month_12_usd"]),
+            _usd(c["month_12_with_ttl_90_usd"]),
+        ]
         for c in s["cases"]
     ]
     return _markdown(header, body, "lrrlrrrrrr") + "\n\n" + "\n".join(_scalability_facts(s))
@@ -280,9 +368,14 @@ def markdown_power_tuning(measurements: Measurements) -> str:
     base = Workload(records_per_day=0)
     table = power_tuning(measurements, workload=base)
     sizes = [f"{f['rows']:,} rows" for f in table[0]["files"]]
-    header = ["Memory", "vCPU share", "Pace set by", "Rows/s",
-              *(f"{size}: {what}" for size in sizes for what in ("time", "Lambda cost")),
-              f"Largest file in {base.lambda_timeout_s} s"]
+    header = [
+        "Memory",
+        "vCPU share",
+        "Pace set by",
+        "Rows/s",
+        *(f"{size}: {what}" for size in sizes for what in ("time", "Lambda cost")),
+        f"Largest file in {base.lambda_timeout_s} s",
+    ]
     body = [_power_tuning_row(row) for row in table]
     notes = _power_tuning_notes(measurements, base)
     return _markdown(header, body, "lrlrrrrrr") + "\n\n" + "\n".join(notes)
