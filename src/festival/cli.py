@@ -96,7 +96,7 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
 
 def _global_options(*, after_command: bool) -> Callable:
     """The global options of the group, or of a command (remembered in the group's settings)."""
-    later = {"default": None, "expose_value": False, "callback": _remember}
+    later: dict[str, Any] = {"default": None, "expose_value": False, "callback": _remember}
 
     def decorate(command: Callable) -> Callable:
         for declarations, attributes in reversed(GLOBAL_OPTIONS):

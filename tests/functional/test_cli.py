@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import botocore.handlers
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -91,7 +92,8 @@ def deployed() -> Iterator[Deployed]:
     with pytest.MonkeyPatch.context() as monkeypatch, contextmanager(fake_aws)(monkeypatch) as aws:
         stacks = FakeStacks()
         stacks.deploy(STACK, {"TableName": TABLE, "UploadBucketName": "festival-uploads"})
-        aws.dynamodb.create_table(TableName="empty-table", **table_definition())
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(TableName="empty-table", **table_definition())
         stacks.deploy("empty-lineup", {"TableName": "empty-table"})
         # Every boto3 session the command creates registers botocore's built-in handlers.
         monkeypatch.setattr(
