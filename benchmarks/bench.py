@@ -1,8 +1,10 @@
 """`make bench`: the ingest engine's speed and memory, measured in one run.
 
 Prints each figure with its goal and writes benchmarks/results.json, which the cost model
-(festival.cost) reads. Machines are shared and noisy, so the speed figures are ratios of
-two measurements taken in the same run, never absolute times alone.
+(festival.cost) reads; then rewrites what is drawn from it: the table of docs/benchmarks.md,
+the cost analysis's tables and the figures in docs/img. Machines are shared and noisy, so
+the speed figures are ratios of two measurements taken in the same run, never absolute
+times alone.
 
 1. parse + normalize throughput, as a ratio to bare csv.reader over the same file;
 2. DynamoDB write requests per 1,000 rows, counted by the emulator (our plugin);
