@@ -48,6 +48,10 @@ test: setup ## Run every test (starts the local stack if needed, stops what it s
 bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)
 	@$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
+.PHONY: figures
+figures: $(VENV)/.installed ## Redraw docs/img from the seed lineup, the cost model and benchmarks/results.json
+	@$(PY) -m festival.figures
+
 lint: $(VENV)/.installed ## Lint the code and the template
 	@$(VENV)/bin/ruff check lambda src localstack_plugin tests
 	@$(VENV)/bin/cfn-lint cloudformation.yaml

@@ -1,8 +1,10 @@
 """`make bench`: the ingest engine's speed and memory, measured in one run.
 
 Prints each figure with its goal and writes benchmarks/results.json, which the cost model
-(festival.cost) reads. Machines are shared and noisy, so the speed figures are ratios of
-two measurements taken in the same run, never absolute times alone.
+(festival.cost) reads; then rewrites what is drawn from it: the table of docs/benchmarks.md,
+the cost analysis's tables and the figures in docs/img. Machines are shared and noisy, so
+the speed figures are ratios of two measurements taken in the same run, never absolute
+times alone.
 
 1. parse + normalize throughput, as a ratio to bare csv.reader over the same file;
 2. DynamoDB write requests per 1,000 rows, counted by the emulator (our plugin);
@@ -34,9 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
 import lambda_cpu  # noqa: E402 (benchmarks/, this script's directory)
+import results_table  # noqa: E402
 from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
 
-from festival import cost  # noqa: E402
+from festival import cost, figures  # noqa: E402
 from festival.local import stack  # noqa: E402
 from festival.local.paths import LOCAL_ENDPOINT, LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
 from lineup_ingest import schema  # noqa: E402
@@ -44,6 +47,7 @@ from lineup_ingest.codec import to_attributes  # noqa: E402
 from lineup_ingest.parsing import read_lineup  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
+BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
 STATS_URL = f"{LOCAL_ENDPOINT}/_festival/dynamodb/stats"
 WRITE_OPERATIONS = ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem")
 
@@ -285,65 +289,15 @@ def main() -> None:
     if large:
         results["large_file"] = large
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    record_in_readme(results)
-    measurements = cost.load_measurements(RESULTS)
-    for document in (ROOT / "README.md", ROOT / "docs" / "cost-and-scalability.md"):
-        text = document.read_text(encoding="utf-8")
-        document.write_text(cost.render_doc(text, measurements), encoding="utf-8")
-    print(f"\nWritten to {RESULTS.relative_to(ROOT)}; README.md and the cost analysis updated")
-
-
-def record_in_readme(results: dict) -> None:
-    """Replace the README's benchmark block with these figures."""
-    naive_rows = (
-        f"Both loaders wrote all {results['pipeline_rows']:,} rows."
-        if results["naive_rows_measured"] == results["pipeline_rows"]
-        else f"The naive loader wrote {results['naive_rows_measured']:,} rows; its time is "
-        f"scaled to {results['pipeline_rows']:,}."
+    results_table.record(BENCHMARKS_DOC, results)
+    cost_doc = ROOT / "docs" / "cost-and-scalability.md"
+    cost_doc.write_text(
+        cost.render_doc(cost_doc.read_text(encoding="utf-8"), cost.load_measurements(RESULTS)),
+        encoding="utf-8",
     )
-    split = results["lambda_cpu_split_ms_per_1000_rows"]
-    large = results.get("large_file")
-    large_rows = [
-        f"| {large['rows']:,} rows ({large['bytes'] / 1e6:.0f} MB) end to end, in parts "
-        f"| {large['status']} in {large['seconds']:.0f} s, {large['rows_per_second']:,} rows/s, "
-        f"{large['parts']} parts, {large['invocations']} invocations, peak memory ≤ "
-        f"{large['peak_memory_mb_max']} MB of {large['memory_size_mb']} MB | every row, one "
-        f"email |",
-        f"| the same file in one invocation (at the pace of the {results['pipeline_rows']:,}"
-        f"-row run) | would need {large['single_invocation_seconds']:,} s: times out after "
-        f"about {large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s) | — |",
-    ] if large else []
-    table = "\n".join([
-        f"Measured {results['measured_at']} on a shared 2-core machine (Python "
-        f"{results['python']}; the Lambda on Python 3.10 in the local stack):",
-        "",
-        "| figure | measured | goal |",
-        "| --- | ---: | ---: |",
-        f"| parse + normalize throughput ÷ bare `csv.reader` (200,000 rows) "
-        f"| {results['parse_ratio_to_csv_reader']:.2f} | ≥ 0.5 |",
-        f"| DynamoDB write requests per 1,000 rows (counted by the emulator) "
-        f"| {results['write_requests_per_1000_rows']:.2f} | ≤ 41 |",
-        f"| peak memory, 10,000 rows → 1,000,000 rows "
-        f"| {results['peak_memory_mb_10k_rows']} MB → {results['peak_memory_mb_1m_rows']} MB "
-        f"| growth < 20 MB |",
-        f"| {results['pipeline_rows']:,} rows end to end (upload → ingest record) vs a naive "
-        f"one-`put_item`-per-row loader on the same stack "
-        f"| {results['pipeline_seconds']:.0f} s vs {results['naive_seconds']:.0f} s: "
-        f"**{results['speedup_vs_naive']:.1f}×** | ≥ 10× |",
-        f"| the Lambda's CPU per 1,000 rows on Python 3.10, against an instant DynamoDB "
-        f"stand-in (parse / items / requests) "
-        f"| **{results['lambda_cpu_ms_per_1000_rows']:.1f} ms** "
-        f"({split['parse']:.1f} / {split['items']:.1f} / {split['requests']:.1f}) | ≤ 50 ms |",
-        *large_rows,
-        "",
-        f"{naive_rows} The Lambda took {results['lambda_ms_per_1000_rows']:.0f} ms per 1,000 "
-        "rows in the emulator (not Lambda's duration on AWS: the cost model uses its CPU time).",
-    ])
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    text = re.sub(r"(<!-- BEGIN bench -->\n).*?(<!-- END bench -->)",
-                  lambda match: f"{match.group(1)}{table}\n{match.group(2)}", text, flags=re.S)
-    readme.write_text(text, encoding="utf-8")
+    figures.draw_all()
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)}; docs/benchmarks.md, the cost analysis "
+          "and the figures in docs/img updated")
 
 
 def item_bytes() -> int:

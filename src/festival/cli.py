@@ -72,19 +72,52 @@ def explained(command: Callable) -> Callable:
     return run
 
 
+# The options of the whole command, each as (declarations, attributes). They are accepted
+# before the command (festival --local performer X) and after it (festival performer X
+# --local): users type them wherever they remember them.
+GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("--stack",), {"metavar": "NAME",
+                    "help": "CloudFormation stack whose outputs name the table "
+                            f"[default: {DEFAULT_STACK}]."}),
+    (("--local",), {"is_flag": True, "help": f"Use the local stack at {LOCAL_ENDPOINT}."}),
+    (("--profile",), {"metavar": "PROFILE",
+                      "help": "AWS profile (else the standard configuration)."}),
+    (("--region",), {"metavar": "REGION",
+                     "help": "AWS region (else the standard configuration)."}),
+    (("--json", "as_json"), {"is_flag": True, "help": "Print JSON instead of a table."}),
+]
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the command: it wins over the same one given before."""
+    if value:  # None or False: not on the command line
+        ctx.find_root().obj["json" if param.name == "as_json" else param.name] = value
+
+
+def _global_options(*, after_command: bool) -> Callable:
+    """The global options of the group, or of a command (remembered in the group's settings)."""
+    later: dict[str, Any] = {"default": None, "expose_value": False, "callback": _remember}
+
+    def decorate(command: Callable) -> Callable:
+        for declarations, attributes in reversed(GLOBAL_OPTIONS):
+            extra = later if after_command else {}
+            command = click.option(*declarations, **attributes, **extra)(command)
+        return command
+
+    return decorate
+
+
 @click.group()
-@click.option("--stack", default=DEFAULT_STACK, show_default=True,
-              help="CloudFormation stack whose outputs name the table.")
-@click.option("--local", is_flag=True, help=f"Use the local stack at {LOCAL_ENDPOINT}.")
-@click.option("--profile", default=None, help="AWS profile (else the standard configuration).")
-@click.option("--region", default=None, help="AWS region (else the standard configuration).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_global_options(after_command=False)
 @click.pass_context
-def main(ctx: click.Context, stack: str, local: bool, profile: str | None,
+def main(ctx: click.Context, stack: str | None, local: bool, profile: str | None,
          region: str | None, as_json: bool) -> None:
-    """Query the festival lineup loaded from uploaded CSV files."""
-    ctx.obj = {"stack": stack, "local": local, "profile": profile, "region": region,
-               "json": as_json}
+    """Query the festival lineup loaded from uploaded CSV files.
+
+    Every option may also follow the command: festival performer NAME --local.
+    """
+    ctx.obj = {"stack": stack or DEFAULT_STACK, "local": local, "profile": profile,
+               "region": region, "json": as_json}
 
 
 def _queries(ctx: click.Context) -> LineupQueries:
@@ -113,20 +146,9 @@ def _print_performances(ctx: click.Context, performances: list[dict]) -> None:
     )
 
 
-def _json_option(command: Callable) -> Callable:
-    """Accept --json after the subcommand too (festival performer X --json)."""
-
-    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-        if value:
-            ctx.find_root().obj["json"] = True
-
-    return click.option("--json", "as_json_late", is_flag=True, expose_value=False,
-                        callback=remember, help="Print JSON instead of a table.")(command)
-
-
 @main.command()
 @click.argument("name")
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def performer(ctx: click.Context, name: str) -> None:
@@ -138,7 +160,7 @@ def performer(ctx: click.Context, name: str) -> None:
 @click.argument("start", metavar="FROM")
 @click.argument("end", metavar="TO")
 @click.option("--stage", default=None, help="Only this stage.")
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def between(ctx: click.Context, start: str, end: str, stage: str | None) -> None:
@@ -150,7 +172,7 @@ def between(ctx: click.Context, start: str, end: str, stage: str | None) -> None
 @main.command()
 @click.argument("stage")
 @click.argument("when")
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def at(ctx: click.Context, stage: str, when: str) -> None:
@@ -159,7 +181,7 @@ def at(ctx: click.Context, stage: str, when: str) -> None:
 
 
 @main.command()
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def uploads(ctx: click.Context) -> None:
@@ -188,15 +210,17 @@ def _upload_row(record: dict) -> list:
 
 
 @main.command()
-@click.option("--records-per-day", type=click.IntRange(min=1), required=True)
-@click.option("--files-per-day", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--records-per-day", type=click.IntRange(min=1), required=True,
+              help="Rows uploaded a day.")
+@click.option("--files-per-day", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Files those rows come in.")
 @click.option("--architecture", type=click.Choice(["arm64", "x86_64"]), default="arm64",
-              show_default=True)
+              show_default=True, help="The Lambda's processor.")
 @click.option("--month", type=click.IntRange(1, 120), default=12, show_default=True,
               help="Month after launch (storage grows month over month).")
 @click.option("--memory", "memory_mb", type=click.IntRange(128, 10_240), default=None,
               help="The Lambda's memory in MB (default: the model's recommended size).")
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architecture: str,

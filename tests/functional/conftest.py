@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from urllib.parse import quote_plus
@@ -147,7 +148,12 @@ class FakeAws:
 
 
 @pytest.fixture
-def aws(monkeypatch) -> FakeAws:
+def aws(monkeypatch) -> Iterator[FakeAws]:
+    yield from fake_aws(monkeypatch)
+
+
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
+    """In-memory AWS with the stack's bucket, table, topic and queues, and the handler."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION, "TABLE_NAME": TABLE,
