@@ -1,6 +1,6 @@
 """The table's key design: one place that turns a performance into a DynamoDB item.
 
-Single table, generic key names, three sparse GSIs (see README "Data model"):
+Single table, generic key names, three sparse GSIs (docs/data-model.md):
 
 =============  =================================  ==================================
 index          partition key                      sort key
