@@ -129,6 +129,8 @@ class LineupTable:
         self._count_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: deque[Future] = deque()
+        # The keys of the batches in flight, in the same order.
+        self._in_flight_keys: deque[frozenset[tuple[str, str]]] = deque()
 
     def _counted(self) -> None:
         with self._count_lock:
@@ -165,13 +167,21 @@ class LineupTable:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="batch-write")
-        while len(self._in_flight) >= 2 * self.concurrency:
+        keys = frozenset((item["pk"], item["sk"]) for item in items)
+        # The last row of a file wins when it repeats a performance (another spelling of a
+        # name, say): a batch holding a key of one in flight waits for it to land.
+        while len(self._in_flight) >= 2 * self.concurrency or any(
+            keys & held for held in self._in_flight_keys
+        ):
+            self._in_flight_keys.popleft()
             self._in_flight.popleft().result()
         self._in_flight.append(self._pool.submit(self.write_batch, requests))
+        self._in_flight_keys.append(keys)
 
     def drain(self) -> None:
         """Wait for every batch in flight; raise the first failure once all have ended."""
         failure: BaseException | None = None
+        self._in_flight_keys.clear()
         while self._in_flight:
             error = self._in_flight.popleft().exception()
             failure = failure or error
@@ -180,6 +190,7 @@ class LineupTable:
 
     def settle(self) -> None:
         """After a failure: let batches in flight end, so none lands after the report."""
+        self._in_flight_keys.clear()
         while self._in_flight:
             self._in_flight.popleft().exception()
 
