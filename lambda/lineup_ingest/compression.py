@@ -22,7 +22,7 @@ import io
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 GZIP_MAGIC = b"\x1f\x8b"
 # How much compressed input is read at a time, and the most decompressed at once: one
@@ -32,7 +32,7 @@ _OUTPUT_BYTES = 1024 * 1024
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around deflate data
 
 # Opens the compressed object at a byte offset, streaming to its end.
-OpenCompressed = Callable[[int], BinaryIO]
+OpenCompressed = Callable[[int], IO[bytes]]
 
 
 class CompressedFileError(Exception):
@@ -116,6 +116,7 @@ class GzipReader(io.RawIOBase):
         while True:
             if self._inflate is None and not self._next_member():
                 return b""
+            assert self._inflate is not None  # _next_member started one
             if not self._input and not self._source_done:
                 self._input = self._source.read(_INPUT_BYTES)
                 self._fed += len(self._input)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import IO
+from typing import IO, Any, cast
 
 from lineup_ingest import schema
 from lineup_ingest.compression import (
@@ -105,19 +105,19 @@ class Ingestion:
         """
         if is_folder_marker(upload.key, upload.size):
             return "IGNORED"
+        gone: ObjectGoneError | None = None
         try:
             metadata, uploaded_at, etag, size = self.bucket.describe(upload.bucket, upload.key)
         except ObjectGoneError as error:
             metadata, uploaded_at, gone = {}, "", error
         else:
-            gone = None
             if not upload.etag:  # S3's events name the version; one made by hand may not
                 upload = replace(upload, etag=etag, size=size)
         record = self.table.upload_record(upload.key, upload.etag)
-        same_load = record is not None and record.get("uploaded_at") == uploaded_at
-        if same_load and record.get("status") != "LOADING":
-            return str(record["status"])  # a duplicate event of a file already loaded
-        started_at = str(record["started_at"]) if same_load else self.clock()
+        same_load = record if record and record.get("uploaded_at") == uploaded_at else None
+        if same_load and same_load.get("status") != "LOADING":
+            return str(same_load["status"])  # a duplicate event of a file already loaded
+        started_at = str(same_load["started_at"]) if same_load else self.clock()
         expires = self._expires_at(uploaded_at)
         self.table.begin_load({
             **schema.upload_record_key(upload.key, upload.etag),
@@ -223,7 +223,9 @@ class Ingestion:
         """Opens the file's bytes [start, end) (to its end if end is None): decompressed
         bytes of a gzip file."""
         stored = self._stored(bucket, key, etag)
-        return GzipRanges(stored).open if gzip else stored
+        if gzip:  # a GzipReader is a raw binary stream: the IO[bytes] the parser reads
+            return cast(Callable[..., IO[bytes]], GzipRanges(stored).open)
+        return stored
 
     def _stored(self, bucket: str, key: str, etag: str) -> Callable[..., IO[bytes]]:
         """Opens the object's bytes as stored; every GET names the version (If-Match)."""
@@ -275,8 +277,8 @@ class Ingestion:
         crash); a part whose file version is gone is counted as failed at once.
         """
         try:
-            record = self.table.upload_record(task.key, task.etag) or {}
-            if record.get("uploaded_at") != task.uploaded_at:
+            record: dict[str, Any] | None = self.table.upload_record(task.key, task.etag)
+            if record is None or record.get("uploaded_at") != task.uploaded_at:
                 return "SUPERSEDED"  # the same content was uploaded again: that load goes on
             if f"{task.part:06d}" not in record.get("parts", {}):
                 began = self.clock()
@@ -330,13 +332,11 @@ class Ingestion:
                 done=Progress(),
             ))
             end = following.offset
-        progress = task.done
         with content(task.start, end) as body:
             rows = self._rows(body, task)
-            for _ in range(progress.rows_read):  # read before a hand-over: done already
+            for _ in range(task.done.rows_read):  # read before a hand-over: done already
                 next(rows, None)
-            progress = self._write(rows, task, progress, remaining_ms)
-        return progress
+            return self._write(rows, task, task.done, remaining_ms)
 
     def _hand_on_next(self, following: PartTask) -> None:
         """Queue the next part (once: a retried part finds it queued already).
@@ -381,7 +381,7 @@ class Ingestion:
                 expires_at=task.expires_at,
             )
             # The same performance twice in a file is one item; a batch may not repeat a key.
-            batch[(item["pk"], item["sk"])] = item
+            batch[(str(item["pk"]), str(item["sk"]))] = item
             rows_in_batch += 1
             if len(batch) == BATCH_LIMIT:
                 flush()
