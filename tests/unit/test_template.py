@@ -1,4 +1,4 @@
-"""cloudformation.yaml checked without deploying it (and, marked e2e, deployed on the local stack).
+"""cloudformation.yaml checked without deploying it (tests/e2e deploys it on the local stack).
 
 LocalStack accepts but does not enforce IAM, log retention, point-in-time recovery,
 deletion protection or the permission's SourceAccount, so these tests read the template:
@@ -21,7 +21,6 @@ deletion protection or the permission's SourceAccount, so these tests read the t
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,8 @@ import s3transfer
 from botocore import xform_name
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import cfn_yaml
+
+from tests.cfn import resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "cloudformation.yaml"
@@ -74,37 +75,6 @@ def properties(template: dict, name: str) -> dict:
 
 def as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
-
-
-def resolve(value: Any, template: dict) -> Any:
-    """A value with the parameters at their defaults: Ref to a parameter and Fn::If."""
-    if isinstance(value, dict) and len(value) == 1:
-        (function, argument), = value.items()
-        if function == "Ref" and argument in template.get("Parameters", {}):
-            return template["Parameters"][argument].get("Default")
-        if function == "Fn::If":
-            condition, when_true, when_false = argument
-            chosen = when_true if holds(condition, template) else when_false
-            return resolve(chosen, template)
-    return value
-
-
-def holds(condition: str | dict, template: dict) -> bool:
-    if isinstance(condition, str):
-        return holds(template["Conditions"][condition], template)
-    (function, argument), = condition.items()
-    if function == "Fn::Equals":
-        left, right = (str(resolve(side, template)) for side in argument)
-        return left == right
-    if function == "Fn::Not":
-        return not holds(argument[0], template)
-    if function == "Fn::And":
-        return all(holds(part, template) for part in argument)
-    if function == "Fn::Or":
-        return any(holds(part, template) for part in argument)
-    if function == "Condition":
-        return holds(argument, template)
-    raise AssertionError(f"unexpected condition function {function}")
 
 
 def ref_target(value: Any) -> str | None:
@@ -836,29 +806,6 @@ def test_outputs_name_everything_the_kit_and_the_tests_use(template):
         "UploadBucketName", "UploadPrefix", "TableName", "TopicArn", "FunctionName",
         "FailureQueueUrl", "AlarmTopicArn", "UploaderPolicyArn", "ReaderPolicyArn",
     }
-
-
-# --- Deployed on the local stack ----------------------------------------------------------
-
-
-@pytest.mark.e2e
-def test_template_deploys_on_the_local_stack_with_every_resource_complete(template, local_stack):
-    from festival.local import stack
-    from festival.local.paths import STACK_NAME
-
-    cloudformation = stack.local_client("cloudformation")
-    deployed = {
-        resource["LogicalResourceId"]: resource["ResourceStatus"]
-        for resource in cloudformation.describe_stack_resources(StackName=STACK_NAME)[
-            "StackResources"
-        ]
-    }
-    expected = {
-        name for name, resource in template["Resources"].items()
-        if "Condition" not in resource or holds(resource["Condition"], template)
-    }
-    assert set(deployed) == expected
-    assert all(re.fullmatch(r"(CREATE|UPDATE)_COMPLETE", s) for s in deployed.values()), deployed
 
 
 def test_the_functions_default_memory_is_the_one_the_cost_model_chose(template):
