@@ -38,7 +38,8 @@ from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
 
 from festival import cost  # noqa: E402
 from festival.local import stack  # noqa: E402
-from festival.local.paths import LOCAL_ENDPOINT, LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
+from festival.local.paths import LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
+from festival.settings import LOCAL_ENDPOINT  # noqa: E402
 from lineup_ingest import schema  # noqa: E402
 from lineup_ingest.adapters import to_attributes  # noqa: E402
 from lineup_ingest.parsing import read_lineup  # noqa: E402

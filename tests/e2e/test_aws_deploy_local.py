@@ -14,12 +14,12 @@ from botocore.exceptions import ClientError
 
 from festival import aws_deploy
 from festival.aws_deploy import Options
-from festival.local.paths import LOCAL_ENDPOINT
+from festival.settings import LOCAL_REGION, local_environment
 
 pytestmark = pytest.mark.e2e
 
 # The artifacts bucket `deploy-aws` creates in LocalStack's default account.
-ARTIFACTS = "festival-lineup-artifacts-000000000000-us-east-1"
+ARTIFACTS = f"festival-lineup-artifacts-000000000000-{LOCAL_REGION}"
 
 
 def never_asked(question: str) -> str:
@@ -29,12 +29,10 @@ def never_asked(question: str) -> str:
 @pytest.fixture
 def local_aws(local_stack, monkeypatch):
     """A session and environment (for the `aws` CLI too) that point at the local stack."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", LOCAL_ENDPOINT)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name, value in local_environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    session = boto3.Session(region_name="us-east-1")
+    session = boto3.Session(region_name=LOCAL_REGION)
     stack = f"festival-aws-test-{uuid.uuid4().hex[:8]}"
     s3 = session.client("s3")
     had_artifacts = ARTIFACTS in {b["Name"] for b in s3.list_buckets()["Buckets"]}

@@ -8,7 +8,7 @@ import pytest
 
 from festival import templates
 from festival.local import stack
-from festival.local.paths import STACK_NAME
+from festival.settings import STACK_NAME
 from tests.cfn import TEMPLATE, holds
 
 pytestmark = pytest.mark.e2e

@@ -12,6 +12,7 @@ from botocore.stub import ANY, Stubber
 
 from festival import aws_deploy
 from festival.aws_deploy import Options, PromotionError
+from festival.settings import STACK_NAME
 
 REGION = "eu-west-1"
 CHANGE_SET = "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/c/1"
@@ -254,7 +255,7 @@ def test_options_from_the_command_line():
         "--dry-run",
     ])
     assert command == "deploy"
-    assert options.stack == "festival-lineup" and options.runtime == "python3.12"
+    assert options.stack == STACK_NAME and options.runtime == "python3.12"
     assert options.template_parameters() == {
         "NotificationEmail": "a@example.com", "AlarmEmail": "a@example.com",
         "LambdaRuntime": "python3.12", "ReservedConcurrency": "0",

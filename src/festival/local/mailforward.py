@@ -21,6 +21,8 @@ from email.message import EmailMessage
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from festival.settings import LOCAL_ENDPOINT, LOCAL_REGION, local_session
+
 QUEUE_NAME = "festival-lineup-mail-forwarder"
 SENDER = "AWS Notifications <no-reply@sns.amazonaws.com>"
 DEFAULT_SUBJECT = "AWS Notification Message"  # what SNS uses when Publish has no subject
@@ -119,15 +121,13 @@ def serve(forwarder: MailForwarder, resync_every_s: float = 5.0) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint", default="http://127.0.0.1:4566")
+    parser.add_argument("--endpoint", default=LOCAL_ENDPOINT)
     parser.add_argument("--smtp-host", default="127.0.0.1")
     parser.add_argument("--smtp-port", type=int, default=1025)
-    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--region", default=LOCAL_REGION)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    session = boto3.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=arguments.region
-    )
+    session = local_session(arguments.region)
     while True:
         try:
             forwarder = MailForwarder(

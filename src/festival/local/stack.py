@@ -7,7 +7,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-import boto3
 import requests
 
 from festival.local import setup
@@ -15,37 +14,25 @@ from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_ou
 from festival.local.mailforward import MailForwarder
 from festival.local.paths import (
     LOCAL_EMAIL,
-    LOCAL_ENDPOINT,
     LOCAL_LAMBDA_RUNTIME,
-    LOCALSTACK_PORT,
     MAIL_WEB_PORT,
     MAIL_WEB_URL,
     SMTP_PORT,
-    STACK_NAME,
     LocalPaths,
 )
 from festival.local.processes import ProcessError, Service, http_ok
+from festival.settings import (
+    LOCAL_CREDENTIALS,
+    LOCAL_ENDPOINT,
+    LOCALSTACK_PORT,
+    STACK_NAME,
+    local_client,
+    local_session,
+)
 
 ARTIFACTS_BUCKET = "festival-lineup-artifacts"
-REGION = "us-east-1"
-LOCAL_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": REGION,
-}
 # Start order; stopped in reverse.
 SERVICE_NAMES = ("localstack", "maildev", "mailforward")
-
-
-def local_session() -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
-    )
-
-
-def local_client(service: str):
-    """A boto3 client for the local stack's endpoint."""
-    return local_session().client(service, endpoint_url=LOCAL_ENDPOINT)
 
 
 def localstack_healthy() -> bool:
