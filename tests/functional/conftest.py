@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
@@ -45,10 +48,11 @@ def s3_event(key: str, etag: str = "", size: int = 0, bucket: str = BUCKET) -> d
 
 @dataclass
 class FakeAws:
-    handler: object
-    s3: object
-    dynamodb: object
-    sqs: object
+    handler: ModuleType
+    # boto3's clients, which have no static types.
+    s3: Any
+    dynamodb: Any
+    sqs: Any
     mailbox_url: str
     parts_url: str
 
@@ -96,7 +100,7 @@ class FakeAws:
 
     def emails(self) -> list[dict]:
         """Every SNS message published so far, as {subject, body}."""
-        received = []
+        received: list[dict] = []
         while True:
             messages = self.sqs.receive_message(
                 QueueUrl=self.mailbox_url, MaxNumberOfMessages=10
@@ -112,7 +116,7 @@ class FakeAws:
 
 
 @pytest.fixture
-def aws(monkeypatch) -> FakeAws:
+def aws(monkeypatch) -> Iterator[FakeAws]:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION, "TABLE_NAME": TABLE,

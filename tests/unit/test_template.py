@@ -460,7 +460,7 @@ def actions_called_in(sources: list[Path], services: tuple[str, ...], *,
     for service in services:
         for operation in session.get_service_model(service).operation_names:
             operations.setdefault(xform_name(operation), []).append(f"{service}:{operation}")
-    called = set()
+    called: set[str] = set()
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -81,20 +82,19 @@ def localstack_environment(paths: LocalPaths) -> dict[str, str]:
 
 
 def services(paths: LocalPaths) -> dict[str, Service]:
-    common = {"run_dir": paths.run, "log_dir": paths.logs}
+    service = functools.partial(Service, run_dir=paths.run, log_dir=paths.logs)
     emulator_python = paths.emulator_venv / "bin" / "python"
     maildev = paths.maildev / "node_modules" / ".bin" / "maildev"
     return {
-        "localstack": Service(
+        "localstack": service(
             name="localstack",
             command=[str(emulator_python), "-m", "localstack.runtime.main"],
             ports=[LOCALSTACK_PORT],
             env=localstack_environment(paths) if emulator_python.exists() else {},
             healthy=localstack_healthy,
             start_timeout_s=120,
-            **common,
         ),
-        "maildev": Service(
+        "maildev": service(
             name="maildev",
             command=[
                 str(maildev), "--ip", "127.0.0.1",
@@ -103,13 +103,11 @@ def services(paths: LocalPaths) -> dict[str, Service]:
             ],
             ports=[SMTP_PORT, MAIL_WEB_PORT],
             healthy=http_ok(f"{MAIL_WEB_URL}/api/healthz"),
-            **common,
         ),
-        "mailforward": Service(
+        "mailforward": service(
             name="mailforward",
             command=[sys.executable, "-m", "festival.local.mailforward",
                      "--endpoint", LOCAL_ENDPOINT, "--smtp-port", str(SMTP_PORT)],
-            **common,
         ),
     }
 
