@@ -25,7 +25,7 @@ def table_definition(template: dict | None = None) -> dict:
 def resolve(value: Any, template: dict) -> Any:
     """A value with the parameters at their defaults: Ref to a parameter and Fn::If."""
     if isinstance(value, dict) and len(value) == 1:
-        (function, argument), = value.items()
+        ((function, argument),) = value.items()
         if function == "Ref" and argument in template.get("Parameters", {}):
             return template["Parameters"][argument].get("Default")
         if function == "Fn::If":
@@ -39,7 +39,7 @@ def holds(condition: str | dict, template: dict) -> bool:
     """Whether a template condition holds with every parameter at its default."""
     if isinstance(condition, str):
         return holds(template["Conditions"][condition], template)
-    (function, argument), = condition.items()
+    ((function, argument),) = condition.items()
     if function == "Fn::Equals":
         left, right = (str(resolve(side, template)) for side in argument)
         return left == right

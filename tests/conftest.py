@@ -17,7 +17,8 @@ STACK_FIXTURE = "local_stack"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse, before anything runs, a test outside tests/e2e that would start the stack."""
     misplaced = [
-        item.nodeid for item in items
+        item.nodeid
+        for item in items
         if STACK_FIXTURE in getattr(item, "fixturenames", ())
         and not item.path.resolve().is_relative_to(E2E_TESTS)
     ]

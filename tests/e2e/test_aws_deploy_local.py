@@ -44,7 +44,8 @@ def local_aws(local_stack, monkeypatch):
         table = aws_deploy.stack_outputs(cloudformation, stack).get("TableName")
         cloudformation.delete_stack(StackName=stack)
         cloudformation.get_waiter("stack_delete_complete").wait(
-            StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+            StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
         if table:
             dynamodb.delete_table(TableName=table)
     if not had_artifacts:
@@ -76,9 +77,11 @@ def test_deploy_then_destroy_on_the_local_stack_keeps_only_the_table(local_aws, 
     assert {"FailureQueueUrl", "AlarmTopicArn", "TableName"} <= set(outputs)
     # (LocalStack 4.14 ignores ReservedConcurrentExecutions: test_template.py checks it.)
     config = session.client("lambda").get_function_event_invoke_config(
-        FunctionName=outputs["FunctionName"])
+        FunctionName=outputs["FunctionName"]
+    )
     assert config["DestinationConfig"]["OnFailure"]["Destination"].endswith(
-        outputs["FailureQueueUrl"].rsplit("/", 1)[1])
+        outputs["FailureQueueUrl"].rsplit("/", 1)[1]
+    )
     assert "Email subscriptions:" in capsys.readouterr().out
     s3 = session.client("s3")
     s3.put_object(Bucket=outputs["UploadBucketName"], Key="notes.txt", Body=b"not a lineup")

@@ -24,7 +24,8 @@ def test_template_deploys_on_the_local_stack_with_every_resource_complete(local_
         ]
     }
     expected = {
-        name for name, resource in template["Resources"].items()
+        name
+        for name, resource in template["Resources"].items()
         if "Condition" not in resource or holds(resource["Condition"], template)
     }
     assert set(deployed) == expected

@@ -11,10 +11,16 @@ from festival import settings
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "src" / "festival" / "settings.py"
 # The kit, the tests and the benchmarks; lambda/ reads its settings from its environment.
-SOURCES = sorted({*ROOT.glob("src/**/*.py"), *ROOT.glob("tests/**/*.py"),
-                  *ROOT.glob("benchmarks/*.py")} - {SETTINGS, Path(__file__).resolve()})
-CREDENTIAL_NAMES = {"aws_access_key_id", "aws_secret_access_key",
-                    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+SOURCES = sorted(
+    {*ROOT.glob("src/**/*.py"), *ROOT.glob("tests/**/*.py"), *ROOT.glob("benchmarks/*.py")}
+    - {SETTINGS, Path(__file__).resolve()}
+)
+CREDENTIAL_NAMES = {
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+}
 
 
 def own_spellings(tree: ast.AST) -> list[str]:
@@ -31,11 +37,17 @@ def own_spellings(tree: ast.AST) -> list[str]:
         if isinstance(node, ast.keyword) and node.arg in CREDENTIAL_NAMES:
             credentials.append(node.value)
         if isinstance(node, ast.Dict):
-            credentials += [value for key, value in zip(node.keys, node.values, strict=True)
-                            if isinstance(key, ast.Constant) and key.value in CREDENTIAL_NAMES]
-        found += [f"line {value.lineno}: credentials {value.value!r}" for value in credentials
-                  if isinstance(value, ast.Constant)
-                  and value.value == settings.LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]]
+            credentials += [
+                value
+                for key, value in zip(node.keys, node.values, strict=True)
+                if isinstance(key, ast.Constant) and key.value in CREDENTIAL_NAMES
+            ]
+        found += [
+            f"line {value.lineno}: credentials {value.value!r}"
+            for value in credentials
+            if isinstance(value, ast.Constant)
+            and value.value == settings.LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+        ]
     return found
 
 
@@ -65,7 +77,8 @@ def test_the_queries_notebook_defaults_to_the_local_endpoint_and_stack_of_settin
     parameters = "".join(notebook["cells"][1]["source"])
     values = {
         target.id: node.value.value
-        for node in ast.parse(parameters).body if isinstance(node, ast.Assign)
+        for node in ast.parse(parameters).body
+        if isinstance(node, ast.Assign)
         for target in node.targets
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Constant)
     }

@@ -26,15 +26,19 @@ def collected(relative: str, *fixtures: str) -> CollectedTest:
 
 
 def test_a_test_outside_e2e_that_needs_the_local_stack_stops_the_run_naming_it():
-    items = [collected("unit/test_a.py", "tmp_path"),
-             collected("functional/test_b.py", "aws", "local_stack")]
+    items = [
+        collected("unit/test_a.py", "tmp_path"),
+        collected("functional/test_b.py", "aws", "local_stack"),
+    ]
 
     with pytest.raises(pytest.UsageError, match=r"tests/functional/test_b\.py::test_x"):
         conftest.pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
 
 
 def test_e2e_tests_may_start_the_local_stack_and_others_may_run_without_it():
-    items = [collected("e2e/test_c.py", "local_stack", "pipeline"),
-             collected("unit/test_a.py", "tmp_path")]
+    items = [
+        collected("e2e/test_c.py", "local_stack", "pipeline"),
+        collected("unit/test_a.py", "tmp_path"),
+    ]
 
     conftest.pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
