@@ -10,6 +10,7 @@ import pytest
 
 from festival.local import mailforward
 from festival.local.mailforward import MailForwarder
+from festival.settings import LOCAL_ENDPOINT
 
 TOPIC = "arn:aws:sns:us-east-1:000000000000:festival-lineup-reports"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:festival-lineup-mail-forwarder"
@@ -43,7 +44,7 @@ class FakeAws:
 
     def create_queue(self, QueueName: str) -> dict:  # noqa: N803 (boto3's names)
         self._count("CreateQueue")
-        return {"QueueUrl": "http://127.0.0.1:4566/000000000000/forwarder"}
+        return {"QueueUrl": f"{LOCAL_ENDPOINT}/000000000000/forwarder"}
 
     def get_queue_attributes(self, **_: object) -> dict:
         self._count("GetQueueAttributes")
@@ -124,7 +125,7 @@ def outbox(monkeypatch) -> Outbox:
 
 
 def forwarder(aws: FakeAws, clock: Clock) -> MailForwarder:
-    return MailForwarder(aws, "http://127.0.0.1:4566", "127.0.0.1", 1025, clock=clock)  # type: ignore[arg-type]
+    return MailForwarder(aws, LOCAL_ENDPOINT, "127.0.0.1", 1025, clock=clock)
 
 
 def test_an_idle_forwarder_sends_a_few_requests_a_minute_not_one_every_few_seconds(aws, clock):
