@@ -32,7 +32,7 @@ def test_a_test_outside_e2e_that_needs_the_local_stack_stops_the_run_naming_it()
     ]
 
     with pytest.raises(pytest.UsageError, match=r"tests/functional/test_b\.py::test_x"):
-        conftest.pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
+        conftest.pytest_collection_modifyitems(None, items)
 
 
 def test_e2e_tests_may_start_the_local_stack_and_others_may_run_without_it():
@@ -41,4 +41,4 @@ def test_e2e_tests_may_start_the_local_stack_and_others_may_run_without_it():
         collected("unit/test_a.py", "tmp_path"),
     ]
 
-    conftest.pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
+    conftest.pytest_collection_modifyitems(None, items)
