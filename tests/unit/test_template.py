@@ -78,6 +78,14 @@ def as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def _true(value: Any) -> bool:
+    return value is True or value == "true"
+
+
+def _statements(document: dict) -> list[dict]:
+    return as_list(document.get("Statement", []))
+
+
 def ref_target(value: Any) -> str | None:
     """The logical id a !Ref or !GetAtt points at."""
     if isinstance(value, dict) and "Ref" in value:
@@ -101,14 +109,6 @@ def test_cfn_lint_reports_nothing_including_informational_rules():
 # has a reason, which docs/security.md repeats.
 
 SCANNER_CHECK_ID = re.compile(r"CKV2?_AWS_\d+")
-
-
-def _true(value: Any) -> bool:
-    return value is True or value == "true"
-
-
-def _statements(document: dict) -> list[dict]:
-    return as_list(document.get("Statement", []))
 
 
 def accepted_findings(resource: dict) -> dict[str, str]:
