@@ -64,7 +64,7 @@ scan: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## Scan the template with ch
 		--skip-download
 
 unit-tests: $(VENV)/.installed ## Run the unit and functional tests on every core (no local stack)
-	@$(PY) -m pytest --ignore=tests/e2e --numprocesses=auto
+	@$(PY) -m pytest --ignore=tests/e2e --numprocesses=auto --dist=worksteal
 
 test: check setup ## Run every test: `make check`, then tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
 	@$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
