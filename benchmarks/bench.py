@@ -41,10 +41,11 @@ from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
 
 from festival import cost, figures  # noqa: E402
 from festival.local import stack  # noqa: E402
-from festival.local.paths import LOCAL_ENDPOINT, LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
+from festival.local.paths import LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
+from festival.settings import LOCAL_ENDPOINT  # noqa: E402
 from lineup_ingest import schema  # noqa: E402
 from lineup_ingest.codec import to_attributes  # noqa: E402
-from lineup_ingest.parsing import read_lineup  # noqa: E402
+from lineup_ingest.parsing import Performance, read_lineup  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
@@ -121,8 +122,9 @@ def lambda_duration_ms(logs, function: str, request_id: str) -> float:
     pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function}")
     for page in pages:
         for event in page["events"]:
-            if event["message"].startswith(f"REPORT RequestId: {request_id}"):
-                return float(re.search(r"Duration: ([0-9.]+) ms", event["message"]).group(1))
+            duration = re.search(r"Duration: ([0-9.]+) ms", event["message"])
+            if event["message"].startswith(f"REPORT RequestId: {request_id}") and duration:
+                return float(duration.group(1))
     raise LookupError(f"no REPORT line for request {request_id}")
 
 
@@ -171,7 +173,8 @@ def large_file_run(outputs: dict, rows: int, single: dict) -> dict:
         for event in page["events"]
         if event["message"].startswith("REPORT RequestId:")
     ]
-    peaks = [int(re.search(r"Max Memory Used: ([0-9]+) MB", m).group(1)) for m in reports]
+    peaks = [int(peak.group(1)) for message in reports
+             if (peak := re.search(r"Max Memory Used: ([0-9]+) MB", message))]
     single_rows_per_s = single["rows"] / (single["lambda_duration_ms"] / 1000)
     timeout_s = config["Timeout"]
     return {
@@ -196,6 +199,7 @@ def naive_run(outputs: dict, key: str, rows: int) -> dict:
     for row in read_lineup(body):
         if loaded == rows:
             break
+        assert isinstance(row, Performance), row  # the generated lineup has no bad row
         item = schema.performance_item(
             row, source_key=f"naive/{key}", load_id="naive", uploaded_at=""
         )
@@ -303,6 +307,7 @@ def main() -> None:
 def item_bytes() -> int:
     """DynamoDB's size of a typical performance item (names plus values, UTF-8)."""
     row = next(iter(read_lineup(io.BytesIO(lineup_csv(lineup_rows(1))))))
+    assert isinstance(row, Performance), row
     item = schema.performance_item(
         row, source_key="uploads/lineup-2025.csv", load_id="0" * 32,
         uploaded_at="2025-07-01T12:00:00+00:00",

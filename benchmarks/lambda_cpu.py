@@ -47,6 +47,7 @@ RESPONSES = {
 # --- the stand-in (its own process: its CPU is not the Lambda's) -----------------------------
 
 class InstantDynamoDB(BaseHTTPRequestHandler):
+    server: CountingServer
     protocol_version = "HTTP/1.1"  # keep-alive, as DynamoDB does
     wbufsize = 64 * 1024  # an answer in one send (flushed after each request), no Nagle wait
 
@@ -80,11 +81,19 @@ class InstantDynamoDB(BaseHTTPRequestHandler):
         pass
 
 
+class CountingServer(ThreadingHTTPServer):
+    """Requests per operation, shared by the stand-in's threads."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), InstantDynamoDB)
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+
 def serve(lifetime_s: float) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), InstantDynamoDB)
-    server.daemon_threads = True
-    server.counts = {}
-    server.lock = threading.Lock()
+    server = CountingServer()
     print(server.server_address[1], flush=True)
 
     def stop_when_parent_leaves() -> None:
@@ -129,7 +138,7 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         """S3 for UploadBucket: every object is the generated file (reading S3 is not ours)."""
 
         def get_object(self, Range: str = "", **_: object) -> dict:  # noqa: N803 (boto3's)
-            first, _, last = Range.removeprefix("bytes=").partition("-")
+            first, _dash, last = Range.removeprefix("bytes=").partition("-")
             body = data[int(first or 0): int(last) + 1 if last else None]
             return {"Body": io.BytesIO(body), "ETag": '"etag"',
                     "LastModified": datetime(2025, 7, 1, tzinfo=timezone.utc)}
@@ -177,7 +186,7 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
                               lambda report: None, whole)
         task, _ = ingestion.plan(upload, "", "2025-07-01T00:00:00+00:00", {})
         progress = ingestion.load_part(task, None)
-        assert progress.rows_loaded == rows, progress
+        assert progress is not None and progress.rows_loaded == rows, progress
 
     def stats(method: str = "GET") -> dict:
         request = urllib.request.Request(f"{endpoint}/_stats", method=method)
@@ -232,6 +241,7 @@ def measure(rows: int = 100_000, repeat: int = 1, python: Path | None = None) ->
         [sys.executable, __file__, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True,
     )
+    assert server.stdin and server.stdout  # both are pipes
     try:
         port = int(server.stdout.readline())
         output = subprocess.run(

@@ -93,7 +93,7 @@ class JsonFormatter(logging.Formatter):
     STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {
+        line: dict[str, object] = {
             "timestamp": datetime.datetime.fromtimestamp(
                 record.created, tz=datetime.timezone.utc
             ).isoformat(timespec="milliseconds").replace("+00:00", "Z"),

@@ -38,9 +38,9 @@ from festival.local.deploy import (
     stack_outputs,
 )
 from festival.local.paths import LocalPaths
+from festival.settings import STACK_NAME
 from festival.templates import parse_template
 
-DEFAULT_STACK = "festival-lineup"
 DEFAULT_RUNTIME = "python3.12"
 RUNTIME_NOTES = {
     "python3.10": (
@@ -68,7 +68,7 @@ class Account:
 
 @dataclass(frozen=True)
 class Options:
-    stack: str = DEFAULT_STACK
+    stack: str = STACK_NAME
     email: str = ""
     alarm_email: str = ""
     runtime: str = DEFAULT_RUNTIME
@@ -518,7 +518,7 @@ def _parameter(text: str) -> tuple[str, str]:
 def parse_options(argv: list[str] | None = None) -> tuple[str, Options]:
     parser = argparse.ArgumentParser(prog="festival-aws", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["deploy", "destroy"])
-    parser.add_argument("--stack", default=DEFAULT_STACK)
+    parser.add_argument("--stack", default=STACK_NAME)
     parser.add_argument("--email", default="", help="address for the upload reports")
     parser.add_argument("--alarm-email", default="", help="address for alarms (default: email)")
     parser.add_argument("--runtime", default=DEFAULT_RUNTIME)

@@ -14,9 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from tabulate import tabulate
 
 from festival.queries import LineupQueries, QueryInputError, parse_local_datetime
-
-LOCAL_ENDPOINT = "http://127.0.0.1:4566"
-DEFAULT_STACK = "festival-lineup"
+from festival.settings import LOCAL_ENDPOINT, STACK_NAME, local_session
 
 
 class CommandError(Exception):
@@ -27,11 +25,7 @@ def aws_session(
     local: bool, profile: str | None, region: str | None
 ) -> tuple[boto3.Session, str | None]:
     if local:
-        session = boto3.Session(
-            aws_access_key_id="test", aws_secret_access_key="test",
-            region_name=region or "us-east-1",
-        )
-        return session, LOCAL_ENDPOINT
+        return local_session(region), LOCAL_ENDPOINT
     # Everything else comes from the standard configuration (profile, AWS_ENDPOINT_URL...).
     return boto3.Session(profile_name=profile, region_name=region), None
 
@@ -78,7 +72,7 @@ def explained(command: Callable) -> Callable:
 GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--stack",), {"metavar": "NAME",
                     "help": "CloudFormation stack whose outputs name the table "
-                            f"[default: {DEFAULT_STACK}]."}),
+                            f"[default: {STACK_NAME}]."}),
     (("--local",), {"is_flag": True, "help": f"Use the local stack at {LOCAL_ENDPOINT}."}),
     (("--profile",), {"metavar": "PROFILE",
                       "help": "AWS profile (else the standard configuration)."}),
@@ -116,7 +110,7 @@ def main(ctx: click.Context, stack: str | None, local: bool, profile: str | None
 
     Every option may also follow the command: festival performer NAME --local.
     """
-    ctx.obj = {"stack": stack or DEFAULT_STACK, "local": local, "profile": profile,
+    ctx.obj = {"stack": stack or STACK_NAME, "local": local, "profile": profile,
                "region": region, "json": as_json}
 
 

@@ -16,12 +16,12 @@ from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_ou
 from festival.local.mailforward import MailForwarder
 from festival.local.paths import (
     LOCAL_EMAIL,
-    LOCAL_ENDPOINT,
     LOCAL_LAMBDA_RUNTIME,
     MAIL_WEB_URL,
     SMTP_PORT,
     LocalPaths,
 )
+from festival.settings import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, local_session
 from lineup_ingest import schema
 
 T = TypeVar("T")
@@ -132,7 +132,7 @@ def parts_pipeline(local_stack) -> PartsPipeline:
     paths = LocalPaths.default()
     target = DeployTarget(
         cli=[cli_path("awslocal")], artifacts_bucket=stack.ARTIFACTS_BUCKET,
-        stack_name=PARTS_STACK, env=stack.LOCAL_CREDENTIALS,
+        stack_name=PARTS_STACK, env=LOCAL_CREDENTIALS,
         parameters={"NotificationEmail": LOCAL_EMAIL, "LambdaRuntime": LOCAL_LAMBDA_RUNTIME,
                     **PARTS_PARAMETERS},
     )
@@ -141,7 +141,7 @@ def parts_pipeline(local_stack) -> PartsPipeline:
         stack.wait_until_function_ready(outputs["FunctionName"])
     outputs = stack_outputs(stack.local_client("cloudformation"), PARTS_STACK)
     # Email this stack's reports too, from now on.
-    MailForwarder(stack.local_session(), LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT)\
+    MailForwarder(local_session(), LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT)\
         .sync_subscriptions()
     return PartsPipeline(
         bucket=outputs["UploadBucketName"], prefix=outputs["UploadPrefix"],

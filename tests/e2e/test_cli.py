@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from festival.settings import LOCAL_CREDENTIALS
 from tests.e2e.conftest import Pipeline, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -157,10 +158,8 @@ def unreachable_aws_environment() -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     return {
         **env,
+        **LOCAL_CREDENTIALS,
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from festival.local import stack
-from festival.local.paths import LOCAL_ENDPOINT
+from festival.settings import LOCAL_ENDPOINT
 from tests.e2e.conftest import wait_for
 from tests.lineups import lineup_csv, lineup_rows
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from festival.local import stack
-from festival.local.paths import LOCAL_ENDPOINT
+from festival.settings import LOCAL_ENDPOINT
 from lineup_ingest import schema
 from tests.e2e.conftest import wait_for
 from tests.lineups import tricky_csv, tricky_rows

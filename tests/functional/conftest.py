@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
@@ -70,9 +71,10 @@ def removal_event(key: str, *, event_name: str = "ObjectRemoved:Delete",
 @dataclass
 class FakeAws:
     clients: bootstrap.Clients
-    s3: object
-    dynamodb: object
-    sqs: object
+    # boto3's clients, which have no static types.
+    s3: Any
+    dynamodb: Any
+    sqs: Any
     mailbox_url: str
     parts_url: str
 
@@ -132,7 +134,7 @@ class FakeAws:
 
     def emails(self) -> list[dict]:
         """Every SNS message published so far, as {subject, body}."""
-        received = []
+        received: list[dict] = []
         while True:
             messages = self.sqs.receive_message(
                 QueueUrl=self.mailbox_url, MaxNumberOfMessages=10

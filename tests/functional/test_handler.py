@@ -245,7 +245,7 @@ def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(
 CLIENT_EXAMPLE = Path(__file__).resolve().parents[2] / "seed" / "music-festival-example-data.csv"
 
 
-def sets(aws) -> dict[str, tuple[str, str]]:
+def sets(aws) -> dict[tuple[str, str], tuple[str, str]]:
     return {(i["performer"]["S"], i["date"]["S"]): (i["start"]["S"], i["end"]["S"])
             for i in aws.performances()}
 

@@ -126,7 +126,7 @@ class Scenario:
     def performances(self) -> list[LineupSet]:
         """What the table should hold: a row repeated in a file (same start, stage and
         performer, in any spelling) is one performance, the last one of the file."""
-        kept = []
+        kept: list[LineupSet] = []
         for rows in self.files:
             last: dict[tuple[datetime, str, str], LineupSet] = {}
             for row in rows:

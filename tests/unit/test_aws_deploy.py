@@ -1,21 +1,18 @@
 """`make deploy-aws` / `make destroy-aws` without an AWS account.
 
-Unit tests stub AWS (botocore Stubber, no network). The tests marked e2e run the real
-path, ordinary `aws` CLI included, against the local stack through AWS_ENDPOINT_URL, with
-a stack name of their own that they delete at the end.
+AWS is stubbed (botocore Stubber, no network). tests/e2e/test_aws_deploy_local.py runs the
+real path against the local stack.
 """
 
 from __future__ import annotations
 
-import uuid
-
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from festival import aws_deploy
 from festival.aws_deploy import Options, PromotionError
+from festival.settings import STACK_NAME
 
 REGION = "eu-west-1"
 CHANGE_SET = "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/c/1"
@@ -258,7 +255,7 @@ def test_options_from_the_command_line():
         "--dry-run",
     ])
     assert command == "deploy"
-    assert options.stack == "festival-lineup" and options.runtime == "python3.12"
+    assert options.stack == STACK_NAME and options.runtime == "python3.12"
     assert options.template_parameters() == {
         "NotificationEmail": "a@example.com", "AlarmEmail": "a@example.com",
         "LambdaRuntime": "python3.12", "ReservedConcurrency": "0",
@@ -284,85 +281,3 @@ def test_artifacts_bucket_is_created_private_encrypted_and_tls_only():
     with stub:
         assert aws_deploy.ensure_artifacts_bucket(s3, account) == name
     stub.assert_no_pending_responses()
-
-
-# --- Against the local stack: the real CLI, change sets and waiters -------------------------
-
-
-@pytest.fixture
-def local_aws(local_stack, monkeypatch):
-    """A session and environment (for the `aws` CLI too) that point at the local stack."""
-    from festival.local.paths import LOCAL_ENDPOINT
-
-    monkeypatch.setenv("AWS_ENDPOINT_URL", LOCAL_ENDPOINT)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    session = boto3.Session(region_name="us-east-1")
-    stack = f"festival-aws-test-{uuid.uuid4().hex[:8]}"
-    s3 = session.client("s3")
-    artifacts = "festival-lineup-artifacts-000000000000-us-east-1"
-    had_artifacts = artifacts in {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    yield session, stack
-    # Whatever the test left: the stack, the table it retains, the artifacts it uploaded.
-    cloudformation = session.client("cloudformation")
-    dynamodb = session.client("dynamodb")
-    if aws_deploy.stack_status(cloudformation, stack) not in (None, "DELETE_COMPLETE"):
-        table = aws_deploy.stack_outputs(cloudformation, stack).get("TableName")
-        cloudformation.delete_stack(StackName=stack)
-        cloudformation.get_waiter("stack_delete_complete").wait(
-            StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-        if table:
-            dynamodb.delete_table(TableName=table)
-    if not had_artifacts:
-        aws_deploy.empty_bucket(s3, artifacts)
-        s3.delete_bucket(Bucket=artifacts)
-
-
-@pytest.mark.e2e
-def test_dry_run_on_the_local_stack_leaves_no_stack_and_no_change_set(local_aws):
-    session, stack = local_aws
-    options = Options(stack=stack, email="ops@example.com", dry_run=True, poll_s=1)
-
-    assert aws_deploy.deploy(options, session=session, ask=never_asked) is False
-
-    cloudformation = session.client("cloudformation")
-    assert aws_deploy.stack_status(cloudformation, stack) in (None, "DELETE_COMPLETE")
-    s3 = session.client("s3")
-    bucket = "festival-lineup-artifacts-000000000000-us-east-1"
-    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    assert all(block.values())
-    assert "aws:SecureTransport" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
-
-
-@pytest.mark.e2e
-def test_deploy_then_destroy_on_the_local_stack_keeps_only_the_table(local_aws, capsys):
-    session, stack = local_aws
-    options = Options(stack=stack, email="ops@example.com", yes=True, poll_s=1)
-
-    assert aws_deploy.deploy(options, session=session) is True
-    cloudformation = session.client("cloudformation")
-    outputs = aws_deploy.stack_outputs(cloudformation, stack)
-    assert {"FailureQueueUrl", "AlarmTopicArn", "TableName"} <= set(outputs)
-    # (LocalStack 4.14 ignores ReservedConcurrentExecutions: test_template.py checks it.)
-    config = session.client("lambda").get_function_event_invoke_config(
-        FunctionName=outputs["FunctionName"])
-    assert config["DestinationConfig"]["OnFailure"]["Destination"].endswith(
-        outputs["FailureQueueUrl"].rsplit("/", 1)[1])
-    assert "Email subscriptions:" in capsys.readouterr().out
-    s3 = session.client("s3")
-    s3.put_object(Bucket=outputs["UploadBucketName"], Key="notes.txt", Body=b"not a lineup")
-
-    assert aws_deploy.destroy(options, session=session) is True
-
-    out = capsys.readouterr().out
-    assert f"keeps AWS::DynamoDB::Table {outputs['TableName']}" in out
-    assert "1 objects deleted" in out
-    assert aws_deploy.stack_status(cloudformation, stack) in (None, "DELETE_COMPLETE")
-    dynamodb = session.client("dynamodb")
-    assert dynamodb.describe_table(TableName=outputs["TableName"])["Table"]
-    dynamodb.delete_table(TableName=outputs["TableName"])  # the retained table: clean up
-    with pytest.raises(ClientError):  # the upload bucket was emptied and deleted
-        session.client("s3").head_bucket(Bucket=outputs["UploadBucketName"])
-

@@ -26,6 +26,7 @@ THROTTLED = (400, {"__type": "com.amazonaws.dynamodb.v20120810#"
 class StandIn(BaseHTTPRequestHandler):
     """Answers each request with the next scripted answer: (status, body) or "drop"."""
 
+    server: ScriptedServer
     protocol_version = "HTTP/1.1"
     wbufsize = 64 * 1024
 
@@ -55,12 +56,22 @@ class StandIn(BaseHTTPRequestHandler):
         pass
 
 
+class ScriptedServer(ThreadingHTTPServer):
+    """The stand-in's script and the requests it received, shared by its threads."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), StandIn)
+        self.lock = threading.Lock()
+        self.requests: list[tuple[dict, bytes, int]] = []
+        self.script: list = []
+        self.close_after_answer = False
+
+
 @pytest.fixture
 def dynamodb():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
-    server.daemon_threads = True
-    server.lock = threading.Lock()
-    server.requests, server.script, server.close_after_answer = [], [], False
+    server = ScriptedServer()
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server

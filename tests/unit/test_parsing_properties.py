@@ -101,13 +101,11 @@ def lineup_files(
     newline = draw(st.sampled_from(["\r\n", "\n"]))
     # The csv writer only quotes the characters of its own line terminator, so a lone "\r"
     # in a name would go out unquoted with LF endings; quote everything then.
-    quoting = (
-        csv.QUOTE_ALL
-        if newline == "\n"
-        else draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
-    )
+    quote_all = newline == "\n" or draw(st.booleans())
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=newline, quoting=quoting)
+    writer = csv.writer(
+        out, lineterminator=newline, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    )
 
     def blank_lines() -> None:
         for _ in range(draw(st.integers(0, 2))):

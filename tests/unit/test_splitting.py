@@ -24,10 +24,10 @@ def read_in_parts(data: bytes, part_bytes: int) -> tuple[list, list[Boundary]]:
     with open_from(0) as stream:
         data_start = splitting.offset_after_lines(stream, header_lines)
     starts = [Boundary(data_start, header_lines + 1)]
-    for part in range(1, part_count(len(data), part_bytes)):
-        starts.append(next_boundary(open_from, starts[-1], part * part_bytes, len(data)))
+    for index in range(1, part_count(len(data), part_bytes)):
+        starts.append(next_boundary(open_from, starts[-1], index * part_bytes, len(data)))
     ends = [start.offset for start in starts[1:]] + [len(data)]
-    rows = []
+    rows: list = []
     for start, end in zip(starts, ends, strict=True):
         part = io.BytesIO(data[start.offset:end])
         rows += read_lineup(part, header=header, first_line=start.line)

@@ -51,7 +51,8 @@ def find_python(
             return candidate
         if at_least and found >= at_least and not exactly:
             return candidate
-    wanted = f"{exactly[0]}.{exactly[1]}" if exactly else f">= {at_least[0]}.{at_least[1]}"
+    lowest = at_least or (3, 0)
+    wanted = f"{exactly[0]}.{exactly[1]}" if exactly else f">= {lowest[0]}.{lowest[1]}"
     example = f"{exactly[0]}.{exactly[1]}" if exactly else "3.12"
     raise InterpreterNotFoundError(
         f"no Python {wanted} found on PATH or under pyenv. Install one, for example "
