@@ -73,15 +73,16 @@ def parse_ratio(rows: int) -> dict:
         return sum(1 for _ in read_lineup(io.BytesIO(data)))
 
     bare_s, ours_s = best_of(3, bare), best_of(3, ours)
-    return {"rows": rows, "csv_reader_s": bare_s, "read_lineup_s": ours_s,
-            "ratio": bare_s / ours_s}
+    return {"rows": rows, "csv_reader_s": bare_s, "read_lineup_s": ours_s, "ratio": bare_s / ours_s}
 
 
 def peak_memory(rows: int) -> dict:
     python = LocalPaths.default().runtime_venv(LOCAL_LAMBDA_RUNTIME) / "bin" / "python"
     output = subprocess.run(
         [str(python), str(ROOT / "benchmarks" / "memory_probe.py"), str(rows)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return json.loads(output)
 
@@ -92,12 +93,16 @@ def lambda_cpu_figures(rows: int = 100_000) -> dict:
     python = LocalPaths.default().runtime_venv(LOCAL_LAMBDA_RUNTIME) / "bin" / "python"
     measured = lambda_cpu.measure(rows, repeat=2, python=python)
     split = measured["split_ms_per_1000_rows"]
-    print(f"   {measured['cpu_ms_per_1000_rows']:.1f} ms of CPU per 1,000 rows on Python "
-          f"{measured['python']} (goal <= 50): parse {split['parse']:.1f}, items "
-          f"{split['items']:.1f}, requests {split['requests']:.1f}; "
-          f"{measured['write_requests_per_1000_rows']:.2f} write requests per 1,000 rows")
-    return {"lambda_cpu_ms_per_1000_rows": measured["cpu_ms_per_1000_rows"],
-            "lambda_cpu_split_ms_per_1000_rows": split}
+    print(
+        f"   {measured['cpu_ms_per_1000_rows']:.1f} ms of CPU per 1,000 rows on Python "
+        f"{measured['python']} (goal <= 50): parse {split['parse']:.1f}, items "
+        f"{split['items']:.1f}, requests {split['requests']:.1f}; "
+        f"{measured['write_requests_per_1000_rows']:.2f} write requests per 1,000 rows"
+    )
+    return {
+        "lambda_cpu_ms_per_1000_rows": measured["cpu_ms_per_1000_rows"],
+        "lambda_cpu_split_ms_per_1000_rows": split,
+    }
 
 
 def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
@@ -107,8 +112,7 @@ def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
             TableName=table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
             ExpressionAttributeValues=to_attributes(
-                {":pk": schema.UPLOADS_PARTITION,
-                 ":file": schema.upload_record_key(key, "")["sk"]}
+                {":pk": schema.UPLOADS_PARTITION, ":file": schema.upload_record_key(key, "")["sk"]}
             ),
         )["Items"]
         finished = [item for item in items if item["status"]["S"] != "LOADING"]
@@ -142,9 +146,16 @@ def pipeline_run(outputs: dict, rows: int) -> dict:
     duration_ms = lambda_duration_ms(
         stack.local_client("logs"), outputs["FunctionName"], record["request_id"]["S"]
     )
-    return {"rows": rows, "status": record["status"]["S"], "seconds": elapsed,
-            "lambda_duration_ms": duration_ms, "write_requests": writes,
-            "requests": counted, "bytes": len(body), "key": key}
+    return {
+        "rows": rows,
+        "status": record["status"]["S"],
+        "seconds": elapsed,
+        "lambda_duration_ms": duration_ms,
+        "write_requests": writes,
+        "requests": counted,
+        "bytes": len(body),
+        "key": key,
+    }
 
 
 def large_file_run(outputs: dict, rows: int, single: dict) -> dict:
@@ -173,17 +184,25 @@ def large_file_run(outputs: dict, rows: int, single: dict) -> dict:
         for event in page["events"]
         if event["message"].startswith("REPORT RequestId:")
     ]
-    peaks = [int(peak.group(1)) for message in reports
-             if (peak := re.search(r"Max Memory Used: ([0-9]+) MB", message))]
+    peaks = [
+        int(peak.group(1))
+        for message in reports
+        if (peak := re.search(r"Max Memory Used: ([0-9]+) MB", message))
+    ]
     single_rows_per_s = single["rows"] / (single["lambda_duration_ms"] / 1000)
     timeout_s = config["Timeout"]
     return {
-        "rows": rows, "bytes": int(record["size"]["N"]), "status": record["status"]["S"],
+        "rows": rows,
+        "bytes": int(record["size"]["N"]),
+        "status": record["status"]["S"],
         "rows_loaded": int(record["rows_loaded"]["N"]),
-        "seconds": round(elapsed, 1), "rows_per_second": round(rows / elapsed),
-        "parts": int(record["parts_total"]["N"]), "invocations": len(reports),
+        "seconds": round(elapsed, 1),
+        "rows_per_second": round(rows / elapsed),
+        "parts": int(record["parts_total"]["N"]),
+        "invocations": len(reports),
         "peak_memory_mb_max": max(peaks, default=0),
-        "peak_memory_mb_each": peaks, "memory_size_mb": config["MemorySize"],
+        "peak_memory_mb_each": peaks,
+        "memory_size_mb": config["MemorySize"],
         "single_invocation_seconds": round(rows / single_rows_per_s),
         "single_invocation_max_rows": int(single_rows_per_s * (timeout_s - 10)),
         "timeout_s": timeout_s,
@@ -211,59 +230,86 @@ def naive_run(outputs: dict, key: str, rows: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline-rows", type=int, default=100_000)
-    parser.add_argument("--naive-rows", type=int, default=100_000,
-                        help="rows the naive loader writes (fewer: its time is scaled up)")
-    parser.add_argument("--large-rows", type=int, default=2_000_000,
-                        help="rows of the file loaded in parts (0: skip it)")
+    parser.add_argument(
+        "--naive-rows",
+        type=int,
+        default=100_000,
+        help="rows the naive loader writes (fewer: its time is scaled up)",
+    )
+    parser.add_argument(
+        "--large-rows",
+        type=int,
+        default=2_000_000,
+        help="rows of the file loaded in parts (0: skip it)",
+    )
     arguments = parser.parse_args()
 
     print("1. parse + normalize vs bare csv.reader (200,000 rows)...", flush=True)
     parsing = parse_ratio(200_000)
-    print(f"   csv.reader {parsing['csv_reader_s']:.3f} s, read_lineup "
-          f"{parsing['read_lineup_s']:.3f} s: ratio {parsing['ratio']:.2f} (goal >= 0.5)")
+    print(
+        f"   csv.reader {parsing['csv_reader_s']:.3f} s, read_lineup "
+        f"{parsing['read_lineup_s']:.3f} s: ratio {parsing['ratio']:.2f} (goal >= 0.5)"
+    )
 
     print("2. peak memory of the Lambda's code, 10,000 vs 1,000,000 rows...", flush=True)
     small, big = peak_memory(10_000), peak_memory(1_000_000)
     growth_mb = (big["peak_kib"] - small["peak_kib"]) / 1024
-    print(f"   {small['peak_kib'] / 1024:.1f} MB vs {big['peak_kib'] / 1024:.1f} MB on Python "
-          f"{big['python']}: growth {growth_mb:.1f} MB (goal < 20 MB)")
+    print(
+        f"   {small['peak_kib'] / 1024:.1f} MB vs {big['peak_kib'] / 1024:.1f} MB on Python "
+        f"{big['python']}: growth {growth_mb:.1f} MB (goal < 20 MB)"
+    )
 
-    print("3. CPU of the Lambda's code against an instant DynamoDB (100,000 rows, twice)...",
-          flush=True)
+    print(
+        "3. CPU of the Lambda's code against an instant DynamoDB (100,000 rows, twice)...",
+        flush=True,
+    )
     cpu = lambda_cpu_figures(100_000)
 
     paths = LocalPaths.default()
     print("4. the local stack...", flush=True)
     up = stack.up(paths)
     try:
-        print(f"5. {arguments.pipeline_rows:,} rows end to end through the local stack...",
-              flush=True)
+        print(
+            f"5. {arguments.pipeline_rows:,} rows end to end through the local stack...", flush=True
+        )
         pipeline = pipeline_run(up.outputs, arguments.pipeline_rows)
         per_1000 = pipeline["write_requests"] / pipeline["rows"] * 1000
-        print(f"   {pipeline['status']} in {pipeline['seconds']:.1f} s "
-              f"(Lambda {pipeline['lambda_duration_ms'] / 1000:.1f} s); DynamoDB write requests "
-              f"{pipeline['write_requests']:,}: {per_1000:.2f} per 1,000 rows (goal <= 41)")
-        print(f"6. naive loader, one put_item per row ({arguments.naive_rows:,} rows)...",
-              flush=True)
+        print(
+            f"   {pipeline['status']} in {pipeline['seconds']:.1f} s "
+            f"(Lambda {pipeline['lambda_duration_ms'] / 1000:.1f} s); DynamoDB write requests "
+            f"{pipeline['write_requests']:,}: {per_1000:.2f} per 1,000 rows (goal <= 41)"
+        )
+        print(
+            f"6. naive loader, one put_item per row ({arguments.naive_rows:,} rows)...", flush=True
+        )
         naive = naive_run(up.outputs, pipeline["key"], arguments.naive_rows)
         naive_s = naive["seconds"] * pipeline["rows"] / naive["rows"]
         speedup = naive_s / pipeline["seconds"]
         scaled = "" if naive["rows"] == pipeline["rows"] else " (scaled to the same rows)"
-        print(f"   naive {naive_s:.1f} s{scaled} vs pipeline {pipeline['seconds']:.1f} s: "
-              f"{speedup:.1f}x faster (goal >= 10x)")
+        print(
+            f"   naive {naive_s:.1f} s{scaled} vs pipeline {pipeline['seconds']:.1f} s: "
+            f"{speedup:.1f}x faster (goal >= 10x)"
+        )
         large = None
         if arguments.large_rows:
-            print(f"7. {arguments.large_rows:,} rows in one file, loaded in parts through the "
-                  "local stack...", flush=True)
+            print(
+                f"7. {arguments.large_rows:,} rows in one file, loaded in parts through the "
+                "local stack...",
+                flush=True,
+            )
             large = large_file_run(up.outputs, arguments.large_rows, pipeline)
-            print(f"   {large['status']} in {large['seconds']:.0f} s: "
-                  f"{large['rows_per_second']:,.0f} rows/s, {large['parts']} parts in "
-                  f"{large['invocations']} invocations, peak memory "
-                  f"{large['peak_memory_mb_max']} MB at most (of "
-                  f"{large['memory_size_mb']} MB)")
-            print(f"   one invocation, at the {pipeline['rows']:,}-row run's pace, would need "
-                  f"{large['single_invocation_seconds']:.0f} s and times out after about "
-                  f"{large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s)")
+            print(
+                f"   {large['status']} in {large['seconds']:.0f} s: "
+                f"{large['rows_per_second']:,.0f} rows/s, {large['parts']} parts in "
+                f"{large['invocations']} invocations, peak memory "
+                f"{large['peak_memory_mb_max']} MB at most (of "
+                f"{large['memory_size_mb']} MB)"
+            )
+            print(
+                f"   one invocation, at the {pipeline['rows']:,}-row run's pace, would need "
+                f"{large['single_invocation_seconds']:.0f} s and times out after about "
+                f"{large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s)"
+            )
     finally:
         stack.down(paths, only=up.started)
 
@@ -300,8 +346,10 @@ def main() -> None:
         encoding="utf-8",
     )
     figures.draw_all()
-    print(f"\nWritten to {RESULTS.relative_to(ROOT)}; docs/benchmarks.md, the cost analysis "
-          "and the figures in docs/img updated")
+    print(
+        f"\nWritten to {RESULTS.relative_to(ROOT)}; docs/benchmarks.md, the cost analysis "
+        "and the figures in docs/img updated"
+    )
 
 
 def item_bytes() -> int:
@@ -309,7 +357,9 @@ def item_bytes() -> int:
     row = next(iter(read_lineup(io.BytesIO(lineup_csv(lineup_rows(1))))))
     assert isinstance(row, Performance), row
     item = schema.performance_item(
-        row, source_key="uploads/lineup-2025.csv", load_id="0" * 32,
+        row,
+        source_key="uploads/lineup-2025.csv",
+        load_id="0" * 32,
         uploaded_at="2025-07-01T12:00:00+00:00",
     )
     return sum(len(name.encode()) + len(str(value).encode()) for name, value in item.items())

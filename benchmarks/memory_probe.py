@@ -121,12 +121,16 @@ def main() -> None:
     task, _ = ingestion.plan(upload, "", "2025-07-01T00:00:00+00:00", {})
     progress = ingestion.load_part(task, None)
     assert progress is not None and progress.rows_loaded == rows, progress
-    print(json.dumps({
-        "rows": rows,
-        "peak_kib": peak_kib(),
-        "requests": dynamodb.requests,
-        "python": ".".join(map(str, sys.version_info[:3])),
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "peak_kib": peak_kib(),
+                "requests": dynamodb.requests,
+                "python": ".".join(map(str, sys.version_info[:3])),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -41,22 +41,36 @@ class MemoryBucket:
         etag = hashlib.md5(body).hexdigest()  # noqa: S324 (S3's ETag of a single-part upload)
         uploaded_at = f"2025-07-01T00:00:{self._uploads:02d}+00:00"  # each upload a second later
         self.objects[key] = StoredObject(body, etag, uploaded_at, dict(metadata or {}))
-        return {"Records": [{
-            "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-            "s3": {"bucket": {"name": self.name},
-                   "object": {"key": key, "eTag": etag, "size": len(body)}},
-        }]}
+        return {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {
+                        "bucket": {"name": self.name},
+                        "object": {"key": key, "eTag": etag, "size": len(body)},
+                    },
+                }
+            ]
+        }
 
     def delete(self, key: str) -> dict:
         """Delete the object; the event S3 sends for it."""
         del self.objects[key]
         self._uploads += 1
-        return {"Records": [{
-            "eventSource": "aws:s3", "eventName": "ObjectRemoved:Delete",
-            "eventTime": f"2025-07-01T00:00:{self._uploads:02d}.000Z",
-            "s3": {"bucket": {"name": self.name},
-                   "object": {"key": key, "sequencer": f"{self._uploads:016X}"}},
-        }]}
+        return {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectRemoved:Delete",
+                    "eventTime": f"2025-07-01T00:00:{self._uploads:02d}.000Z",
+                    "s3": {
+                        "bucket": {"name": self.name},
+                        "object": {"key": key, "sequencer": f"{self._uploads:016X}"},
+                    },
+                }
+            ]
+        }
 
     def _version(self, key: str) -> StoredObject:
         found = self.objects.get(key)
@@ -142,13 +156,15 @@ class MemoryTable:
             for pk, sk in self.items
         )
 
-    def stale_keys(
-        self, source_key: str, etag: str, uploaded_at: str
-    ) -> Iterator[dict[str, str]]:
+    def stale_keys(self, source_key: str, etag: str, uploaded_at: str) -> Iterator[dict[str, str]]:
         partitions = set(schema.file_partitions(source_key))
         for (pk, sk), item in list(self.items.items()):
-            if (pk in partitions and sk.startswith("PERF#") and item["load_id"] != etag
-                    and item["uploaded_at"] <= uploaded_at):
+            if (
+                pk in partitions
+                and sk.startswith("PERF#")
+                and item["load_id"] != etag
+                and item["uploaded_at"] <= uploaded_at
+            ):
                 yield {"pk": pk, "sk": sk}
 
     def delete_keys(self, keys: Iterable[dict[str, str]]) -> int:
@@ -175,19 +191,28 @@ class MemoryTable:
         self._put({**(self._get(key) or key), **facts})
 
     def commit_part(
-        self, task: PartTask, progress: Progress, failure: str | None, *,
-        started_at: str = "", finished_at: str = "",
+        self,
+        task: PartTask,
+        progress: Progress,
+        failure: str | None,
+        *,
+        started_at: str = "",
+        finished_at: str = "",
     ) -> dict[str, Any] | None:
         counts: dict[str, Any] = {
-            "rows_read": progress.rows_read, "rows_loaded": progress.rows_loaded,
+            "rows_read": progress.rows_read,
+            "rows_loaded": progress.rows_loaded,
             "rows_rejected": progress.rows_rejected,
-            "started_at": started_at, "finished_at": finished_at,
+            "started_at": started_at,
+            "finished_at": finished_at,
         }
         if failure:
             counts["failure"] = failure
         part_item = {
             **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
-            "part": task.part, "first_line": task.line, **counts,
+            "part": task.part,
+            "first_line": task.line,
+            **counts,
             "rejected": [[line, reason] for line, reason in progress.rejected],
         }
         if not (failure and self._get(part_item) is not None):
@@ -220,9 +245,12 @@ class MemoryTable:
 
     def claim_finish(self, source_key: str, etag: str, uploaded_at: str, who: str) -> bool:
         record = self.upload_record(source_key, etag)
-        if (record is None or record.get("status") != "LOADING"
-                or record.get("uploaded_at") != uploaded_at
-                or record.get("finisher", who) != who):
+        if (
+            record is None
+            or record.get("status") != "LOADING"
+            or record.get("uploaded_at") != uploaded_at
+            or record.get("finisher", who) != who
+        ):
             return False
         record["finisher"] = who
         self._put(record)
@@ -230,8 +258,11 @@ class MemoryTable:
 
     def put_final_record(self, record: dict[str, Any]) -> None:
         existing = self._get(record)
-        if (existing is not None and existing.get("finisher") == record["finisher"]
-                and existing.get("uploaded_at") == record["uploaded_at"]):
+        if (
+            existing is not None
+            and existing.get("finisher") == record["finisher"]
+            and existing.get("uploaded_at") == record["uploaded_at"]
+        ):
             self._put(record)
 
     def was_queued(self, task: PartTask) -> bool:
@@ -245,17 +276,13 @@ class MemoryTable:
     def record(self, key: dict[str, str]) -> dict[str, Any] | None:
         return self._get(key)
 
-    def keys_uploaded_no_later(
-        self, source_key: str, uploaded_at: str
-    ) -> Iterator[dict[str, str]]:
+    def keys_uploaded_no_later(self, source_key: str, uploaded_at: str) -> Iterator[dict[str, str]]:
         partitions = set(schema.file_partitions(source_key))
         for (pk, sk), item in list(self.items.items()):
             if pk in partitions and sk.startswith("PERF#") and item["uploaded_at"] <= uploaded_at:
                 yield {"pk": pk, "sk": sk}
 
-    def delete_uploaded_no_later(
-        self, keys: Iterable[dict[str, str]], uploaded_at: str
-    ) -> int:
+    def delete_uploaded_no_later(self, keys: Iterable[dict[str, str]], uploaded_at: str) -> int:
         deleted = 0
         for key in list(keys):
             item = self.items.get(self._key(key))
@@ -333,11 +360,17 @@ class MemoryQueue:
             return None
         message = self.messages[0]
         message.receive_count += 1
-        return {"Records": [{
-            "eventSource": "aws:sqs", "messageId": message.message_id,
-            "receiptHandle": message.message_id, "body": message.task.to_message(),
-            "attributes": {"ApproximateReceiveCount": str(message.receive_count)},
-        }]}
+        return {
+            "Records": [
+                {
+                    "eventSource": "aws:sqs",
+                    "messageId": message.message_id,
+                    "receiptHandle": message.message_id,
+                    "body": message.task.to_message(),
+                    "attributes": {"ApproximateReceiveCount": str(message.receive_count)},
+                }
+            ]
+        }
 
     def acknowledge(self, message_id: str) -> None:
         self.messages = [m for m in self.messages if m.message_id != message_id]

@@ -60,7 +60,9 @@ def build_service(config: Config, clients: Clients | None = None) -> IngestServi
     notifier = Notifier(clients.sns, config.topic_arn)
     bucket = UploadBucket(clients.s3)
     settings = LoadSettings(
-        part_bytes=config.part_bytes, max_file_bytes=config.max_file_bytes, clock=config.clock,
+        part_bytes=config.part_bytes,
+        max_file_bytes=config.max_file_bytes,
+        clock=config.clock,
         retention_days=config.retention_days,
     )
 
@@ -70,8 +72,12 @@ def build_service(config: Config, clients: Clients | None = None) -> IngestServi
         # (profiled): in AWS and LocalStack they go over DynamoDBHttp with the client's
         # endpoint and the session's credentials; moto answers them through botocore's
         # before-send event; a test's double in place of the client gets them itself.
-        table = LineupTable(clients.dynamodb, config.table_name, budget,
-                            writer=batch_writer(clients.dynamodb, clients.credentials))
+        table = LineupTable(
+            clients.dynamodb,
+            config.table_name,
+            budget,
+            writer=batch_writer(clients.dynamodb, clients.credentials),
+        )
 
         def notify(report: reports.IngestReport) -> None:
             # Set before the email: the upload's record, written after it, carries it too.
@@ -82,9 +88,13 @@ def build_service(config: Config, clients: Clients | None = None) -> IngestServi
         def notify_removal(report: reports.RemovalReport) -> None:
             notifier.publish(reports.removal_subject(report), reports.removal_body(report))
             facts = report.facts()
-            LOG.info("%s %s: %d rows removed", facts["status"], facts["file"],
-                     facts["rows_removed"],
-                     extra={**facts, "write_requests": table.write_requests})
+            LOG.info(
+                "%s %s: %d rows removed",
+                facts["status"],
+                facts["file"],
+                facts["rows_removed"],
+                extra={**facts, "write_requests": table.write_requests},
+            )
 
         return Steps(
             ingestion=Ingestion(bucket, table, queue, notify, settings),
@@ -99,8 +109,14 @@ def log_outcome(report: reports.IngestReport, write_requests: int) -> None:
     facts = report.facts()
     LOG.info(
         "%s %s: %d loaded, %d rejected, peak memory %d MB",
-        facts["status"], facts["file"], facts["rows_loaded"], facts["rows_rejected"],
+        facts["status"],
+        facts["file"],
+        facts["rows_loaded"],
+        facts["rows_rejected"],
         facts["peak_memory_mb"],
-        extra={**facts, "write_requests": write_requests,
-               "python": ".".join(map(str, sys.version_info[:3]))},
+        extra={
+            **facts,
+            "write_requests": write_requests,
+            "python": ".".join(map(str, sys.version_info[:3])),
+        },
     )

@@ -62,7 +62,10 @@ class GzipReader(io.RawIOBase):
     """
 
     def __init__(
-        self, open_compressed: OpenCompressed, *, resume: Checkpoint | None = None,
+        self,
+        open_compressed: OpenCompressed,
+        *,
+        resume: Checkpoint | None = None,
         end: int | None = None,
     ) -> None:
         super().__init__()
@@ -99,7 +102,8 @@ class GzipReader(io.RawIOBase):
     def checkpoint(self) -> Checkpoint:
         """Where this reader is, to open another one here without decompressing again."""
         return Checkpoint(
-            self.position, self._fed - len(self._input),
+            self.position,
+            self._fed - len(self._input),
             self._inflate.copy() if self._inflate else None,
         )
 

@@ -464,10 +464,7 @@ def decide_clock_from_head(stream: IO[bytes]) -> ClockDecision:
     """
     head = itertools.islice(read_lineup(stream, clock="24h"), CLOCK_HEAD_ROWS)
     return decide_clock(
-        text
-        for row in head
-        if type(row) is Performance
-        for text in (row.raw_start, row.raw_end)
+        text for row in head if type(row) is Performance for text in (row.raw_start, row.raw_end)
     )
 
 
@@ -912,8 +909,11 @@ def _schedules_on(clock: str) -> _Schedules:
     cached_time = functools.lru_cache(maxsize=_CACHE_ENTRIES)(read_time)
 
     def schedule(
-        date_text: str, start_text: str, end_text: str,
-        day_of: Callable = cached_day, time_of: Callable = cached_time,
+        date_text: str,
+        start_text: str,
+        end_text: str,
+        day_of: Callable = cached_day,
+        time_of: Callable = cached_time,
     ) -> _When | str:
         """(date, start, end, raw start, raw end) of a set, or what is wrong with its cells.
 

@@ -116,7 +116,11 @@ def set_minutes(performance: Performance) -> int:
 
 
 def performance_item(
-    performance: Performance, *, source_key: str, load_id: str, uploaded_at: str,
+    performance: Performance,
+    *,
+    source_key: str,
+    load_id: str,
+    uploaded_at: str,
     expires_at: int | None = None,
 ) -> dict[str, str | int]:
     """The item for one performance of one file version: the same row, the same item.
@@ -127,8 +131,9 @@ def performance_item(
     performer = name_key(performance.performer)
     stage = name_key(performance.stage)
     sort_key = f"PERF#{performance.start}#{stage}#{performer}"
-    by_performer, by_stage, by_time = (INDEX_KEYS[index] for index in
-                                       (PERFORMER_INDEX, STAGE_INDEX, TIME_INDEX))
+    by_performer, by_stage, by_time = (
+        INDEX_KEYS[index] for index in (PERFORMER_INDEX, STAGE_INDEX, TIME_INDEX)
+    )
     item: dict[str, str | int] = {
         "pk": file_partition(source_key, _shard(sort_key, FILE_SHARDS)),
         "sk": sort_key,
@@ -199,8 +204,10 @@ def removal_record_key(source_key: str, removal_id: str) -> dict[str, str]:
     duplicate delivery of the removal's event has the same id, hence the same record. The
     begins_with(FILE#<s3 key>#ETAG#) that finds a file's upload records does not find it.
     """
-    return {"pk": UPLOADS_PARTITION,
-            "sk": f"{_file_in_record_key(source_key)}#REMOVED#{removal_id}"}
+    return {
+        "pk": UPLOADS_PARTITION,
+        "sk": f"{_file_in_record_key(source_key)}#REMOVED#{removal_id}",
+    }
 
 
 def _file_in_record_key(source_key: str) -> str:

@@ -41,7 +41,10 @@ class Steps:
 
 class IngestService:
     def __init__(
-        self, steps_for: Callable[[Invocation], Steps], queue: PartQueue, part_attempts: int,
+        self,
+        steps_for: Callable[[Invocation], Steps],
+        queue: PartQueue,
+        part_attempts: int,
     ) -> None:
         # The table retries within the invocation's time left, so each invocation gets
         # steps of its own.
@@ -91,18 +94,21 @@ class IngestService:
             attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
             try:
                 ingestion.run_part(
-                    task, request_id=invocation.request_id,
+                    task,
+                    request_id=invocation.request_id,
                     remaining_ms=invocation.remaining_ms,
                 )
             except PartFailedError as error:
-                LOG.warning("part %d of %s failed (attempt %d): %s",
-                            task.part + 1, task.key, attempt, error)
+                LOG.warning(
+                    "part %d of %s failed (attempt %d): %s", task.part + 1, task.key, attempt, error
+                )
                 if attempt >= self.part_attempts:
                     try:
                         ingestion.give_up(task, str(error), request_id=invocation.request_id)
                     except Exception:  # the message still goes to the failure queue
-                        LOG.exception("part %d of %s could not be counted as failed",
-                                      task.part + 1, task.key)
+                        LOG.exception(
+                            "part %d of %s could not be counted as failed", task.part + 1, task.key
+                        )
                     self.queue.retry_later(record["receiptHandle"], 0)  # to the failure queue
                 else:
                     self.queue.retry_later(record["receiptHandle"], attempt)

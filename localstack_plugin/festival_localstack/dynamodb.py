@@ -240,7 +240,8 @@ def dynamodb_moto():
     # Replaces LocalStack's parser factory for the whole process: only where written for.
     lean_writes = versions.written_for(
         "the lean DynamoDB write path (decode-only parser, moto's handler called directly)",
-        "localstack-core", "moto-ext",
+        "localstack-core",
+        "moto-ext",
     )
     if lean_writes:
         service_handlers.create_parser = _create_parser_decoding_dynamodb_writes

@@ -48,8 +48,11 @@ def _scoped_to_query(all_items):
         if scope is not table:
             return all_items(table)
         if _query_scope.index_name or not table.range_key_attr:
-            return [item for partition in table.items.values()
-                    for item in (partition.values() if table.range_key_attr else [partition])]
+            return [
+                item
+                for partition in table.items.values()
+                for item in (partition.values() if table.range_key_attr else [partition])
+            ]
         return list(table.items.get(_query_scope.hash_key, {}).values())
 
     return items_for_query

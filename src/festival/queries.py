@@ -88,9 +88,7 @@ class LineupQueries:
         items = self._query(
             IndexName=schema.PERFORMER_INDEX,
             KeyConditionExpression=f"{schema.INDEX_KEYS[schema.PERFORMER_INDEX][0]} = :pk",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": schema.performer_partition(performer)}
-            ),
+            ExpressionAttributeValues=to_attributes({":pk": schema.performer_partition(performer)}),
         )
         return _sorted([_performance(item) for item in items])
 
@@ -118,18 +116,25 @@ class LineupQueries:
         self, partition: str, earliest: datetime, before: datetime, after: datetime
     ) -> list[dict]:
         # Sort keys are "<start>#...": BETWEEN lo AND "<before>" keeps starts < before.
-        return self._running(schema.TIME_INDEX, partition,
-                             _iso(earliest), _iso(before), after)
+        return self._running(schema.TIME_INDEX, partition, _iso(earliest), _iso(before), after)
 
     def _on_stage(
         self, stage: str, earliest: datetime, latest_start: datetime, after: datetime
     ) -> list[dict]:
         # "$" sorts after "#", so "<latest_start>$" keeps starts <= latest_start.
-        return _sorted(self._running(schema.STAGE_INDEX, schema.stage_partition(stage),
-                                     _iso(earliest), _iso(latest_start) + "$", after))
+        return _sorted(
+            self._running(
+                schema.STAGE_INDEX,
+                schema.stage_partition(stage),
+                _iso(earliest),
+                _iso(latest_start) + "$",
+                after,
+            )
+        )
 
-    def _running(self, index: str, partition: str, low: str, high: str,
-                 after: datetime) -> list[dict]:
+    def _running(
+        self, index: str, partition: str, low: str, high: str, after: datetime
+    ) -> list[dict]:
         """Sets of one index partition starting in [low, high] and ending after ``after``."""
         partition_key, sort_key = schema.INDEX_KEYS[index]
         items = self._query(

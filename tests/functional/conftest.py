@@ -51,21 +51,36 @@ def s3_event(key: str, etag: str = "", size: int = 0, bucket: str = BUCKET) -> d
 _sequencers = itertools.count(0x0055AED6DCD90281E5)
 
 
-def removal_event(key: str, *, event_name: str = "ObjectRemoved:Delete",
-                  event_time: str | None = None, principal: str = "AWS:AIDAREMOVER",
-                  source_ip: str = "198.51.100.9", bucket: str = BUCKET) -> dict:
+def removal_event(
+    key: str,
+    *,
+    event_name: str = "ObjectRemoved:Delete",
+    event_time: str | None = None,
+    principal: str = "AWS:AIDAREMOVER",
+    source_ip: str = "198.51.100.9",
+    bucket: str = BUCKET,
+) -> dict:
     """An S3 removal notification as AWS sends it: no ETag nor size, a sequencer, the time
     (now unless given) and who asked."""
     when = event_time or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return {"Records": [{
-        "eventSource": "aws:s3", "eventName": event_name, "eventTime": when,
-        "userIdentity": {"principalId": principal},
-        "requestParameters": {"sourceIPAddress": source_ip},
-        "s3": {
-            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-            "object": {"key": quote_plus(key, safe="/"), "sequencer": f"{next(_sequencers):X}"},
-        },
-    }]}
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": event_name,
+                "eventTime": when,
+                "userIdentity": {"principalId": principal},
+                "requestParameters": {"sourceIPAddress": source_ip},
+                "s3": {
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "sequencer": f"{next(_sequencers):X}",
+                    },
+                },
+            }
+        ]
+    }
 
 
 @dataclass
@@ -81,9 +96,9 @@ class FakeAws:
     def rewire(self, **clients: object) -> None:
         """Build the function again from the environment (as a cold start does), with
         some of its clients replaced (a faulty double in place of DynamoDB, say)."""
-        handler.reset(bootstrap.build_service(
-            Config.from_environment(), replace(self.clients, **clients)
-        ))
+        handler.reset(
+            bootstrap.build_service(Config.from_environment(), replace(self.clients, **clients))
+        )
 
     def upload(self, key: str, body: bytes) -> dict:
         """Put the object and return the event S3 would send for it."""
@@ -105,17 +120,24 @@ class FakeAws:
         delivered = 0
         while delivered < limit:
             messages = self.sqs.receive_message(
-                QueueUrl=self.parts_url, MaxNumberOfMessages=1,
+                QueueUrl=self.parts_url,
+                MaxNumberOfMessages=1,
                 AttributeNames=["ApproximateReceiveCount"],
             ).get("Messages", [])
             if not messages:
                 return delivered
             (message,) = messages
-            event = {"Records": [{
-                "eventSource": "aws:sqs", "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
-                "attributes": message["Attributes"],
-            }]}
+            event = {
+                "Records": [
+                    {
+                        "eventSource": "aws:sqs",
+                        "messageId": message["MessageId"],
+                        "receiptHandle": message["ReceiptHandle"],
+                        "body": message["Body"],
+                        "attributes": message["Attributes"],
+                    }
+                ]
+            }
             result = self.invoke(event, context)
             delivered += 1
             if not result["batchItemFailures"]:
@@ -157,8 +179,10 @@ def aws(monkeypatch) -> Iterator[FakeAws]:
 def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
     """In-memory AWS with the stack's bucket, table, topic and queues, and the handler."""
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION, "TABLE_NAME": TABLE,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "TABLE_NAME": TABLE,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -171,20 +195,23 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
         topic_arn = sns.create_topic(Name="reports")["TopicArn"]
         sqs = boto3.client("sqs", region_name=REGION)
         mailbox_url = sqs.create_queue(QueueName="mailbox")["QueueUrl"]
-        mailbox_arn = sqs.get_queue_attributes(
-            QueueUrl=mailbox_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
+        mailbox_arn = sqs.get_queue_attributes(QueueUrl=mailbox_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=mailbox_arn)
         monkeypatch.setenv("TOPIC_ARN", topic_arn)
         failures_url = sqs.create_queue(QueueName="failures")["QueueUrl"]
-        failures_arn = sqs.get_queue_attributes(
-            QueueUrl=failures_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        parts_url = sqs.create_queue(QueueName="parts", Attributes={
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": failures_arn, "maxReceiveCount": "3"}
-            ),
-        })["QueueUrl"]
+        failures_arn = sqs.get_queue_attributes(QueueUrl=failures_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        parts_url = sqs.create_queue(
+            QueueName="parts",
+            Attributes={
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": failures_arn, "maxReceiveCount": "3"}
+                ),
+            },
+        )["QueueUrl"]
         monkeypatch.setenv("PARTS_QUEUE_URL", parts_url)
         # Retried parts come back at once here (the stack's default waits 30 s, doubling).
         monkeypatch.setenv("PART_RETRY_SECONDS", "0")

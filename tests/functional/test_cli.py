@@ -29,6 +29,7 @@ from click.testing import CliRunner, Result
 
 from festival import cli
 from festival.cost import measurements as cost_measurements
+from festival.settings import STACK_NAME
 from tests.cfn import table_definition
 from tests.docs import DOCUMENTS, shell_lines
 from tests.functional.conftest import REGION, TABLE, FakeAws, fake_aws
@@ -38,7 +39,7 @@ pytestmark = pytest.mark.functional
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seed" / "lineup.csv"
 SEED_KEY = "uploads/lineup.csv"
-STACK = "festival-lineup"
+STACK = STACK_NAME
 # No credentials, profile or configuration from the machine running the tests.
 NO_MACHINE_CONFIGURATION = {
     "AWS_CONFIG_FILE": os.devnull,

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.functional
 class FlakyDynamoDB:
     """A DynamoDB client that throttles, leaves items unprocessed, or crashes, on cue."""
 
-    def __init__(self, client, *, throttle_every=0, unprocessed_every=0, crash_at=None,
-                 always_throttle=False):
+    def __init__(
+        self, client, *, throttle_every=0, unprocessed_every=0, crash_at=None, always_throttle=False
+    ):
         self.client = client
         self.throttle_every = throttle_every
         self.unprocessed_every = unprocessed_every
@@ -41,7 +42,7 @@ class FlakyDynamoDB:
                 "BatchWriteItem",
             )
         if self.unprocessed_every and self.batch_calls % self.unprocessed_every == 0:
-            (table, writes), = RequestItems.items()
+            ((table, writes),) = RequestItems.items()
             half = len(writes) // 2
             if half:
                 self.client.batch_write_item(RequestItems={table: writes[:half]})
@@ -121,7 +122,7 @@ def test_file_without_usable_header_fails_clearly_and_writes_no_row(aws):
 
 def test_rejected_rows_beyond_fifty_are_counted_not_listed(aws):
     bad = "".join(f"Act {n},Main Stage,99:00,10:00,2025-07-12\n" for n in range(70))
-    body = ("Performer,Stage,Start,End,Date\nFine,Main Stage,10:00,11:00,2025-07-12\n" + bad)
+    body = "Performer,Stage,Start,End,Date\nFine,Main Stage,10:00,11:00,2025-07-12\n" + bad
 
     aws.invoke(aws.upload("uploads/many-bad.csv", body.encode()))
 
@@ -163,9 +164,7 @@ def test_another_files_lineup_is_left_alone_by_a_reupload(aws):
     assert len(aws.performances()) == 6
 
 
-def test_throttling_and_unprocessed_items_are_retried_until_every_row_lands_once(
-    aws, monkeypatch
-):
+def test_throttling_and_unprocessed_items_are_retried_until_every_row_lands_once(aws, monkeypatch):
     flaky = FlakyDynamoDB(aws.clients.dynamodb, throttle_every=3, unprocessed_every=2)
     aws.rewire(dynamodb=flaky)
     rows = lineup_rows(200)
@@ -194,9 +193,7 @@ def test_throttling_past_the_time_budget_is_retried_through_the_queue_with_one_e
     assert email["subject"] == "festival-lineup OK: lineup.csv"
 
 
-def test_crash_in_the_middle_of_a_file_then_retry_loses_and_duplicates_nothing(
-    aws, monkeypatch
-):
+def test_crash_in_the_middle_of_a_file_then_retry_loses_and_duplicates_nothing(aws, monkeypatch):
     aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, crash_at=3))
     rows = lineup_rows(120)
     event = aws.upload("uploads/lineup.csv", lineup_csv(rows))
@@ -226,9 +223,7 @@ def test_an_event_that_names_no_object_is_ignored_without_a_retry_or_an_email(aw
     assert aws.emails() == []
 
 
-def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(
-    aws, monkeypatch
-):
+def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(aws, monkeypatch):
     aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, crash_at=3))
     aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(120))))
     aws.rewire()
@@ -246,8 +241,10 @@ CLIENT_EXAMPLE = Path(__file__).resolve().parents[2] / "seed" / "music-festival-
 
 
 def sets(aws) -> dict[tuple[str, str], tuple[str, str]]:
-    return {(i["performer"]["S"], i["date"]["S"]): (i["start"]["S"], i["end"]["S"])
-            for i in aws.performances()}
+    return {
+        (i["performer"]["S"], i["date"]["S"]): (i["start"]["S"], i["end"]["S"])
+        for i in aws.performances()
+    }
 
 
 def test_times_without_am_pm_and_no_hour_after_12_are_read_as_afternoon_and_evening(aws):
@@ -255,16 +252,19 @@ def test_times_without_am_pm_and_no_hour_after_12_are_read_as_afternoon_and_even
 
     assert sets(aws)[("Olivia Rodrigo", "2025-07-12")] == ("2025-07-12T19:00", "2025-07-12T21:00")
     (email,) = aws.emails()
-    assert "Times:         times have no AM/PM and no hour after 12: read as afternoon/evening" \
+    assert (
+        "Times:         times have no AM/PM and no hour after 12: read as afternoon/evening"
         in email["body"]
+    )
     (record,) = aws.upload_records()
     assert record["clock"]["S"] == "pm"
 
 
 def test_an_upload_may_say_its_clock_in_its_metadata(aws):
     body = CLIENT_EXAMPLE.read_bytes()
-    aws.s3.put_object(Bucket=BUCKET, Key="uploads/mornings.csv", Body=body,
-                      Metadata={"clock": "24h"})
+    aws.s3.put_object(
+        Bucket=BUCKET, Key="uploads/mornings.csv", Body=body, Metadata={"clock": "24h"}
+    )
 
     aws.invoke(s3_event("uploads/mornings.csv"))
 
@@ -274,8 +274,12 @@ def test_an_upload_may_say_its_clock_in_its_metadata(aws):
 
 
 def test_a_bad_clock_in_the_metadata_fails_clearly_and_writes_nothing(aws):
-    aws.s3.put_object(Bucket=BUCKET, Key="uploads/odd.csv", Body=CLIENT_EXAMPLE.read_bytes(),
-                      Metadata={"clock": "12h"})
+    aws.s3.put_object(
+        Bucket=BUCKET,
+        Key="uploads/odd.csv",
+        Body=CLIENT_EXAMPLE.read_bytes(),
+        Metadata={"clock": "12h"},
+    )
 
     aws.invoke(s3_event("uploads/odd.csv"))
 

@@ -100,8 +100,9 @@ def test_rows_keep_the_files_own_line_numbers_in_every_part(aws_parts):
     assert "Rows rejected: 3" in email["body"]
     for number in (10, 90, 170):
         assert f"  line {line_of(number)}: Start '25:00' is not a time" in email["body"]
-    lines = {item["performer"]["S"]: int(item["source_line"]["N"])
-             for item in aws_parts.performances()}
+    lines = {
+        item["performer"]["S"]: int(item["source_line"]["N"]) for item in aws_parts.performances()
+    }
     assert lines[rows[150][0]] == line_of(150)
 
 
@@ -110,7 +111,8 @@ def test_a_part_delivered_twice_is_counted_once(aws_parts):
     aws_parts.invoke(aws_parts.upload("uploads/twice.csv", lineup_csv(rows)))
     (message,) = aws_parts.sqs.receive_message(QueueUrl=aws_parts.parts_url)["Messages"]
     aws_parts.sqs.change_message_visibility(
-        QueueUrl=aws_parts.parts_url, ReceiptHandle=message["ReceiptHandle"],
+        QueueUrl=aws_parts.parts_url,
+        ReceiptHandle=message["ReceiptHandle"],
         VisibilityTimeout=0,
     )
     aws_parts.deliver_parts()
@@ -124,9 +126,7 @@ def test_a_part_delivered_twice_is_counted_once(aws_parts):
     assert int(record_of(aws_parts)["rows_loaded"]["N"]) == 150
 
 
-def test_a_part_that_crashes_once_is_retried_alone_and_the_result_is_exact(
-    aws_parts, monkeypatch
-):
+def test_a_part_that_crashes_once_is_retried_alone_and_the_result_is_exact(aws_parts, monkeypatch):
     rows = lineup_rows(200)
     victim = rows[120][0]
     crashing = CrashOn(aws_parts.clients.dynamodb, victim, times=1)
@@ -189,9 +189,7 @@ def test_a_part_short_of_time_hands_the_rest_on_and_nothing_is_lost(aws):
     assert "Rows read:     400" in email["body"]
 
 
-def test_a_file_over_the_size_limit_is_refused_with_the_limit_and_writes_nothing(
-    aws, monkeypatch
-):
+def test_a_file_over_the_size_limit_is_refused_with_the_limit_and_writes_nothing(aws, monkeypatch):
     monkeypatch.setenv("MAX_FILE_BYTES", "1000")
     aws.rewire()
 
@@ -225,7 +223,8 @@ def test_giving_up_on_a_part_that_succeeded_changes_nothing(aws_parts):
     aws_parts.invoke(aws_parts.upload("uploads/late.csv", lineup_csv(lineup_rows(150))))
     (message,) = aws_parts.sqs.receive_message(QueueUrl=aws_parts.parts_url)["Messages"]
     aws_parts.sqs.change_message_visibility(
-        QueueUrl=aws_parts.parts_url, ReceiptHandle=message["ReceiptHandle"],
+        QueueUrl=aws_parts.parts_url,
+        ReceiptHandle=message["ReceiptHandle"],
         VisibilityTimeout=0,
     )
     aws_parts.deliver_parts()

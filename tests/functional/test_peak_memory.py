@@ -12,10 +12,13 @@ from tests.lineups import lineup_csv, lineup_rows
 pytestmark = pytest.mark.functional
 
 
-@pytest.mark.parametrize("body, status, loaded", [
-    (lineup_csv(lineup_rows(30)), "OK", 30),
-    (b"\x00\x01binary junk\xff", "FAILED", 0),  # refused before any part is loaded
-])
+@pytest.mark.parametrize(
+    "body, status, loaded",
+    [
+        (lineup_csv(lineup_rows(30)), "OK", 30),
+        (b"\x00\x01binary junk\xff", "FAILED", 0),  # refused before any part is loaded
+    ],
+)
 def test_the_log_line_and_the_upload_record_carry_the_process_peak_memory(
     aws, caplog, body, status, loaded
 ):

@@ -47,16 +47,22 @@ def test_a_deleted_file_loses_exactly_its_rows_is_recorded_and_emailed_once(aws)
     (email,) = aws.emails()
     assert email["subject"] == "festival-lineup REMOVED: day1.csv"
     assert email["body"].startswith(
-        "s3://festival-uploads/uploads/day1.csv was deleted: 30 rows removed.\n")
+        "s3://festival-uploads/uploads/day1.csv was deleted: 30 rows removed.\n"
+    )
     assert "Removed by:    AWS:AIDAREMOVER from 198.51.100.9" in email["body"]
     (removal,) = removals(aws)
     assert (removal["file"], removal["status"], removal["rows_removed"]) == (
-        "uploads/day1.csv", "REMOVED", 30)
+        "uploads/day1.csv",
+        "REMOVED",
+        30,
+    )
     assert (removal["removed_by"], removal["source_ip"]) == ("AWS:AIDAREMOVER", "198.51.100.9")
     assert removal["event"] == "ObjectRemoved:Delete"
     # The loads' records stay: what was loaded, and when.
     assert sorted(r["file"] for r in uploads(aws) if r.get("kind") != "removal") == [
-        "uploads/day1.csv", "uploads/day2.csv"]
+        "uploads/day1.csv",
+        "uploads/day2.csv",
+    ]
 
 
 def test_a_duplicate_delivery_of_the_delete_event_removes_and_emails_nothing_more(aws):
@@ -149,13 +155,20 @@ def test_expiry_by_the_lifecycle_rule_removes_the_rows_and_says_so(aws):
     aws.emails()
     aws.s3.delete_object(Bucket="festival-uploads", Key="uploads/old.csv")
 
-    aws.invoke(removal_event("uploads/old.csv", event_name="LifecycleExpiration:Delete",
-                             principal="s3.amazonaws.com", source_ip="s3.amazonaws.com"))
+    aws.invoke(
+        removal_event(
+            "uploads/old.csv",
+            event_name="LifecycleExpiration:Delete",
+            principal="s3.amazonaws.com",
+            source_ip="s3.amazonaws.com",
+        )
+    )
 
     assert aws.performances() == []
     (email,) = aws.emails()
-    assert "uploads/old.csv expired (the bucket's lifecycle rule): 4 rows removed." in (
-        email["body"])
+    assert (
+        "uploads/old.csv expired (the bucket's lifecycle rule): 4 rows removed." in (email["body"])
+    )
 
 
 def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws, monkeypatch):
@@ -184,8 +197,10 @@ def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws
     assert failed["subject"] == "festival-lineup FAILED: lineup.csv"
     assert "Reason: RuntimeError: simulated crash" in failed["body"]
     # A FAILED removal is over: the event again (a duplicate) does nothing more...
-    assert aws.invoke(event, LambdaContext(aws_request_id="request-2"))["files"][0][
-        "status"] == "FAILED"
+    assert (
+        aws.invoke(event, LambdaContext(aws_request_id="request-2"))["files"][0]["status"]
+        == "FAILED"
+    )
     assert aws.emails() == []
     # ...and the rows left go with the next removal of the key, as the docs say.
     aws.invoke(aws.upload("uploads/lineup.csv", b"Performer,Stage,Start,End,Date\n"))
@@ -195,8 +210,11 @@ def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws
 
 
 def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, monkeypatch):
-    event = with_requester(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(3))),
-                           "AWS:AIDAUPLOADER", "203.0.113.7")
+    event = with_requester(
+        aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(3))),
+        "AWS:AIDAUPLOADER",
+        "203.0.113.7",
+    )
 
     aws.invoke(event)
 
@@ -204,7 +222,9 @@ def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, mon
     assert "Uploaded by:   AWS:AIDAUPLOADER from 203.0.113.7" in email["body"]
     (record,) = aws.upload_records()
     assert (record["uploaded_by"]["S"], record["source_ip"]["S"]) == (
-        "AWS:AIDAUPLOADER", "203.0.113.7")
+        "AWS:AIDAUPLOADER",
+        "203.0.113.7",
+    )
     (shown,) = uploads(aws)
     assert (shown["uploaded_by"], shown["source_ip"]) == ("AWS:AIDAUPLOADER", "203.0.113.7")
 
@@ -214,13 +234,36 @@ def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, mon
 
     assert table.exit_code == 0, table.output
     header, _rule, *lines = table.output.splitlines()
-    assert header.split() == ["file", "status", "parts", "loaded", "rejected", "removed",
-                              "by", "from", "finished", "(UTC)"]
+    assert header.split() == [
+        "file",
+        "status",
+        "parts",
+        "loaded",
+        "rejected",
+        "removed",
+        "by",
+        "from",
+        "finished",
+        "(UTC)",
+    ]
     removed, loaded = lines
-    assert removed.split()[:5] == ["uploads/lineup.csv", "REMOVED", "3", "AWS:AIDAREMOVER",
-                                   "198.51.100.9"]
-    assert loaded.split()[:8] == ["uploads/lineup.csv", "OK", "1/1", "3", "0", "0",
-                                  "AWS:AIDAUPLOADER", "203.0.113.7"]
+    assert removed.split()[:5] == [
+        "uploads/lineup.csv",
+        "REMOVED",
+        "3",
+        "AWS:AIDAREMOVER",
+        "198.51.100.9",
+    ]
+    assert loaded.split()[:8] == [
+        "uploads/lineup.csv",
+        "OK",
+        "1/1",
+        "3",
+        "0",
+        "0",
+        "AWS:AIDAUPLOADER",
+        "203.0.113.7",
+    ]
 
 
 def test_a_file_deleted_while_its_parts_load_ends_failed_with_no_row_left(aws, monkeypatch):

@@ -24,8 +24,11 @@ def store(request, monkeypatch):
     if request.param == "memory":
         yield MemoryTable()
         return
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
@@ -34,18 +37,37 @@ def store(request, monkeypatch):
         yield LineupTable(client, "lineup", RetryBudget(lambda: 300_000), concurrency=1)
 
 
-def task(part: int = 0, parts: int = 3, uploaded_at: str = "2025-07-01T00:00:01+00:00",
-         etag: str = "etag-1") -> PartTask:
+def task(
+    part: int = 0,
+    parts: int = 3,
+    uploaded_at: str = "2025-07-01T00:00:01+00:00",
+    etag: str = "etag-1",
+) -> PartTask:
     return PartTask(
-        bucket="b", key="uploads/day.csv", etag=etag, size=100, uploaded_at=uploaded_at,
-        started_at="s", part=part, parts=parts, part_bytes=10, start=0, line=2,
-        header=Header(0, 1, 2),
+        bucket="b",
+        key="uploads/day.csv",
+        etag=etag,
+        size=100,
+        uploaded_at=uploaded_at,
+        started_at="s",
+        part=part,
+        parts=parts,
+        part_bytes=10,
+        start=0,
+        line=2,
+        header=Header(5, 5, {"performer": 0, "stage": 1, "start": 2, "end": 3, "date": 4}),
     )
 
 
 def record(etag: str = "etag-1", uploaded_at: str = "2025-07-01T00:00:01+00:00") -> dict:
-    return {**schema.upload_record_key("uploads/day.csv", etag), "file": "uploads/day.csv",
-            "etag": etag, "uploaded_at": uploaded_at, "status": "LOADING", "parts": {}}
+    return {
+        **schema.upload_record_key("uploads/day.csv", etag),
+        "file": "uploads/day.csv",
+        "etag": etag,
+        "uploaded_at": uploaded_at,
+        "status": "LOADING",
+        "parts": {},
+    }
 
 
 def test_a_load_begins_once_per_upload_and_again_for_a_new_upload(store):
@@ -108,13 +130,23 @@ def test_a_part_is_queued_once(store):
 
 
 def test_stale_rows_are_other_versions_uploaded_no_later(store):
-    older, mine, newer = ("etag-0", "2025-07-01T00:00:00+00:00"), \
-        ("etag-1", "2025-07-01T00:00:01+00:00"), ("etag-2", "2025-07-01T00:00:02+00:00")
+    older, mine, newer = (
+        ("etag-0", "2025-07-01T00:00:00+00:00"),
+        ("etag-1", "2025-07-01T00:00:01+00:00"),
+        ("etag-2", "2025-07-01T00:00:02+00:00"),
+    )
     for n, (etag, uploaded_at) in enumerate([older, mine, newer]):
-        store.put_items([{
-            "pk": schema.file_partition("uploads/day.csv", n), "sk": f"PERF#{n}",
-            "load_id": etag, "uploaded_at": uploaded_at, "performer": f"Act {n}",
-        }])
+        store.put_items(
+            [
+                {
+                    "pk": schema.file_partition("uploads/day.csv", n),
+                    "sk": f"PERF#{n}",
+                    "load_id": etag,
+                    "uploaded_at": uploaded_at,
+                    "performer": f"Act {n}",
+                }
+            ]
+        )
     store.drain()
     store.begin_load(record(*older))
     store.begin_load(record(*mine))
@@ -137,12 +169,24 @@ def test_the_longest_set_only_grows(store):
 
 def test_a_removal_is_claimed_once_counts_on_and_spares_newer_rows(store):
     older, newer = "2025-07-01T00:00:01+00:00", "2025-07-01T00:00:09+00:00"
-    store.put_items([
-        {"pk": schema.file_partition("uploads/day.csv", 0), "sk": "PERF#old",
-         "load_id": "e1", "uploaded_at": older, "performer": "Old"},
-        {"pk": schema.file_partition("uploads/day.csv", 1), "sk": "PERF#new",
-         "load_id": "e2", "uploaded_at": newer, "performer": "New"},
-    ])
+    store.put_items(
+        [
+            {
+                "pk": schema.file_partition("uploads/day.csv", 0),
+                "sk": "PERF#old",
+                "load_id": "e1",
+                "uploaded_at": older,
+                "performer": "Old",
+            },
+            {
+                "pk": schema.file_partition("uploads/day.csv", 1),
+                "sk": "PERF#new",
+                "load_id": "e2",
+                "uploaded_at": newer,
+                "performer": "New",
+            },
+        ]
+    )
     store.drain()
     key = schema.removal_record_key("uploads/day.csv", "r1")
     removing = {**key, "status": "REMOVING", "finisher": "a"}
@@ -152,8 +196,10 @@ def test_a_removal_is_claimed_once_counts_on_and_spares_newer_rows(store):
     assert store.claim_removal(removing) is True  # the same delivery's retry
     found = list(store.keys_uploaded_no_later("uploads/day.csv", "2025-07-01T00:00:05+00:00"))
     assert found == [{"pk": schema.file_partition("uploads/day.csv", 0), "sk": "PERF#old"}]
-    everything = [{"pk": schema.file_partition("uploads/day.csv", n), "sk": sk}
-                  for n, sk in ((0, "PERF#old"), (1, "PERF#new"))]
+    everything = [
+        {"pk": schema.file_partition("uploads/day.csv", n), "sk": sk}
+        for n, sk in ((0, "PERF#old"), (1, "PERF#new"))
+    ]
     assert store.delete_uploaded_no_later(everything, "2025-07-01T00:00:05+00:00") == 1
     assert store.count_removed(key, 1, "a") == 1
     assert store.count_removed(key, 2, "a") == 3

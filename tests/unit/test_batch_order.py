@@ -33,8 +33,7 @@ class SlowFirstBatch:
 
 def batch(spelling: str, *others: str) -> list[dict]:
     names = [spelling, *others]
-    return [{"pk": "FILE#f#00", "sk": f"PERF#{name.lower()}", "performer": name}
-            for name in names]
+    return [{"pk": "FILE#f#00", "sk": f"PERF#{name.lower()}", "performer": name} for name in names]
 
 
 def test_a_repeated_performance_keeps_the_spelling_of_the_last_row():

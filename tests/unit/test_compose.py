@@ -22,9 +22,7 @@ def test_compose_runs_the_same_localstack_and_maildev_versions_as_host_mode():
 
 
 def test_compose_publishes_the_same_ports_on_loopback_only():
-    published = {
-        port for service in services().values() for port in service.get("ports", [])
-    }
+    published = {port for service in services().values() for port in service.get("ports", [])}
     assert published == {
         f"127.0.0.1:{settings.LOCALSTACK_PORT}:4566",
         f"127.0.0.1:{paths.SMTP_PORT}:1025",

@@ -248,7 +248,7 @@ def test_a_bad_byte_costs_at_most_the_row_it_lands_in(lineup, bad_byte, data):
     at = data.draw(st.integers(0, len(content)), label="at")
     # Any byte, good or bad, put just before an opening quote turns that quote into a literal
     # one, so a quoted line break after it splits the record in two: that is CSV, not UTF-8.
-    assume(content[at:at + 1] != b'"')
+    assume(content[at : at + 1] != b'"')
     try:
         items = list(read_lineup(io.BytesIO(content[:at] + bad_byte + content[at:])))
     except LineupFileError:

@@ -38,14 +38,16 @@ class Pipeline:
                 Ingestion(self.bucket, self.table, self.queue, notify, settings),
                 Removal(self.bucket, self.table, notify_removal),
             ),
-            self.queue, PART_ATTEMPTS,
+            self.queue,
+            PART_ATTEMPTS,
         )
         self._invocations = 0
 
     def invoke(self, event: dict) -> dict:
         self._invocations += 1
-        return self.service.handle(event, Invocation(f"request-{self._invocations}",
-                                                     lambda: 300_000))
+        return self.service.handle(
+            event, Invocation(f"request-{self._invocations}", lambda: 300_000)
+        )
 
     def deliver_parts(self) -> int:
         """Deliver queued parts one at a time, as the event source mapping does."""

@@ -130,8 +130,11 @@ def test_every_accepted_scanner_finding_names_a_check_and_says_why(template):
 
 def test_every_accepted_scanner_finding_is_listed_in_the_security_doc(template):
     doc = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
-    accepted = {check for resource in template["Resources"].values()
-                for check in accepted_findings(resource)}
+    accepted = {
+        check
+        for resource in template["Resources"].values()
+        for check in accepted_findings(resource)
+    }
     assert accepted
     assert {check for check in accepted if f"`{check}`" not in doc} == set()
 
@@ -154,8 +157,10 @@ def test_table_defaults_are_encrypted_recoverable_protected_and_retained(templat
 def test_reserved_concurrency_defaults_to_a_cost_guard_and_zero_means_none(template):
     concurrency = properties(template, "IngestFunction")["ReservedConcurrentExecutions"]
     assert int(resolve(concurrency, template)) == 10
-    zero = {**template, "Parameters": {**template["Parameters"],
-                                       "ReservedConcurrency": {"Default": 0}}}
+    zero = {
+        **template,
+        "Parameters": {**template["Parameters"], "ReservedConcurrency": {"Default": 0}},
+    }
     assert resolve(concurrency, zero) == {"Ref": "AWS::NoValue"}
 
 
@@ -175,8 +180,10 @@ def lifecycle_rules(template: dict) -> list[dict]:
 
 
 def with_default(template: dict, parameter: str, value: Any) -> dict:
-    parameters = {**template["Parameters"],
-                  parameter: {**template["Parameters"][parameter], "Default": value}}
+    parameters = {
+        **template["Parameters"],
+        parameter: {**template["Parameters"][parameter], "Default": value},
+    }
     return {**template, "Parameters": parameters}
 
 
@@ -263,14 +270,22 @@ def wildcard_in(value: Any, template: dict) -> bool:
 
 def justifications(template: dict, resource: str) -> dict[str, str]:
     metadata = template["Resources"][resource].get("Metadata", {})
-    return {sid: str(reason).strip()
-            for sid, reason in metadata.get("WildcardJustifications", {}).items()}
+    return {
+        sid: str(reason).strip()
+        for sid, reason in metadata.get("WildcardJustifications", {}).items()
+    }
 
 
 def test_there_are_policies_to_check(template):
     kinds = {template["Resources"][s.resource]["Type"] for s in policy_statements(template)}
-    assert kinds >= {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy",
-                     "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::KMS::Key"}
+    assert kinds >= {
+        "AWS::IAM::Role",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::S3::BucketPolicy",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SNS::TopicPolicy",
+        "AWS::KMS::Key",
+    }
 
 
 def test_every_policy_statement_has_a_unique_sid(template):
@@ -291,8 +306,7 @@ def wildcard_fields(statement: dict, template: dict) -> list[str]:
     """The fields of a statement that can match more than one thing once rendered: Action
     or Resource with a `*`, a principal `*` (anyone, even in a Deny), any Not... field."""
     wild = []
-    for field in ("Action", "NotAction", "Resource", "NotResource", "Principal",
-                  "NotPrincipal"):
+    for field in ("Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal"):
         if field not in statement:
             continue
         value = statement[field]
@@ -318,7 +332,8 @@ def test_no_wildcard_in_action_resource_or_principal_without_a_justification(tem
 
 def test_no_allow_statement_grants_to_any_principal(template):
     open_to_all = [
-        s.where for s in policy_statements(template)
+        s.where
+        for s in policy_statements(template)
         if s.body.get("Effect") == "Allow" and s.body.get("Principal") in ("*", {"AWS": "*"})
     ]
     assert open_to_all == []
@@ -389,8 +404,9 @@ RUNTIME_ACTIONS = {
 }
 
 
-def actions_called_in(sources: list[Path], services: tuple[str, ...], *,
-                      references: bool = False) -> set[str]:
+def actions_called_in(
+    sources: list[Path], services: tuple[str, ...], *, references: bool = False
+) -> set[str]:
     """IAM actions for every operation of these services the sources call.
 
     A call is ``x.operation(...)`` or ``x.get_paginator("operation")``; with ``references``,
@@ -408,8 +424,7 @@ def actions_called_in(sources: list[Path], services: tuple[str, ...], *,
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 name = node.func.attr
-                if (name == "get_paginator" and node.args
-                        and isinstance(node.args[0], ast.Constant)):
+                if name == "get_paginator" and node.args and isinstance(node.args[0], ast.Constant):
                     name = str(node.args[0].value)
             elif references and isinstance(node, ast.Attribute):
                 name = node.attr
@@ -437,22 +452,33 @@ def test_ingest_role_resources_are_its_own_bucket_prefix_table_topic_queue_and_l
     template,
 ):
     granted = role_actions(template)
-    assert granted["s3:GetObject"]["Fn::Sub"][0].endswith(":::festival-lineup-"
-                                                          "${AWS::AccountId}-${AWS::Region}-"
-                                                          "${Suffix}/${UploadPrefix}*")
+    assert granted["s3:GetObject"]["Fn::Sub"][0].endswith(
+        ":::festival-lineup-${AWS::AccountId}-${AWS::Region}-${Suffix}/${UploadPrefix}*"
+    )
     assert granted["s3:ListBucket"]["Fn::Sub"][0].endswith("-${Suffix}")
-    for action in ("dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem",
-                   "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"):
+    for action in (
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    ):
         # The base table only: no `/index/*`, the function never queries an index.
         assert granted[action] == {"Fn::GetAtt": ["LineupTable", "Arn"]}
     assert granted["sns:Publish"] == {"Ref": "NotificationTopic"}
     parts_queue = {"Fn::GetAtt": ["PartsQueue", "Arn"]}
     assert granted["sqs:SendMessage"] == [parts_queue, {"Fn::GetAtt": ["FailureQueue", "Arn"]}]
-    for action in ("sqs:ChangeMessageVisibility", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-                   "sqs:GetQueueAttributes"):
+    for action in (
+        "sqs:ChangeMessageVisibility",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    ):
         assert granted[action] == parts_queue
-    log_group = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" \
-                "${IngestLogGroup}"
+    log_group = (
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${IngestLogGroup}"
+    )
     assert granted["logs:CreateLogStream"] == {"Fn::Sub": f"{log_group}:*"}
     assert granted["logs:PutLogEvents"] == {"Fn::Sub": f"{log_group}:log-stream:*"}
 
@@ -465,8 +491,11 @@ def test_every_permission_of_the_role_and_the_people_policies_is_explained_in_th
         for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
         if path.exists()
     )
-    granted = [*role_actions(template), *managed_policy_actions(template, "UploaderPolicy"),
-               *managed_policy_actions(template, "ReaderPolicy")]
+    granted = [
+        *role_actions(template),
+        *managed_policy_actions(template, "UploaderPolicy"),
+        *managed_policy_actions(template, "ReaderPolicy"),
+    ]
     missing = [action for action in granted if f"`{action}`" not in docs]
     assert missing == []
     assert "--policy-arn" in docs  # how to attach them
@@ -479,8 +508,10 @@ def test_every_permission_of_the_role_and_the_people_policies_is_explained_in_th
 QUERY_PATH_SERVICES = ("cloudformation", "dynamodb", "s3", "sns", "sqs", "cloudwatch")
 # What the query path may import from the Lambda's package: key shapes and the attribute
 # converters, which make no AWS call (a client-using adapter here would escape the walk).
-PURE_LAMBDA_IMPORTS = {"lineup_ingest": {"schema"},
-                       "lineup_ingest.codec": {"from_attributes", "to_attributes"}}
+PURE_LAMBDA_IMPORTS = {
+    "lineup_ingest": {"schema"},
+    "lineup_ingest.codec": {"from_attributes", "to_attributes"},
+}
 
 
 def _festival_module(module: str) -> Path | None:
@@ -541,12 +572,14 @@ def test_reader_policy_resources_are_this_stack_its_table_and_its_three_indexes(
     granted = managed_policy_actions(template, "ReaderPolicy")
     assert granted["cloudformation:DescribeStacks"] == {
         "Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:"
-                   "stack/${AWS::StackName}/*"
+        "stack/${AWS::StackName}/*"
     }
     from lineup_ingest import schema
 
-    indexes = [index["IndexName"]
-               for index in properties(template, "LineupTable")["GlobalSecondaryIndexes"]]
+    indexes = [
+        index["IndexName"]
+        for index in properties(template, "LineupTable")["GlobalSecondaryIndexes"]
+    ]
     assert sorted(indexes) == sorted(
         [schema.PERFORMER_INDEX, schema.STAGE_INDEX, schema.TIME_INDEX]
     )
@@ -591,14 +624,15 @@ def test_notification_fires_on_created_and_removed_objects_under_the_upload_pref
     ]
     # Deleted and expired files are announced too, so their rows can be removed.
     assert [c["Event"] for c in configurations] == [
-        "s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*",
+        "s3:ObjectCreated:*",
+        "s3:ObjectRemoved:*",
+        "s3:LifecycleExpiration:*",
     ]
     for configuration in configurations:
         assert ref_target(configuration["Function"]) == "IngestFunction"
         # No suffix rule: S3's is case-sensitive; the function decides by the name
         # (filenames.py).
-        rules = {rule["Name"]: rule["Value"]
-                 for rule in configuration["Filter"]["S3Key"]["Rules"]}
+        rules = {rule["Name"]: rule["Value"] for rule in configuration["Filter"]["S3Key"]["Rules"]}
         assert rules == {"prefix": {"Ref": "UploadPrefix"}}
     assert template["Parameters"]["UploadPrefix"]["Default"] == "uploads/"
 
@@ -615,8 +649,10 @@ def test_notification_event_types_are_ones_s3_knows(template):
 def test_upload_bucket_blocks_public_access_and_is_encrypted(template):
     p = properties(template, "UploadBucket")
     assert p["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     (rule,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
@@ -624,20 +660,23 @@ def test_upload_bucket_blocks_public_access_and_is_encrypted(template):
 
 def test_bucket_policy_denies_every_request_without_tls(template):
     (policy,) = [
-        resource["Properties"] for resource in resources(template, "AWS::S3::BucketPolicy").values()
+        resource["Properties"]
+        for resource in resources(template, "AWS::S3::BucketPolicy").values()
         if resource["Properties"]["Bucket"] == {"Ref": "UploadBucket"}
     ]
     denials = [
-        statement for statement in _statements(policy["PolicyDocument"])
+        statement
+        for statement in _statements(policy["PolicyDocument"])
         if statement["Effect"] == "Deny"
-        and str(statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport"))
-        .lower() == "false"
+        and str(statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower()
+        == "false"
     ]
     assert len(denials) == 1
     (deny,) = denials
     assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
     assert deny["Resource"] == [
-        {"Fn::GetAtt": ["UploadBucket", "Arn"]}, {"Fn::Sub": "${UploadBucket.Arn}/*"}
+        {"Fn::GetAtt": ["UploadBucket", "Arn"]},
+        {"Fn::Sub": "${UploadBucket.Arn}/*"},
     ]
 
 
@@ -661,9 +700,7 @@ def test_parts_of_large_files_go_through_an_encrypted_queue_that_fails_over(temp
     queue = properties(template, "PartsQueue")
     assert _true(queue["SqsManagedSseEnabled"])
     assert queue["VisibilityTimeout"] == {"Ref": "FunctionTimeout"}
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
-        "Fn::GetAtt": ["FailureQueue", "Arn"]
-    }
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
     assert queue["RedrivePolicy"]["maxReceiveCount"] == {"Ref": "PartAttempts"}
     (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
     p = mapping["Properties"]
@@ -677,7 +714,8 @@ def test_parts_of_large_files_go_through_an_encrypted_queue_that_fails_over(temp
 
 def alarm_on(template: dict, namespace: str, metric: str) -> dict:
     found = [
-        alarm["Properties"] for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+        alarm["Properties"]
+        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
         if alarm["Properties"]["Namespace"] == namespace
         and alarm["Properties"]["MetricName"] == metric
     ]
@@ -710,7 +748,8 @@ def test_alarm_topic_key_is_customer_managed_rotated_and_usable_by_cloudwatch(te
     assert key["Type"] == "AWS::KMS::Key"
     assert _true(key["Properties"]["EnableKeyRotation"])
     cloudwatch = [
-        statement for statement in _statements(key["Properties"]["KeyPolicy"])
+        statement
+        for statement in _statements(key["Properties"]["KeyPolicy"])
         if statement["Effect"] == "Allow"
         and statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     ]
@@ -724,7 +763,8 @@ def test_alarm_topic_key_is_customer_managed_rotated_and_usable_by_cloudwatch(te
 
 def topic_policy(template: dict, topic: str) -> list[dict]:
     (policy,) = [
-        resource["Properties"] for resource in resources(template, "AWS::SNS::TopicPolicy").values()
+        resource["Properties"]
+        for resource in resources(template, "AWS::SNS::TopicPolicy").values()
         if resource["Properties"]["Topics"] == [{"Ref": topic}]
     ]
     return _statements(policy["PolicyDocument"])
@@ -732,13 +772,19 @@ def topic_policy(template: dict, topic: str) -> list[dict]:
 
 @pytest.mark.parametrize("topic", ["NotificationTopic", "AlarmTopic"])
 def test_every_topic_refuses_publishes_without_tls(template, topic):
-    denials = [statement for statement in topic_policy(template, topic)
-               if statement["Effect"] == "Deny"]
-    assert denials == [{
-        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-        "Action": "sns:Publish", "Resource": {"Ref": topic},
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }]
+    denials = [
+        statement for statement in topic_policy(template, topic) if statement["Effect"] == "Deny"
+    ]
+    assert denials == [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": {"Ref": topic},
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
 
 
 def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template):
@@ -747,12 +793,17 @@ def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template):
     assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert allow["Action"] == "sns:Publish" and allow["Resource"] == {"Ref": "AlarmTopic"}
     assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    alarms = [name for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items()
-              if {"Ref": "AlarmTopic"} in alarm["Properties"].get("AlarmActions", [])]
+    alarms = [
+        name
+        for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items()
+        if {"Ref": "AlarmTopic"} in alarm["Properties"].get("AlarmActions", [])
+    ]
     assert len(alarms) == 3
     assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
-                    f"alarm:${{{name}}}"}
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
+            f"alarm:${{{name}}}"
+        }
         for name in alarms
     ]
 
@@ -764,8 +815,15 @@ def test_the_upload_report_topic_policy_grants_nothing(template):
 
 def test_outputs_name_everything_the_kit_and_the_tests_use(template):
     assert set(template["Outputs"]) >= {
-        "UploadBucketName", "UploadPrefix", "TableName", "TopicArn", "FunctionName",
-        "FailureQueueUrl", "AlarmTopicArn", "UploaderPolicyArn", "ReaderPolicyArn",
+        "UploadBucketName",
+        "UploadPrefix",
+        "TableName",
+        "TopicArn",
+        "FunctionName",
+        "FailureQueueUrl",
+        "AlarmTopicArn",
+        "UploaderPolicyArn",
+        "ReaderPolicyArn",
     }
 
 

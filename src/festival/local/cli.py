@@ -38,8 +38,12 @@ def install() -> None:
 
 
 @main.command()
-@click.option("--email", default=LOCAL_EMAIL, show_default=True,
-              help="Address subscribed to the upload reports.")
+@click.option(
+    "--email",
+    default=LOCAL_EMAIL,
+    show_default=True,
+    help="Address subscribed to the upload reports.",
+)
 @click.option("--docker", is_flag=True, help="Run docker-compose.yml instead of host processes.")
 def up(email: str, docker: bool) -> None:
     """Start what is not running and deploy cloudformation.yaml as stack festival-lineup."""
@@ -111,8 +115,9 @@ def mail(limit: int) -> None:
         ]
         for email in emails
     ]
-    click.echo(tabulate(rows, headers=["received (UTC)", "to", "subject"]) if rows else
-               "No email yet.")
+    click.echo(
+        tabulate(rows, headers=["received (UTC)", "to", "subject"]) if rows else "No email yet."
+    )
     click.echo(f"\nRead them at {MAIL_WEB_URL}")
 
 

@@ -14,9 +14,11 @@ class InterpreterNotFoundError(Exception):
 
 
 def _candidates(version: tuple[int, int] | None) -> list[str]:
-    names = [f"python{version[0]}.{version[1]}"] if version else [
-        f"python3.{minor}" for minor in range(20, 9, -1)
-    ] + ["python3"]
+    names = (
+        [f"python{version[0]}.{version[1]}"]
+        if version
+        else [f"python3.{minor}" for minor in range(20, 9, -1)] + ["python3"]
+    )
     found = [path for name in names if (path := shutil.which(name))]
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
     pattern = f"{version[0]}.{version[1]}.*" if version else "3.*"
@@ -32,7 +34,10 @@ def version_of(executable: str) -> tuple[int, int] | None:
     try:
         output = subprocess.run(
             [executable, "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=20, check=True,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
         ).stdout.split()
         return int(output[0]), int(output[1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):

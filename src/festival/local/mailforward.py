@@ -41,7 +41,11 @@ LOG = logging.getLogger("festival.mailforward")
 
 class MailForwarder:
     def __init__(
-        self, session: boto3.Session, endpoint: str, smtp_host: str, smtp_port: int,
+        self,
+        session: boto3.Session,
+        endpoint: str,
+        smtp_host: str,
+        smtp_port: int,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.sns = session.client("sns", endpoint_url=endpoint)

@@ -100,17 +100,30 @@ def services(paths: LocalPaths) -> dict[str, Service]:
         "maildev": service(
             name="maildev",
             command=[
-                str(maildev), "--ip", "127.0.0.1",
-                "--smtp", str(SMTP_PORT), "--web", str(MAIL_WEB_PORT),
-                "--mail-directory", str(paths.mail_store),
+                str(maildev),
+                "--ip",
+                "127.0.0.1",
+                "--smtp",
+                str(SMTP_PORT),
+                "--web",
+                str(MAIL_WEB_PORT),
+                "--mail-directory",
+                str(paths.mail_store),
             ],
             ports=[SMTP_PORT, MAIL_WEB_PORT],
             healthy=http_ok(f"{MAIL_WEB_URL}/api/healthz"),
         ),
         "mailforward": service(
             name="mailforward",
-            command=[sys.executable, "-m", "festival.local.mailforward",
-                     "--endpoint", LOCAL_ENDPOINT, "--smtp-port", str(SMTP_PORT)],
+            command=[
+                sys.executable,
+                "-m",
+                "festival.local.mailforward",
+                "--endpoint",
+                LOCAL_ENDPOINT,
+                "--smtp-port",
+                str(SMTP_PORT),
+            ],
         ),
     }
 
@@ -176,9 +189,10 @@ def wait_until_function_ready(function: str, timeout_s: float = 120) -> None:
 def compose(paths: LocalPaths, *arguments: str) -> None:
     """Run `docker compose` on docker-compose.yml, or say why it cannot run."""
     docker = shutil.which("docker")
-    if not docker or subprocess.run(
-        [docker, "compose", "version"], capture_output=True
-    ).returncode != 0:
+    if (
+        not docker
+        or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0
+    ):
         raise ProcessError(
             "Docker Compose is not available here: use the default host mode (make up)"
         )
