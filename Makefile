@@ -11,8 +11,15 @@ BOOTSTRAP_PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10
 	then command -v $$p; break; fi; done)
 # Stay off bytecode caches in lambda/ so packaging sees only sources.
 export PYTHONDONTWRITEBYTECODE := 1
+PYTHON_SOURCES := lambda src localstack_plugin benchmarks tests
+# checkov pins packages the project's tools cannot share (packaging<24, an older boto3):
+# like the emulator, it gets a virtualenv of its own, installed once.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .local/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help setup up down status mail test bench lint clean deploy-aws destroy-aws
+.PHONY: help setup up down status mail check lint typecheck scan unit-tests test bench clean \
+	deploy-aws destroy-aws
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,15 +49,43 @@ status: $(VENV)/.installed ## Show which local processes run and whether the sta
 mail: $(VENV)/.installed ## List the emails captured by MailDev
 	@$(VENV)/bin/festival-local mail
 
-test: setup ## Run every test (starts the local stack if needed, stops what it started)
-	@$(PY) -m pytest $(PYTEST_ARGS)
+check: lint typecheck scan unit-tests ## Lint, type-check, scan the template, run the tests that need no local stack
+
+lint: $(VENV)/.installed ## Lint the code (ruff rules and format) and the template (cfn-lint)
+	@$(VENV)/bin/ruff check $(PYTHON_SOURCES)
+	@$(VENV)/bin/ruff format --check --output-format concise $(PYTHON_SOURCES)
+	@$(VENV)/bin/cfn-lint cloudformation.yaml
+
+typecheck: $(VENV)/.installed ## Type-check everything with mypy (pyproject.toml says what)
+	@$(VENV)/bin/mypy
+
+scan: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## Scan the template with checkov (accepted findings: its Metadata)
+	@$(CHECKOV) --file cloudformation.yaml --framework cloudformation --compact --quiet \
+		--skip-download
+
+unit-tests: $(VENV)/.installed ## Run the unit and functional tests on every core (no local stack)
+	@$(PY) -m pytest --ignore=tests/e2e --numprocesses=auto --dist=worksteal
+
+test: check setup ## Run every test: `make check`, then tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
+	@$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)
 	@$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
-lint: $(VENV)/.installed ## Lint the code and the template
-	@$(VENV)/bin/ruff check lambda src localstack_plugin tests
-	@$(VENV)/bin/cfn-lint cloudformation.yaml
+.PHONY: figures
+figures: $(VENV)/.installed ## Redraw docs/img from the seed lineup, the cost model and benchmarks/results.json
+	@$(PY) -m festival.figures
+
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
+		echo "checkov needs Python 3.10 or newer with venv: install one (e.g. apt-get install python3 python3-venv)." >&2; exit 1; fi
+	@echo "Installing checkov $(CHECKOV_VERSION) into $(CHECKOV_VENV) with $(BOOTSTRAP_PYTHON), once"
+	@rm -rf $(CHECKOV_VENV) && $(BOOTSTRAP_PYTHON) -m venv $(CHECKOV_VENV)
+	@mkdir -p .local/logs
+	@$(CHECKOV_VENV)/bin/python -m pip install --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)' \
+		> .local/logs/setup-checkov.log 2>&1 \
+		|| { tail -n 30 .local/logs/setup-checkov.log >&2; echo "Installing checkov failed: see .local/logs/setup-checkov.log" >&2; exit 1; }
+	@touch $@
 
 clean: down ## Stop everything and remove .venv and .local
 	rm -rf $(VENV) .local

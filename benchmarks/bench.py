@@ -1,8 +1,10 @@
 """`make bench`: the ingest engine's speed and memory, measured in one run.
 
 Prints each figure with its goal and writes benchmarks/results.json, which the cost model
-(festival.cost) reads. Machines are shared and noisy, so the speed figures are ratios of
-two measurements taken in the same run, never absolute times alone.
+(festival.cost) reads; then rewrites what is drawn from it: the table of docs/benchmarks.md,
+the cost analysis's tables and the figures in docs/img. Machines are shared and noisy, so
+the speed figures are ratios of two measurements taken in the same run, never absolute
+times alone.
 
 1. parse + normalize throughput, as a ratio to bare csv.reader over the same file;
 2. DynamoDB write requests per 1,000 rows, counted by the emulator (our plugin);
@@ -34,16 +36,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
 import lambda_cpu  # noqa: E402 (benchmarks/, this script's directory)
+import results_table  # noqa: E402
 from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
 
-from festival import cost  # noqa: E402
+from festival import cost, figures  # noqa: E402
 from festival.local import stack  # noqa: E402
-from festival.local.paths import LOCAL_ENDPOINT, LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
+from festival.local.paths import LOCAL_LAMBDA_RUNTIME, LocalPaths  # noqa: E402
+from festival.settings import LOCAL_ENDPOINT  # noqa: E402
 from lineup_ingest import schema  # noqa: E402
-from lineup_ingest.adapters import to_attributes  # noqa: E402
-from lineup_ingest.parsing import read_lineup  # noqa: E402
+from lineup_ingest.codec import to_attributes  # noqa: E402
+from lineup_ingest.parsing import Performance, read_lineup  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
+BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
 STATS_URL = f"{LOCAL_ENDPOINT}/_festival/dynamodb/stats"
 WRITE_OPERATIONS = ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem")
 
@@ -68,15 +73,16 @@ def parse_ratio(rows: int) -> dict:
         return sum(1 for _ in read_lineup(io.BytesIO(data)))
 
     bare_s, ours_s = best_of(3, bare), best_of(3, ours)
-    return {"rows": rows, "csv_reader_s": bare_s, "read_lineup_s": ours_s,
-            "ratio": bare_s / ours_s}
+    return {"rows": rows, "csv_reader_s": bare_s, "read_lineup_s": ours_s, "ratio": bare_s / ours_s}
 
 
 def peak_memory(rows: int) -> dict:
     python = LocalPaths.default().runtime_venv(LOCAL_LAMBDA_RUNTIME) / "bin" / "python"
     output = subprocess.run(
         [str(python), str(ROOT / "benchmarks" / "memory_probe.py"), str(rows)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return json.loads(output)
 
@@ -87,12 +93,16 @@ def lambda_cpu_figures(rows: int = 100_000) -> dict:
     python = LocalPaths.default().runtime_venv(LOCAL_LAMBDA_RUNTIME) / "bin" / "python"
     measured = lambda_cpu.measure(rows, repeat=2, python=python)
     split = measured["split_ms_per_1000_rows"]
-    print(f"   {measured['cpu_ms_per_1000_rows']:.1f} ms of CPU per 1,000 rows on Python "
-          f"{measured['python']} (goal <= 50): parse {split['parse']:.1f}, items "
-          f"{split['items']:.1f}, requests {split['requests']:.1f}; "
-          f"{measured['write_requests_per_1000_rows']:.2f} write requests per 1,000 rows")
-    return {"lambda_cpu_ms_per_1000_rows": measured["cpu_ms_per_1000_rows"],
-            "lambda_cpu_split_ms_per_1000_rows": split}
+    print(
+        f"   {measured['cpu_ms_per_1000_rows']:.1f} ms of CPU per 1,000 rows on Python "
+        f"{measured['python']} (goal <= 50): parse {split['parse']:.1f}, items "
+        f"{split['items']:.1f}, requests {split['requests']:.1f}; "
+        f"{measured['write_requests_per_1000_rows']:.2f} write requests per 1,000 rows"
+    )
+    return {
+        "lambda_cpu_ms_per_1000_rows": measured["cpu_ms_per_1000_rows"],
+        "lambda_cpu_split_ms_per_1000_rows": split,
+    }
 
 
 def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
@@ -102,8 +112,7 @@ def wait_for_record(dynamodb, table: str, key: str, deadline_s: float) -> dict:
             TableName=table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
             ExpressionAttributeValues=to_attributes(
-                {":pk": schema.UPLOADS_PARTITION,
-                 ":file": schema.upload_record_key(key, "")["sk"]}
+                {":pk": schema.UPLOADS_PARTITION, ":file": schema.upload_record_key(key, "")["sk"]}
             ),
         )["Items"]
         finished = [item for item in items if item["status"]["S"] != "LOADING"]
@@ -117,8 +126,9 @@ def lambda_duration_ms(logs, function: str, request_id: str) -> float:
     pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function}")
     for page in pages:
         for event in page["events"]:
-            if event["message"].startswith(f"REPORT RequestId: {request_id}"):
-                return float(re.search(r"Duration: ([0-9.]+) ms", event["message"]).group(1))
+            duration = re.search(r"Duration: ([0-9.]+) ms", event["message"])
+            if event["message"].startswith(f"REPORT RequestId: {request_id}") and duration:
+                return float(duration.group(1))
     raise LookupError(f"no REPORT line for request {request_id}")
 
 
@@ -136,9 +146,16 @@ def pipeline_run(outputs: dict, rows: int) -> dict:
     duration_ms = lambda_duration_ms(
         stack.local_client("logs"), outputs["FunctionName"], record["request_id"]["S"]
     )
-    return {"rows": rows, "status": record["status"]["S"], "seconds": elapsed,
-            "lambda_duration_ms": duration_ms, "write_requests": writes,
-            "requests": counted, "bytes": len(body), "key": key}
+    return {
+        "rows": rows,
+        "status": record["status"]["S"],
+        "seconds": elapsed,
+        "lambda_duration_ms": duration_ms,
+        "write_requests": writes,
+        "requests": counted,
+        "bytes": len(body),
+        "key": key,
+    }
 
 
 def large_file_run(outputs: dict, rows: int, single: dict) -> dict:
@@ -167,16 +184,25 @@ def large_file_run(outputs: dict, rows: int, single: dict) -> dict:
         for event in page["events"]
         if event["message"].startswith("REPORT RequestId:")
     ]
-    peaks = [int(re.search(r"Max Memory Used: ([0-9]+) MB", m).group(1)) for m in reports]
+    peaks = [
+        int(peak.group(1))
+        for message in reports
+        if (peak := re.search(r"Max Memory Used: ([0-9]+) MB", message))
+    ]
     single_rows_per_s = single["rows"] / (single["lambda_duration_ms"] / 1000)
     timeout_s = config["Timeout"]
     return {
-        "rows": rows, "bytes": int(record["size"]["N"]), "status": record["status"]["S"],
+        "rows": rows,
+        "bytes": int(record["size"]["N"]),
+        "status": record["status"]["S"],
         "rows_loaded": int(record["rows_loaded"]["N"]),
-        "seconds": round(elapsed, 1), "rows_per_second": round(rows / elapsed),
-        "parts": int(record["parts_total"]["N"]), "invocations": len(reports),
+        "seconds": round(elapsed, 1),
+        "rows_per_second": round(rows / elapsed),
+        "parts": int(record["parts_total"]["N"]),
+        "invocations": len(reports),
         "peak_memory_mb_max": max(peaks, default=0),
-        "peak_memory_mb_each": peaks, "memory_size_mb": config["MemorySize"],
+        "peak_memory_mb_each": peaks,
+        "memory_size_mb": config["MemorySize"],
         "single_invocation_seconds": round(rows / single_rows_per_s),
         "single_invocation_max_rows": int(single_rows_per_s * (timeout_s - 10)),
         "timeout_s": timeout_s,
@@ -192,6 +218,7 @@ def naive_run(outputs: dict, key: str, rows: int) -> dict:
     for row in read_lineup(body):
         if loaded == rows:
             break
+        assert isinstance(row, Performance), row  # the generated lineup has no bad row
         item = schema.performance_item(
             row, source_key=f"naive/{key}", load_id="naive", uploaded_at=""
         )
@@ -203,59 +230,86 @@ def naive_run(outputs: dict, key: str, rows: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline-rows", type=int, default=100_000)
-    parser.add_argument("--naive-rows", type=int, default=100_000,
-                        help="rows the naive loader writes (fewer: its time is scaled up)")
-    parser.add_argument("--large-rows", type=int, default=2_000_000,
-                        help="rows of the file loaded in parts (0: skip it)")
+    parser.add_argument(
+        "--naive-rows",
+        type=int,
+        default=100_000,
+        help="rows the naive loader writes (fewer: its time is scaled up)",
+    )
+    parser.add_argument(
+        "--large-rows",
+        type=int,
+        default=2_000_000,
+        help="rows of the file loaded in parts (0: skip it)",
+    )
     arguments = parser.parse_args()
 
     print("1. parse + normalize vs bare csv.reader (200,000 rows)...", flush=True)
     parsing = parse_ratio(200_000)
-    print(f"   csv.reader {parsing['csv_reader_s']:.3f} s, read_lineup "
-          f"{parsing['read_lineup_s']:.3f} s: ratio {parsing['ratio']:.2f} (goal >= 0.5)")
+    print(
+        f"   csv.reader {parsing['csv_reader_s']:.3f} s, read_lineup "
+        f"{parsing['read_lineup_s']:.3f} s: ratio {parsing['ratio']:.2f} (goal >= 0.5)"
+    )
 
     print("2. peak memory of the Lambda's code, 10,000 vs 1,000,000 rows...", flush=True)
     small, big = peak_memory(10_000), peak_memory(1_000_000)
     growth_mb = (big["peak_kib"] - small["peak_kib"]) / 1024
-    print(f"   {small['peak_kib'] / 1024:.1f} MB vs {big['peak_kib'] / 1024:.1f} MB on Python "
-          f"{big['python']}: growth {growth_mb:.1f} MB (goal < 20 MB)")
+    print(
+        f"   {small['peak_kib'] / 1024:.1f} MB vs {big['peak_kib'] / 1024:.1f} MB on Python "
+        f"{big['python']}: growth {growth_mb:.1f} MB (goal < 20 MB)"
+    )
 
-    print("3. CPU of the Lambda's code against an instant DynamoDB (100,000 rows, twice)...",
-          flush=True)
+    print(
+        "3. CPU of the Lambda's code against an instant DynamoDB (100,000 rows, twice)...",
+        flush=True,
+    )
     cpu = lambda_cpu_figures(100_000)
 
     paths = LocalPaths.default()
     print("4. the local stack...", flush=True)
     up = stack.up(paths)
     try:
-        print(f"5. {arguments.pipeline_rows:,} rows end to end through the local stack...",
-              flush=True)
+        print(
+            f"5. {arguments.pipeline_rows:,} rows end to end through the local stack...", flush=True
+        )
         pipeline = pipeline_run(up.outputs, arguments.pipeline_rows)
         per_1000 = pipeline["write_requests"] / pipeline["rows"] * 1000
-        print(f"   {pipeline['status']} in {pipeline['seconds']:.1f} s "
-              f"(Lambda {pipeline['lambda_duration_ms'] / 1000:.1f} s); DynamoDB write requests "
-              f"{pipeline['write_requests']:,}: {per_1000:.2f} per 1,000 rows (goal <= 41)")
-        print(f"6. naive loader, one put_item per row ({arguments.naive_rows:,} rows)...",
-              flush=True)
+        print(
+            f"   {pipeline['status']} in {pipeline['seconds']:.1f} s "
+            f"(Lambda {pipeline['lambda_duration_ms'] / 1000:.1f} s); DynamoDB write requests "
+            f"{pipeline['write_requests']:,}: {per_1000:.2f} per 1,000 rows (goal <= 41)"
+        )
+        print(
+            f"6. naive loader, one put_item per row ({arguments.naive_rows:,} rows)...", flush=True
+        )
         naive = naive_run(up.outputs, pipeline["key"], arguments.naive_rows)
         naive_s = naive["seconds"] * pipeline["rows"] / naive["rows"]
         speedup = naive_s / pipeline["seconds"]
         scaled = "" if naive["rows"] == pipeline["rows"] else " (scaled to the same rows)"
-        print(f"   naive {naive_s:.1f} s{scaled} vs pipeline {pipeline['seconds']:.1f} s: "
-              f"{speedup:.1f}x faster (goal >= 10x)")
+        print(
+            f"   naive {naive_s:.1f} s{scaled} vs pipeline {pipeline['seconds']:.1f} s: "
+            f"{speedup:.1f}x faster (goal >= 10x)"
+        )
         large = None
         if arguments.large_rows:
-            print(f"7. {arguments.large_rows:,} rows in one file, loaded in parts through the "
-                  "local stack...", flush=True)
+            print(
+                f"7. {arguments.large_rows:,} rows in one file, loaded in parts through the "
+                "local stack...",
+                flush=True,
+            )
             large = large_file_run(up.outputs, arguments.large_rows, pipeline)
-            print(f"   {large['status']} in {large['seconds']:.0f} s: "
-                  f"{large['rows_per_second']:,.0f} rows/s, {large['parts']} parts in "
-                  f"{large['invocations']} invocations, peak memory "
-                  f"{large['peak_memory_mb_max']} MB at most (of "
-                  f"{large['memory_size_mb']} MB)")
-            print(f"   one invocation, at the {pipeline['rows']:,}-row run's pace, would need "
-                  f"{large['single_invocation_seconds']:.0f} s and times out after about "
-                  f"{large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s)")
+            print(
+                f"   {large['status']} in {large['seconds']:.0f} s: "
+                f"{large['rows_per_second']:,.0f} rows/s, {large['parts']} parts in "
+                f"{large['invocations']} invocations, peak memory "
+                f"{large['peak_memory_mb_max']} MB at most (of "
+                f"{large['memory_size_mb']} MB)"
+            )
+            print(
+                f"   one invocation, at the {pipeline['rows']:,}-row run's pace, would need "
+                f"{large['single_invocation_seconds']:.0f} s and times out after about "
+                f"{large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s)"
+            )
     finally:
         stack.down(paths, only=up.started)
 
@@ -285,72 +339,27 @@ def main() -> None:
     if large:
         results["large_file"] = large
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    record_in_readme(results)
-    measurements = cost.load_measurements(RESULTS)
-    for document in (ROOT / "README.md", ROOT / "docs" / "cost-and-scalability.md"):
-        text = document.read_text(encoding="utf-8")
-        document.write_text(cost.render_doc(text, measurements), encoding="utf-8")
-    print(f"\nWritten to {RESULTS.relative_to(ROOT)}; README.md and the cost analysis updated")
-
-
-def record_in_readme(results: dict) -> None:
-    """Replace the README's benchmark block with these figures."""
-    naive_rows = (
-        f"Both loaders wrote all {results['pipeline_rows']:,} rows."
-        if results["naive_rows_measured"] == results["pipeline_rows"]
-        else f"The naive loader wrote {results['naive_rows_measured']:,} rows; its time is "
-        f"scaled to {results['pipeline_rows']:,}."
+    results_table.record(BENCHMARKS_DOC, results)
+    cost_doc = ROOT / "docs" / "cost-and-scalability.md"
+    cost_doc.write_text(
+        cost.render_doc(cost_doc.read_text(encoding="utf-8"), cost.load_measurements(RESULTS)),
+        encoding="utf-8",
     )
-    split = results["lambda_cpu_split_ms_per_1000_rows"]
-    large = results.get("large_file")
-    large_rows = [
-        f"| {large['rows']:,} rows ({large['bytes'] / 1e6:.0f} MB) end to end, in parts "
-        f"| {large['status']} in {large['seconds']:.0f} s, {large['rows_per_second']:,} rows/s, "
-        f"{large['parts']} parts, {large['invocations']} invocations, peak memory ≤ "
-        f"{large['peak_memory_mb_max']} MB of {large['memory_size_mb']} MB | every row, one "
-        f"email |",
-        f"| the same file in one invocation (at the pace of the {results['pipeline_rows']:,}"
-        f"-row run) | would need {large['single_invocation_seconds']:,} s: times out after "
-        f"about {large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s) | — |",
-    ] if large else []
-    table = "\n".join([
-        f"Measured {results['measured_at']} on a shared 2-core machine (Python "
-        f"{results['python']}; the Lambda on Python 3.10 in the local stack):",
-        "",
-        "| figure | measured | goal |",
-        "| --- | ---: | ---: |",
-        f"| parse + normalize throughput ÷ bare `csv.reader` (200,000 rows) "
-        f"| {results['parse_ratio_to_csv_reader']:.2f} | ≥ 0.5 |",
-        f"| DynamoDB write requests per 1,000 rows (counted by the emulator) "
-        f"| {results['write_requests_per_1000_rows']:.2f} | ≤ 41 |",
-        f"| peak memory, 10,000 rows → 1,000,000 rows "
-        f"| {results['peak_memory_mb_10k_rows']} MB → {results['peak_memory_mb_1m_rows']} MB "
-        f"| growth < 20 MB |",
-        f"| {results['pipeline_rows']:,} rows end to end (upload → ingest record) vs a naive "
-        f"one-`put_item`-per-row loader on the same stack "
-        f"| {results['pipeline_seconds']:.0f} s vs {results['naive_seconds']:.0f} s: "
-        f"**{results['speedup_vs_naive']:.1f}×** | ≥ 10× |",
-        f"| the Lambda's CPU per 1,000 rows on Python 3.10, against an instant DynamoDB "
-        f"stand-in (parse / items / requests) "
-        f"| **{results['lambda_cpu_ms_per_1000_rows']:.1f} ms** "
-        f"({split['parse']:.1f} / {split['items']:.1f} / {split['requests']:.1f}) | ≤ 50 ms |",
-        *large_rows,
-        "",
-        f"{naive_rows} The Lambda took {results['lambda_ms_per_1000_rows']:.0f} ms per 1,000 "
-        "rows in the emulator (not Lambda's duration on AWS: the cost model uses its CPU time).",
-    ])
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    text = re.sub(r"(<!-- BEGIN bench -->\n).*?(<!-- END bench -->)",
-                  lambda match: f"{match.group(1)}{table}\n{match.group(2)}", text, flags=re.S)
-    readme.write_text(text, encoding="utf-8")
+    figures.draw_all()
+    print(
+        f"\nWritten to {RESULTS.relative_to(ROOT)}; docs/benchmarks.md, the cost analysis "
+        "and the figures in docs/img updated"
+    )
 
 
 def item_bytes() -> int:
     """DynamoDB's size of a typical performance item (names plus values, UTF-8)."""
     row = next(iter(read_lineup(io.BytesIO(lineup_csv(lineup_rows(1))))))
+    assert isinstance(row, Performance), row
     item = schema.performance_item(
-        row, source_key="uploads/lineup-2025.csv", load_id="0" * 32,
+        row,
+        source_key="uploads/lineup-2025.csv",
+        load_id="0" * 32,
         uploaded_at="2025-07-01T12:00:00+00:00",
     )
     return sum(len(name.encode()) + len(str(value).encode()) for name, value in item.items())

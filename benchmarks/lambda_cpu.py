@@ -46,7 +46,9 @@ RESPONSES = {
 
 # --- the stand-in (its own process: its CPU is not the Lambda's) -----------------------------
 
+
 class InstantDynamoDB(BaseHTTPRequestHandler):
+    server: CountingServer
     protocol_version = "HTTP/1.1"  # keep-alive, as DynamoDB does
     wbufsize = 64 * 1024  # an answer in one send (flushed after each request), no Nagle wait
 
@@ -56,8 +58,10 @@ class InstantDynamoDB(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.counts[operation] = self.server.counts.get(operation, 0) + 1
         body = json.dumps(RESPONSES.get(operation, {})).encode()
-        self._reply(body, {"Content-Type": "application/x-amz-json-1.0",
-                           "x-amz-crc32": str(zlib.crc32(body))})
+        self._reply(
+            body,
+            {"Content-Type": "application/x-amz-json-1.0", "x-amz-crc32": str(zlib.crc32(body))},
+        )
 
     def do_GET(self) -> None:  # noqa: N802 (the request counts)
         with self.server.lock:
@@ -80,11 +84,19 @@ class InstantDynamoDB(BaseHTTPRequestHandler):
         pass
 
 
+class CountingServer(ThreadingHTTPServer):
+    """Requests per operation, shared by the stand-in's threads."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), InstantDynamoDB)
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+
 def serve(lifetime_s: float) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), InstantDynamoDB)
-    server.daemon_threads = True
-    server.counts = {}
-    server.lock = threading.Lock()
+    server = CountingServer()
     print(server.server_address[1], flush=True)
 
     def stop_when_parent_leaves() -> None:
@@ -100,6 +112,7 @@ def serve(lifetime_s: float) -> None:
 
 # --- the probe (the Lambda runtime's interpreter) --------------------------------------------
 
+
 def cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -107,16 +120,22 @@ def cpu_s() -> float:
 
 def probe(rows: int, endpoint: str, repeat: int) -> dict:
     sys.path[:0] = [str(ROOT / "lambda"), str(ROOT), str(ROOT / "benchmarks")]
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
-        "TABLE_NAME": "bench", "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:bench",
-        "PARTS_QUEUE_URL": f"{endpoint}/000000000000/parts",
-    })
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "TABLE_NAME": "bench",
+            "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:bench",
+            "PARTS_QUEUE_URL": f"{endpoint}/000000000000/parts",
+        }
+    )
     from memory_probe import GeneratedFile
 
-    from lineup_ingest import handler
+    from lineup_ingest import bootstrap
     from lineup_ingest.adapters import LineupTable, PartsQueue, UploadBucket
+    from lineup_ingest.dynamodb_http import batch_writer
     from lineup_ingest.events import UploadedObject
     from lineup_ingest.ingest import Ingestion, LoadSettings
     from lineup_ingest.parsing import read_lineup
@@ -128,10 +147,13 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         """S3 for UploadBucket: every object is the generated file (reading S3 is not ours)."""
 
         def get_object(self, Range: str = "", **_: object) -> dict:  # noqa: N803 (boto3's)
-            first, _, last = Range.removeprefix("bytes=").partition("-")
-            body = data[int(first or 0): int(last) + 1 if last else None]
-            return {"Body": io.BytesIO(body), "ETag": '"etag"',
-                    "LastModified": datetime(2025, 7, 1, tzinfo=timezone.utc)}
+            first, _dash, last = Range.removeprefix("bytes=").partition("-")
+            body = data[int(first or 0) : int(last) + 1 if last else None]
+            return {
+                "Body": io.BytesIO(body),
+                "ETag": '"etag"',
+                "LastModified": datetime(2025, 7, 1, tzinfo=timezone.utc),
+            }
 
         def head_object(self, **_: object) -> dict:
             return {"ETag": '"etag"', "ContentLength": len(data)}
@@ -142,8 +164,7 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
 
         def __init__(self, client) -> None:
             self.client = client
-            lean = getattr(handler, "batch_writer", None)  # (absent before the lean writer)
-            writer = lean(client, handler.SESSION.get_credentials()) if lean else client
+            writer = batch_writer(client, clients.credentials)
             if hasattr(writer, "put_request"):
                 self.put_request = writer.put_request
 
@@ -159,7 +180,8 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         def get_remaining_time_in_millis(self) -> int:
             return 900_000
 
-    dynamodb = handler.DYNAMODB
+    clients = bootstrap.make_clients()  # as the function makes them at a cold start
+    dynamodb = clients.dynamodb
     upload = UploadedObject("bench", "uploads/bench.csv", "etag", len(data))
 
     def parse_only() -> None:
@@ -169,14 +191,23 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         """What the handler does per row: the file's one part, read, built and written, as
         the handler wires it (the few requests per file that record the load are left out:
         the stand-in does not keep items)."""
-        table = LineupTable(client, "bench", RetryBudget(Context().get_remaining_time_in_millis),
-                            writer=handler.batch_writer(client, handler.SESSION.get_credentials()))
+        table = LineupTable(
+            client,
+            "bench",
+            RetryBudget(Context().get_remaining_time_in_millis),
+            writer=batch_writer(client, clients.credentials),
+        )
         whole = LoadSettings(part_bytes=2**62, max_file_bytes=2**62)
-        ingestion = Ingestion(UploadBucket(GeneratedObjects()), table, PartsQueue(None, ""),
-                              lambda report: None, whole)
+        ingestion = Ingestion(
+            UploadBucket(GeneratedObjects()),
+            table,
+            PartsQueue(None, ""),
+            lambda report: None,
+            whole,
+        )
         task, _ = ingestion.plan(upload, "", "2025-07-01T00:00:00+00:00", {})
         progress = ingestion.load_part(task, None)
-        assert progress.rows_loaded == rows, progress
+        assert progress is not None and progress.rows_loaded == rows, progress
 
     def stats(method: str = "GET") -> dict:
         request = urllib.request.Request(f"{endpoint}/_stats", method=method)
@@ -216,6 +247,7 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
 
 # --- the conductor ---------------------------------------------------------------------------
 
+
 def runtime_python() -> Path:
     """The local stack's Lambda runtime (Python 3.10 with the Lambda's boto3)."""
     sys.path[:0] = [str(ROOT / "src")]
@@ -228,15 +260,30 @@ def measure(rows: int = 100_000, repeat: int = 1, python: Path | None = None) ->
     """Start the stand-in, run the probe on ``python`` against it, return the probe's JSON."""
     python = python or runtime_python()
     server = subprocess.Popen(
-        [sys.executable, __file__, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, __file__, "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
     )
+    assert server.stdin and server.stdout  # both are pipes
     try:
         port = int(server.stdout.readline())
         output = subprocess.run(
-            [str(python), __file__, "probe", "--rows", str(rows), "--repeat", str(repeat),
-             "--endpoint", f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, check=True, timeout=1800,
+            [
+                str(python),
+                __file__,
+                "probe",
+                "--rows",
+                str(rows),
+                "--repeat",
+                str(repeat),
+                "--endpoint",
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=1800,
         ).stdout
     finally:
         server.stdin.close()
@@ -251,8 +298,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="passes of each kind; the least")
     parser.add_argument("--endpoint", help="(probe) the stand-in's URL")
     parser.add_argument("--lifetime", type=float, default=3600, help="(serve) at most, s")
-    parser.add_argument("--python", type=Path,
-                        help="the interpreter the probe runs on (the local Lambda runtime's)")
+    parser.add_argument(
+        "--python", type=Path, help="the interpreter the probe runs on (the local Lambda runtime's)"
+    )
     arguments = parser.parse_args()
     if arguments.mode == "serve":
         serve(arguments.lifetime)

@@ -115,17 +115,22 @@ def main() -> None:
     table = LineupTable(dynamodb, "bench", RetryBudget(lambda: 900_000))
     # One part as large as the file: the whole file in this process, as one invocation.
     whole = LoadSettings(part_bytes=2**62, max_file_bytes=2**62)
-    ingestion = Ingestion(GeneratedBucket(rows), table, None, print, whole)
+    # Stand-ins for the S3 adapter and the parts queue (one part: no queue).
+    ingestion = Ingestion(GeneratedBucket(rows), table, None, print, whole)  # type: ignore[arg-type]
     upload = UploadedObject("bench", "uploads/bench.csv", "etag", 2**61)
     task, _ = ingestion.plan(upload, "", "2025-07-01T00:00:00+00:00", {})
     progress = ingestion.load_part(task, None)
-    assert progress.rows_loaded == rows, progress
-    print(json.dumps({
-        "rows": rows,
-        "peak_kib": peak_kib(),
-        "requests": dynamodb.requests,
-        "python": ".".join(map(str, sys.version_info[:3])),
-    }))
+    assert progress is not None and progress.rows_loaded == rows, progress
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "peak_kib": peak_kib(),
+                "requests": dynamodb.requests,
+                "python": ".".join(map(str, sys.version_info[:3])),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from festival import templates
 
@@ -19,3 +20,35 @@ def table_definition(template: dict | None = None) -> dict:
         "GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"],
         "BillingMode": properties["BillingMode"],
     }
+
+
+def resolve(value: Any, template: dict) -> Any:
+    """A value with the parameters at their defaults: Ref to a parameter and Fn::If."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref" and argument in template.get("Parameters", {}):
+            return template["Parameters"][argument].get("Default")
+        if function == "Fn::If":
+            condition, when_true, when_false = argument
+            chosen = when_true if holds(condition, template) else when_false
+            return resolve(chosen, template)
+    return value
+
+
+def holds(condition: str | dict, template: dict) -> bool:
+    """Whether a template condition holds with every parameter at its default."""
+    if isinstance(condition, str):
+        return holds(template["Conditions"][condition], template)
+    ((function, argument),) = condition.items()
+    if function == "Fn::Equals":
+        left, right = (str(resolve(side, template)) for side in argument)
+        return left == right
+    if function == "Fn::Not":
+        return not holds(argument[0], template)
+    if function == "Fn::And":
+        return all(holds(part, template) for part in argument)
+    if function == "Fn::Or":
+        return any(holds(part, template) for part in argument)
+    if function == "Condition":
+        return holds(argument, template)
+    raise AssertionError(f"unexpected condition function {function}")

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from festival.local import stack
 from festival.local.paths import LocalPaths
+
+# Only these tests may start the local stack: `make check` runs every other test without it.
+E2E_TESTS = Path(__file__).resolve().parent / "e2e"
+STACK_FIXTURE = "local_stack"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse, before anything runs, a test outside tests/e2e that would start the stack."""
+    misplaced = [
+        item.nodeid
+        for item in items
+        if STACK_FIXTURE in getattr(item, "fixturenames", ())
+        and not item.path.resolve().is_relative_to(E2E_TESTS)
+    ]
+    if misplaced:
+        raise pytest.UsageError(
+            f"these tests use the {STACK_FIXTURE} fixture, which starts the local stack, "
+            f"but are not under tests/e2e (move them there): {', '.join(misplaced)}"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,20 @@ def lineup_rows(count: int, first_day: date = date(2025, 7, 12)) -> list[list[st
         day = first_day + timedelta(days=slot // 10)
         start_hour = 14 + slot % 10  # 14:00 .. 23:00; the late ones end after midnight
         rows.append(
-            [f"Performer {number:07d}", stage, f"{start_hour}:00",
-             f"{(start_hour + 2) % 24}:00", day.isoformat()]
+            [
+                f"Performer {number:07d}",
+                stage,
+                f"{start_hour}:00",
+                f"{(start_hour + 2) % 24}:00",
+                day.isoformat(),
+            ]
         )
     return rows
 
 
-def lineup_csv(rows: list[list[str]], header: tuple[str, ...] = (
-        "Performer", "Stage", "Start", "End", "Date")) -> bytes:
+def lineup_csv(
+    rows: list[list[str]], header: tuple[str, ...] = ("Performer", "Stage", "Start", "End", "Date")
+) -> bytes:
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\r\n")
     writer.writerow(header)
@@ -51,7 +57,6 @@ def tricky_rows(count: int, tag: str = "") -> list[list[str]]:
 
 def tricky_csv(rows: list[list[str]]) -> bytes:
     return lineup_csv(rows, header=("Performer", "Stage", "Start", "End", "Date", "Notes"))
-
 
 
 def memory_hungry_lineup(blocks: int, tag: str = "") -> Iterator[bytes]:

@@ -1,4 +1,5 @@
-"""The AWS side: S3 reads, DynamoDB writes and queries, SNS publishes. All boto3 is here."""
+"""The AWS side of the ports (ports.py): S3 reads, DynamoDB writes and queries, SQS and
+SNS sends. All boto3 is here."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import IO, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from lineup_ingest import schema
+from lineup_ingest.codec import from_attributes, to_attributes
 from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.ports import BATCH_LIMIT, ObjectGoneError, ObjectReplacedError
 from lineup_ingest.retry import RetryBudget
 
-BATCH_LIMIT = 25  # BatchWriteItem's maximum
 # Conditional deletes in flight at once: within the 10 connections botocore's client pools.
 DELETES_IN_FLIGHT = 8
 RETRYABLE_CODES = frozenset(
@@ -30,38 +31,9 @@ RETRYABLE_CODES = frozenset(
     }
 )
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-class ObjectGoneError(Exception):
-    """The uploaded object no longer exists (deleted before we could read it)."""
-
-
-class ObjectReplacedError(Exception):
-    """The uploaded object was replaced by a newer version while it was being loaded."""
-
 
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _attribute(value: Any) -> dict:
-    # Performance items hold only strings and integers: serialize those directly, which is
-    # several times faster than TypeSerializer on a file of a million rows.
-    if type(value) is str:
-        return {"S": value}
-    if type(value) is int:
-        return {"N": str(value)}
-    return _serializer.serialize(value)
-
-
-def to_attributes(item: dict[str, Any]) -> dict[str, dict]:
-    return {name: _attribute(value) for name, value in item.items()}
-
-
-def from_attributes(attributes: dict[str, dict]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in attributes.items()}
 
 
 def is_retryable(error: ClientError) -> bool:
@@ -113,8 +85,10 @@ class UploadBucket:
         metadata = {name.lower(): value for name, value in response.get("Metadata", {}).items()}
         uploaded = response.get("LastModified")
         return (
-            metadata, uploaded.isoformat(timespec="seconds") if uploaded else "",
-            str(response.get("ETag", "")).strip('"'), int(response.get("ContentLength", 0)),
+            metadata,
+            uploaded.isoformat(timespec="seconds") if uploaded else "",
+            str(response.get("ETag", "")).strip('"'),
+            int(response.get("ContentLength", 0)),
         )
 
     def current_etag(self, bucket: str, key: str) -> str | None:
@@ -146,7 +120,11 @@ class LineupTable:
     """
 
     def __init__(
-        self, client, table_name: str, budget: RetryBudget, concurrency: int = 4,
+        self,
+        client,
+        table_name: str,
+        budget: RetryBudget,
+        concurrency: int = 4,
         writer=None,
     ) -> None:
         self.client = client
@@ -158,6 +136,8 @@ class LineupTable:
         self._count_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: deque[Future] = deque()
+        # The keys of the batches in flight, in the same order.
+        self._in_flight_keys: deque[frozenset[tuple[str, str]]] = deque()
 
     def _counted(self) -> None:
         with self._count_lock:
@@ -194,13 +174,21 @@ class LineupTable:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="batch-write")
-        while len(self._in_flight) >= 2 * self.concurrency:
+        keys = frozenset((item["pk"], item["sk"]) for item in items)
+        # The last row of a file wins when it repeats a performance (another spelling of a
+        # name, say): a batch holding a key of one in flight waits for it to land.
+        while len(self._in_flight) >= 2 * self.concurrency or any(
+            keys & held for held in self._in_flight_keys
+        ):
+            self._in_flight_keys.popleft()
             self._in_flight.popleft().result()
         self._in_flight.append(self._pool.submit(self.write_batch, requests))
+        self._in_flight_keys.append(keys)
 
     def drain(self) -> None:
         """Wait for every batch in flight; raise the first failure once all have ended."""
         failure: BaseException | None = None
+        self._in_flight_keys.clear()
         while self._in_flight:
             error = self._in_flight.popleft().exception()
             failure = failure or error
@@ -209,6 +197,7 @@ class LineupTable:
 
     def settle(self) -> None:
         """After a failure: let batches in flight end, so none lands after the report."""
+        self._in_flight_keys.clear()
         while self._in_flight:
             self._in_flight.popleft().exception()
 
@@ -232,10 +221,12 @@ class LineupTable:
             TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
             ProjectionExpression="sk",
-            ExpressionAttributeValues=to_attributes({
-                ":pk": schema.UPLOADS_PARTITION,
-                ":file": schema.upload_record_key(source_key, "")["sk"],
-            }),
+            ExpressionAttributeValues=to_attributes(
+                {
+                    ":pk": schema.UPLOADS_PARTITION,
+                    ":file": schema.upload_record_key(source_key, "")["sk"],
+                }
+            ),
         )
         current = schema.upload_record_key(source_key, etag)["sk"]
         return any(item["sk"]["S"] != current for page in pages for item in page["Items"])
@@ -256,8 +247,7 @@ class LineupTable:
                 FilterExpression="load_id <> :load AND uploaded_at <= :uploaded",
                 ProjectionExpression="pk, sk",
                 ExpressionAttributeValues=to_attributes(
-                    {":pk": partition, ":perf": "PERF#", ":load": load_id,
-                     ":uploaded": uploaded_at}
+                    {":pk": partition, ":perf": "PERF#", ":load": load_id, ":uploaded": uploaded_at}
                 ),
             )
             for page in pages:
@@ -266,9 +256,7 @@ class LineupTable:
 
     # --- removals -------------------------------------------------------------------------
 
-    def keys_uploaded_no_later(
-        self, source_key: str, uploaded_at: str
-    ) -> Iterator[dict[str, str]]:
+    def keys_uploaded_no_later(self, source_key: str, uploaded_at: str) -> Iterator[dict[str, str]]:
         """Keys of this file's performances whose version was uploaded at or before
         ``uploaded_at`` (ISO to the second, like S3's LastModified), whichever version."""
         for partition in schema.file_partitions(source_key):
@@ -297,8 +285,9 @@ class LineupTable:
         iterator = iter(keys)
         with ThreadPoolExecutor(DELETES_IN_FLIGHT, thread_name_prefix="delete") as pool:
             while chunk := list(islice(iterator, 100)):  # a bounded number of keys held
-                deleted += sum(pool.map(
-                    lambda key: self._delete_if_uploaded_no_later(key, uploaded_at), chunk))
+                deleted += sum(
+                    pool.map(lambda key: self._delete_if_uploaded_no_later(key, uploaded_at), chunk)
+                )
         return deleted
 
     def _delete_if_uploaded_no_later(self, key: dict[str, str], uploaded_at: str) -> bool:
@@ -307,7 +296,8 @@ class LineupTable:
             self._counted()
             try:
                 self.client.delete_item(
-                    TableName=self.table_name, Key=to_attributes(key),
+                    TableName=self.table_name,
+                    Key=to_attributes(key),
                     ConditionExpression="uploaded_at <= :uploaded",
                     ExpressionAttributeValues=to_attributes({":uploaded": uploaded_at}),
                 )
@@ -334,7 +324,8 @@ class LineupTable:
         self._counted()
         try:
             self.client.put_item(
-                TableName=self.table_name, Item=to_attributes(record),
+                TableName=self.table_name,
+                Item=to_attributes(record),
                 ConditionExpression=(
                     "attribute_not_exists(pk) OR (#status = :removing AND finisher = :who)"
                 ),
@@ -354,7 +345,8 @@ class LineupTable:
         the count afterwards."""
         self._counted()
         response = self.client.update_item(
-            TableName=self.table_name, Key=to_attributes(key),
+            TableName=self.table_name,
+            Key=to_attributes(key),
             UpdateExpression="ADD rows_removed :n",
             ConditionExpression="finisher = :who",
             ExpressionAttributeValues=to_attributes({":n": rows, ":who": who}),
@@ -367,7 +359,8 @@ class LineupTable:
         self._counted()
         try:
             self.client.put_item(
-                TableName=self.table_name, Item=to_attributes(record),
+                TableName=self.table_name,
+                Item=to_attributes(record),
                 ConditionExpression="finisher = :who",
                 ExpressionAttributeValues=to_attributes({":who": record["finisher"]}),
             )
@@ -402,11 +395,24 @@ class LineupTable:
         self._counted()
         self.client.put_item(TableName=self.table_name, Item=to_attributes(record))
 
+    def _put_if_absent(self, item: dict[str, Any]) -> None:
+        self._counted()
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     # --- the bookkeeping of a load in parts ----------------------------------------------------
 
     def upload_record(self, source_key: str, etag: str) -> dict[str, Any] | None:
         response = self.client.get_item(
-            TableName=self.table_name, ConsistentRead=True,
+            TableName=self.table_name,
+            ConsistentRead=True,
             Key=to_attributes(schema.upload_record_key(source_key, etag)),
         )
         item = response.get("Item")
@@ -421,7 +427,8 @@ class LineupTable:
         self._counted()
         try:
             self.client.put_item(
-                TableName=self.table_name, Item=to_attributes(record),
+                TableName=self.table_name,
+                Item=to_attributes(record),
                 ConditionExpression="attribute_not_exists(pk) OR uploaded_at <> :uploaded",
                 ExpressionAttributeValues=to_attributes({":uploaded": record["uploaded_at"]}),
             )
@@ -445,8 +452,13 @@ class LineupTable:
         )
 
     def commit_part(
-        self, task: PartTask, progress: Progress, failure: str | None, *,
-        started_at: str = "", finished_at: str = "",
+        self,
+        task: PartTask,
+        progress: Progress,
+        failure: str | None,
+        *,
+        started_at: str = "",
+        finished_at: str = "",
     ) -> dict[str, Any] | None:
         """Record a part as done; the file's record afterwards (None if another upload of the
         file has started since, and this part's load is over).
@@ -457,18 +469,26 @@ class LineupTable:
         the record's map holds exactly the parts done.
         """
         counts = {
-            "rows_read": progress.rows_read, "rows_loaded": progress.rows_loaded,
+            "rows_read": progress.rows_read,
+            "rows_loaded": progress.rows_loaded,
             "rows_rejected": progress.rows_rejected,
-            "started_at": started_at, "finished_at": finished_at,
+            "started_at": started_at,
+            "finished_at": finished_at,
         }
         if failure:
             counts["failure"] = failure
-        self.put_upload_record({
+        part_item = {
             **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
-            "part": task.part, "first_line": task.line, **counts,
+            "part": task.part,
+            "first_line": task.line,
+            **counts,
             "rejected": [[line, reason] for line, reason in progress.rejected],
             **schema.expiry(task.expires_at),
-        })
+        }
+        if failure:  # a late failure of a part that was loaded keeps the part's counts
+            self._put_if_absent(part_item)
+        else:
+            self.put_upload_record(part_item)
         # A failure is recorded only where nothing is yet: it never overwrites a success.
         condition = "uploaded_at = :uploaded" + (
             " AND attribute_not_exists(parts.#part)" if failure else ""
@@ -490,8 +510,8 @@ class LineupTable:
         names = {f"#p{part}": f"{part:06d}" for part in entries}
         values = {f":c{part}": counts for part, counts in entries.items()}
         sets = [
-            f"parts.#p{part} = " + (f"if_not_exists(parts.#p{part}, :c{part})"
-                                    if if_absent else f":c{part}")
+            f"parts.#p{part} = "
+            + (f"if_not_exists(parts.#p{part}, :c{part})" if if_absent else f":c{part}")
             for part in entries
         ]
         if "#part" in condition:
@@ -504,9 +524,7 @@ class LineupTable:
                 UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_attributes(
-                    {**values, ":uploaded": task.uploaded_at}
-                ),
+                ExpressionAttributeValues=to_attributes({**values, ":uploaded": task.uploaded_at}),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -518,12 +536,15 @@ class LineupTable:
 
     def committed_parts(self, task: PartTask) -> Iterator[dict[str, Any]]:
         pages = self.client.get_paginator("query").paginate(
-            TableName=self.table_name, ConsistentRead=True,
+            TableName=self.table_name,
+            ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :part)",
-            ExpressionAttributeValues=to_attributes({
-                ":pk": schema.load_partition(task.key, task.etag, task.uploaded_at),
-                ":part": "PART#",
-            }),
+            ExpressionAttributeValues=to_attributes(
+                {
+                    ":pk": schema.load_partition(task.key, task.etag, task.uploaded_at),
+                    ":part": "PART#",
+                }
+            ),
         )
         for page in pages:
             for item in page["Items"]:
@@ -558,7 +579,8 @@ class LineupTable:
         self._counted()
         try:
             self.client.put_item(
-                TableName=self.table_name, Item=to_attributes(record),
+                TableName=self.table_name,
+                Item=to_attributes(record),
                 ConditionExpression="finisher = :who AND uploaded_at = :uploaded",
                 ExpressionAttributeValues=to_attributes(
                     {":who": record["finisher"], ":uploaded": record["uploaded_at"]}
@@ -570,7 +592,9 @@ class LineupTable:
 
     def was_queued(self, task: PartTask) -> bool:
         response = self.client.get_item(
-            TableName=self.table_name, ConsistentRead=True, ProjectionExpression="pk",
+            TableName=self.table_name,
+            ConsistentRead=True,
+            ProjectionExpression="pk",
             Key=to_attributes(
                 schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part)
             ),
@@ -578,10 +602,12 @@ class LineupTable:
         return "Item" in response
 
     def mark_queued(self, task: PartTask) -> None:
-        self.put_upload_record({
-            **schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part),
-            **schema.expiry(task.expires_at),
-        })
+        self.put_upload_record(
+            {
+                **schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part),
+                **schema.expiry(task.expires_at),
+            }
+        )
 
 
 class PartsQueue:
@@ -609,7 +635,8 @@ class PartsQueue:
     def retry_later(self, receipt_handle: str, attempt: int) -> None:
         """Make a failed part's message come back after the retry delay, not the timeout."""
         self.sqs.change_message_visibility(
-            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle,
+            QueueUrl=self.queue_url,
+            ReceiptHandle=receipt_handle,
             VisibilityTimeout=self.retry_delay_s(attempt),
         )
 

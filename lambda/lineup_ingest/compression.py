@@ -22,7 +22,7 @@ import io
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 GZIP_MAGIC = b"\x1f\x8b"
 # How much compressed input is read at a time, and the most decompressed at once: one
@@ -32,7 +32,7 @@ _OUTPUT_BYTES = 1024 * 1024
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around deflate data
 
 # Opens the compressed object at a byte offset, streaming to its end.
-OpenCompressed = Callable[[int], BinaryIO]
+OpenCompressed = Callable[[int], IO[bytes]]
 
 
 class CompressedFileError(Exception):
@@ -62,7 +62,10 @@ class GzipReader(io.RawIOBase):
     """
 
     def __init__(
-        self, open_compressed: OpenCompressed, *, resume: Checkpoint | None = None,
+        self,
+        open_compressed: OpenCompressed,
+        *,
+        resume: Checkpoint | None = None,
         end: int | None = None,
     ) -> None:
         super().__init__()
@@ -99,7 +102,8 @@ class GzipReader(io.RawIOBase):
     def checkpoint(self) -> Checkpoint:
         """Where this reader is, to open another one here without decompressing again."""
         return Checkpoint(
-            self.position, self._fed - len(self._input),
+            self.position,
+            self._fed - len(self._input),
             self._inflate.copy() if self._inflate else None,
         )
 
@@ -116,6 +120,7 @@ class GzipReader(io.RawIOBase):
         while True:
             if self._inflate is None and not self._next_member():
                 return b""
+            assert self._inflate is not None  # _next_member started one
             if not self._input and not self._source_done:
                 self._input = self._source.read(_INPUT_BYTES)
                 self._fed += len(self._input)

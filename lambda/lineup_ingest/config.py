@@ -36,9 +36,12 @@ class Config:
         if missing:
             raise ConfigError(f"missing environment variable(s): {', '.join(missing)}")
         numbers = {
-            "reserve_ms": "REPORT_RESERVE_MS", "part_bytes": "PART_BYTES",
-            "max_file_bytes": "MAX_FILE_BYTES", "part_attempts": "PART_ATTEMPTS",
-            "part_retry_s": "PART_RETRY_SECONDS", "retention_days": "UPLOAD_RETENTION_DAYS",
+            "reserve_ms": "REPORT_RESERVE_MS",
+            "part_bytes": "PART_BYTES",
+            "max_file_bytes": "MAX_FILE_BYTES",
+            "part_attempts": "PART_ATTEMPTS",
+            "part_retry_s": "PART_RETRY_SECONDS",
+            "retention_days": "UPLOAD_RETENTION_DAYS",
         }
         settings = {}
         for field_name, variable in numbers.items():

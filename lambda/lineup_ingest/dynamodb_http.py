@@ -104,7 +104,9 @@ class DynamoDBHttp:
         (the session's: ``session.get_credentials()`` is what the client signs with)."""
         config = client.meta.config
         return cls(
-            client.meta.endpoint_url, client.meta.region_name, credentials,
+            client.meta.endpoint_url,
+            client.meta.region_name,
+            credentials,
             events=client.meta.events,
             timeout_s=max(config.connect_timeout or 0, config.read_timeout or 0) or 60.0,
         )
@@ -135,7 +137,7 @@ class DynamoDBHttp:
         tables = []
         for table, requests in request_items.items():
             encoded = [r if type(r) is _EncodedRequest else _dumps(r) for r in requests]
-            tables.append(f'{_escape(table)}:[{",".join(encoded)}]')
+            tables.append(f"{_escape(table)}:[{','.join(encoded)}]")
         return ('{"RequestItems":{' + ",".join(tables) + "}}").encode()
 
     # --- the request ----------------------------------------------------------------------
@@ -155,8 +157,9 @@ class DynamoDBHttp:
     def _signed_headers(self, body: bytes) -> dict[str, str]:
         if self.credentials is None:
             raise NoCredentialsError()
-        request = AWSRequest(method="POST", url=self.url, data=body,
-                             headers=dict(self._base_headers))
+        request = AWSRequest(
+            method="POST", url=self.url, data=body, headers=dict(self._base_headers)
+        )
         SigV4Auth(self.credentials.get_frozen_credentials(), "dynamodb", self.region).add_auth(
             request
         )
@@ -191,8 +194,11 @@ class DynamoDBHttp:
             self._disconnect()
         checksum = response_headers.get("x-amz-crc32")
         if checksum is not None and int(checksum) != zlib.crc32(content):
-            raise ChecksumError(checksum_type="crc32", expected_checksum=checksum,
-                                actual_checksum=zlib.crc32(content))
+            raise ChecksumError(
+                checksum_type="crc32",
+                expected_checksum=checksum,
+                actual_checksum=zlib.crc32(content),
+            )
         return response.status, response_headers, content
 
     def _connection(self) -> http.client.HTTPConnection:
@@ -238,6 +244,7 @@ _writers_lock = threading.Lock()
 
 # --- encoding ------------------------------------------------------------------------------
 
+
 def encode_value(value: Any) -> str:
     """One attribute value in DynamoDB JSON: ``{"S":"..."}``, ``{"N":"3"}``, ..."""
     kind = type(value)
@@ -265,6 +272,7 @@ def _dumps(value: Any) -> str:
 
 # --- answers -------------------------------------------------------------------------------
 
+
 def _parse(content: bytes) -> dict:
     try:
         parsed = json.loads(content) if content else {}
@@ -281,8 +289,8 @@ def _error(status: int, parsed: dict, metadata: dict) -> dict:
     code = parsed.get("__type") or ""
     code = code.split(":", 1)[0].rsplit("#", 1)[-1]
     if not code:
-        code = SERVER_ERROR_CODES.get(status, _DEFAULT_SERVER_ERROR) if status >= 500 else str(
-            status
+        code = (
+            SERVER_ERROR_CODES.get(status, _DEFAULT_SERVER_ERROR) if status >= 500 else str(status)
         )
     message = parsed.get("message", parsed.get("Message", ""))
     return {"Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}

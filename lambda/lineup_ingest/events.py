@@ -99,17 +99,28 @@ def object_events(event: dict) -> list[UploadedObject | RemovedObject]:
         source_ip = str(request.get("sourceIPAddress", "")) if isinstance(request, dict) else ""
         bucket, key = s3["bucket"]["name"], unquote_plus(obj["key"])
         if name.startswith("ObjectCreated:"):
-            objects.append(UploadedObject(
-                bucket=bucket, key=key, etag=str(obj.get("eTag", "")).strip('"'),
-                size=int(obj.get("size", 0)), uploaded_by=principal, source_ip=source_ip,
-            ))
+            objects.append(
+                UploadedObject(
+                    bucket=bucket,
+                    key=key,
+                    etag=str(obj.get("eTag", "")).strip('"'),
+                    size=int(obj.get("size", 0)),
+                    uploaded_by=principal,
+                    source_ip=source_ip,
+                )
+            )
         elif name.startswith(("ObjectRemoved:", "LifecycleExpiration:")):
-            objects.append(RemovedObject(
-                bucket=bucket, key=key, event_name=name,
-                removed_at=_event_time(record.get("eventTime")),
-                sequencer=str(obj.get("sequencer", "")), removed_by=principal,
-                source_ip=source_ip,
-            ))
+            objects.append(
+                RemovedObject(
+                    bucket=bucket,
+                    key=key,
+                    event_name=name,
+                    removed_at=_event_time(record.get("eventTime")),
+                    sequencer=str(obj.get("sequencer", "")),
+                    removed_by=principal,
+                    source_ip=source_ip,
+                )
+            )
         else:
             raise EventError(f"not an upload or a removal: S3 event {name!r}")
     return objects

@@ -14,17 +14,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import IO
+from typing import IO, Any, cast
 
 from lineup_ingest import schema
-from lineup_ingest.adapters import (
-    BATCH_LIMIT,
-    LineupTable,
-    ObjectGoneError,
-    ObjectReplacedError,
-    PartsQueue,
-    UploadBucket,
-)
 from lineup_ingest.compression import (
     GZIP_MAGIC,
     CompressedFileError,
@@ -44,6 +36,14 @@ from lineup_ingest.parsing import (
     read_lineup,
 )
 from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.ports import (
+    BATCH_LIMIT,
+    LineupStore,
+    ObjectGoneError,
+    ObjectReplacedError,
+    ObjectStore,
+    PartQueue,
+)
 from lineup_ingest.report import IngestReport, RejectedRows
 from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines, part_count
 
@@ -76,9 +76,9 @@ class PartFailedError(Exception):
 class Ingestion:
     def __init__(
         self,
-        bucket: UploadBucket,
-        table: LineupTable,
-        queue: PartsQueue,
+        bucket: ObjectStore,
+        table: LineupStore,
+        queue: PartQueue,
         notify: Callable[[IngestReport], None],
         settings: LoadSettings = LoadSettings(),
         *,
@@ -94,7 +94,10 @@ class Ingestion:
     # --- a new upload ---------------------------------------------------------------------
 
     def start(
-        self, upload: UploadedObject, request_id: str = "", log_group: str = "",
+        self,
+        upload: UploadedObject,
+        request_id: str = "",
+        log_group: str = "",
         remaining_ms: Callable[[], int] | None = None,
     ) -> str:
         """Plan the parts of an uploaded file and load the first; the file's status so far.
@@ -105,32 +108,48 @@ class Ingestion:
         """
         if is_folder_marker(upload.key, upload.size):
             return "IGNORED"
+        gone: ObjectGoneError | None = None
         try:
             metadata, uploaded_at, etag, size = self.bucket.describe(upload.bucket, upload.key)
         except ObjectGoneError as error:
             metadata, uploaded_at, gone = {}, "", error
         else:
-            gone = None
             if not upload.etag:  # S3's events name the version; one made by hand may not
                 upload = replace(upload, etag=etag, size=size)
         record = self.table.upload_record(upload.key, upload.etag)
-        same_load = record is not None and record.get("uploaded_at") == uploaded_at
-        if same_load and record.get("status") != "LOADING":
-            return str(record["status"])  # a duplicate event of a file already loaded
-        started_at = str(record["started_at"]) if same_load else self.clock()
+        same_load = record if record and record.get("uploaded_at") == uploaded_at else None
+        if same_load and same_load.get("status") != "LOADING":
+            return str(same_load["status"])  # a duplicate event of a file already loaded
+        started_at = str(same_load["started_at"]) if same_load else self.clock()
         expires = self._expires_at(uploaded_at)
-        self.table.begin_load({
-            **schema.upload_record_key(upload.key, upload.etag),
-            "file": upload.key, "bucket": upload.bucket, "etag": upload.etag,
-            "size": upload.size, "uploaded_at": uploaded_at, "status": "LOADING", "parts": {},
-            "started_at": started_at, "request_id": request_id, "log_group": log_group,
-            **schema.expiry(expires),
-            "uploaded_by": upload.uploaded_by, "source_ip": upload.source_ip,
-        })
+        self.table.begin_load(
+            {
+                **schema.upload_record_key(upload.key, upload.etag),
+                "file": upload.key,
+                "bucket": upload.bucket,
+                "etag": upload.etag,
+                "size": upload.size,
+                "uploaded_at": uploaded_at,
+                "status": "LOADING",
+                "parts": {},
+                "started_at": started_at,
+                "request_id": request_id,
+                "log_group": log_group,
+                **schema.expiry(expires),
+                "uploaded_by": upload.uploaded_by,
+                "source_ip": upload.source_ip,
+            }
+        )
         report = IngestReport(
-            bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size,
-            started_at=started_at, request_id=request_id, log_group=log_group,
-            uploaded_by=upload.uploaded_by, source_ip=upload.source_ip,
+            bucket=upload.bucket,
+            key=upload.key,
+            etag=upload.etag,
+            size=upload.size,
+            started_at=started_at,
+            request_id=request_id,
+            log_group=log_group,
+            uploaded_by=upload.uploaded_by,
+            source_ip=upload.source_ip,
         )
         # Lambda keeps the request id across its retries of this event; another delivery of
         # the event has its own.
@@ -139,10 +158,15 @@ class Ingestion:
             if gone:
                 raise gone
             task, decision = self.plan(upload, started_at, uploaded_at, metadata)
-            self.table.set_facts(upload.key, upload.etag, {
-                "parts_total": task.parts, "clock": decision.clock,
-                "clock_reason": decision.reason,
-            })
+            self.table.set_facts(
+                upload.key,
+                upload.etag,
+                {
+                    "parts_total": task.parts,
+                    "clock": decision.clock,
+                    "clock_reason": decision.reason,
+                },
+            )
         except (LineupFileError, ObjectGoneError, ObjectReplacedError, TooLargeError) as error:
             report.failure = str(error)
             return self._finish_alone(report, uploaded_at, claim, expires)
@@ -158,7 +182,10 @@ class Ingestion:
             return "LOADING"
 
     def plan(
-        self, upload: UploadedObject, started_at: str, uploaded_at: str,
+        self,
+        upload: UploadedObject,
+        started_at: str,
+        uploaded_at: str,
         metadata: dict[str, str],
     ) -> tuple[PartTask, ClockDecision]:
         """The file's first part, and how its times without AM/PM are read.
@@ -209,35 +236,44 @@ class Ingestion:
                 "parameter); raise PartBytes. Nothing was loaded."
             )
         return PartTask(
-            bucket=upload.bucket, key=upload.key, etag=upload.etag, size=size,
-            uploaded_at=uploaded_at, started_at=started_at,
-            part=0, parts=parts,
+            bucket=upload.bucket,
+            key=upload.key,
+            etag=upload.etag,
+            size=size,
+            uploaded_at=uploaded_at,
+            started_at=started_at,
+            part=0,
+            parts=parts,
             part_bytes=self.settings.part_bytes,
-            start=data_start, line=header_lines + 1, header=header, clock=decision.clock,
-            gzip=gzip, expires_at=self._expires_at(uploaded_at),
+            start=data_start,
+            line=header_lines + 1,
+            header=header,
+            clock=decision.clock,
+            gzip=gzip,
+            expires_at=self._expires_at(uploaded_at),
         ), decision
 
-    def _content(
-        self, bucket: str, key: str, etag: str, gzip: bool
-    ) -> Callable[..., IO[bytes]]:
+    def _content(self, bucket: str, key: str, etag: str, gzip: bool) -> Callable[..., IO[bytes]]:
         """Opens the file's bytes [start, end) (to its end if end is None): decompressed
         bytes of a gzip file."""
         stored = self._stored(bucket, key, etag)
-        return GzipRanges(stored).open if gzip else stored
+        if gzip:  # a GzipReader is a raw binary stream: the IO[bytes] the parser reads
+            return cast(Callable[..., IO[bytes]], GzipRanges(stored).open)
+        return stored
 
     def _stored(self, bucket: str, key: str, etag: str) -> Callable[..., IO[bytes]]:
         """Opens the object's bytes as stored; every GET names the version (If-Match)."""
+
         def open_stored(start: int, end: int | None = None) -> IO[bytes]:
             return self.bucket.open_range(bucket, key, etag, start, end)
+
         return open_stored
 
     def _expires_at(self, uploaded_at: str) -> int | None:
         # An upload gone before it was read has no upload time: count from now.
         return schema.expires_at(uploaded_at or self.clock(), self.settings.retention_days)
 
-    def _decide_clock(
-        self, content: Callable[..., IO[bytes]], asked: str | None
-    ) -> ClockDecision:
+    def _decide_clock(self, content: Callable[..., IO[bytes]], asked: str | None) -> ClockDecision:
         """Once per file, before any row is written, so that every part reads times alike."""
         source = "the upload's clock metadata" if asked is not None else "the stack's setting"
         try:
@@ -257,16 +293,23 @@ class Ingestion:
         report.finished_at = self.clock()
         if self.table.claim_finish(report.key, report.etag, uploaded_at, claim):
             self.notify(report)
-            self.table.put_final_record({
-                **self._record(report), "uploaded_at": uploaded_at, "finisher": claim,
-                **schema.expiry(expires),
-            })
+            self.table.put_final_record(
+                {
+                    **self._record(report),
+                    "uploaded_at": uploaded_at,
+                    "finisher": claim,
+                    **schema.expiry(expires),
+                }
+            )
         return report.status.value
 
     # --- a part -----------------------------------------------------------------------------
 
     def run_part(
-        self, task: PartTask, *, request_id: str = "",
+        self,
+        task: PartTask,
+        *,
+        request_id: str = "",
         remaining_ms: Callable[[], int] | None = None,
     ) -> str:
         """Load one part (or what is left of it); finish the file if it was the last to end.
@@ -275,8 +318,8 @@ class Ingestion:
         crash); a part whose file version is gone is counted as failed at once.
         """
         try:
-            record = self.table.upload_record(task.key, task.etag) or {}
-            if record.get("uploaded_at") != task.uploaded_at:
+            record: dict[str, Any] | None = self.table.upload_record(task.key, task.etag)
+            if record is None or record.get("uploaded_at") != task.uploaded_at:
                 return "SUPERSEDED"  # the same content was uploaded again: that load goes on
             if f"{task.part:06d}" not in record.get("parts", {}):
                 began = self.clock()
@@ -300,8 +343,8 @@ class Ingestion:
     def give_up(self, task: PartTask, reason: str, *, request_id: str = "") -> str:
         """Count a part that failed every attempt as failed, so its file still ends."""
         record = self._count_failed(task, reason)
-        return "SUPERSEDED" if record is None else self._finish_if_complete(
-            task, record, request_id
+        return (
+            "SUPERSEDED" if record is None else self._finish_if_complete(task, record, request_id)
         )
 
     def _count_failed(self, task: PartTask, reason: str) -> dict | None:
@@ -311,12 +354,11 @@ class Ingestion:
         following = replace(task, part=task.part + 1)
         if record is not None and not task.is_last and not self.table.was_queued(following):
             record = self.table.commit_unreached(
-                task, f"not loaded: part {task.part + 1} failed before it")
+                task, f"not loaded: part {task.part + 1} failed before it"
+            )
         return record
 
-    def load_part(
-        self, task: PartTask, remaining_ms: Callable[[], int] | None
-    ) -> Progress | None:
+    def load_part(self, task: PartTask, remaining_ms: Callable[[], int] | None) -> Progress | None:
         """The part's rows, written; None if it ran short of time and handed the rest on."""
         start = Boundary(task.start, task.line)
         # One opener for the part's passes: a gzip file is decompressed up to the part once.
@@ -325,18 +367,21 @@ class Ingestion:
             end = task.size
         else:
             following = next_boundary(content, start, task.next_start, task.size)
-            self._hand_on_next(replace(
-                task, part=task.part + 1, start=following.offset, line=following.line,
-                done=Progress(),
-            ))
+            self._hand_on_next(
+                replace(
+                    task,
+                    part=task.part + 1,
+                    start=following.offset,
+                    line=following.line,
+                    done=Progress(),
+                )
+            )
             end = following.offset
-        progress = task.done
         with content(task.start, end) as body:
             rows = self._rows(body, task)
-            for _ in range(progress.rows_read):  # read before a hand-over: done already
+            for _ in range(task.done.rows_read):  # read before a hand-over: done already
                 next(rows, None)
-            progress = self._write(rows, task, progress, remaining_ms)
-        return progress
+            return self._write(rows, task, task.done, remaining_ms)
 
     def _hand_on_next(self, following: PartTask) -> None:
         """Queue the next part (once: a retried part finds it queued already).
@@ -353,7 +398,10 @@ class Ingestion:
         return read_lineup(body, clock=task.clock, header=task.header, first_line=task.line)
 
     def _write(
-        self, rows: Iterator, task: PartTask, progress: Progress,
+        self,
+        rows: Iterator,
+        task: PartTask,
+        progress: Progress,
         remaining_ms: Callable[[], int] | None,
     ) -> Progress | None:
         longest_known = self.table.longest_set_minutes()
@@ -377,11 +425,14 @@ class Ingestion:
                 rejected = rejected.with_row_error(row)
                 continue
             item = schema.performance_item(
-                row, source_key=task.key, load_id=task.etag, uploaded_at=task.uploaded_at,
+                row,
+                source_key=task.key,
+                load_id=task.etag,
+                uploaded_at=task.uploaded_at,
                 expires_at=task.expires_at,
             )
             # The same performance twice in a file is one item; a batch may not repeat a key.
-            batch[(item["pk"], item["sk"])] = item
+            batch[(str(item["pk"]), str(item["sk"]))] = item
             rows_in_batch += 1
             if len(batch) == BATCH_LIMIT:
                 flush()
@@ -389,8 +440,9 @@ class Ingestion:
                 rows_in_batch = 0
                 if remaining_ms is not None and self._short_of_time(remaining_ms):
                     self.table.drain()
-                    self.queue.send(replace(task, done=self._progress(
-                        progress, rejected, read, loaded)))
+                    self.queue.send(
+                        replace(task, done=self._progress(progress, rejected, read, loaded))
+                    )
                     return None
         if batch:
             flush()
@@ -427,20 +479,29 @@ class Ingestion:
         # it again rather than never. The parts stay in the record: a late duplicate of a
         # part finds itself counted.
         self.notify(report)
-        self.table.put_final_record({
-            **self._record(report), "parts": record["parts"], "finisher": task.claim,
-            "uploaded_at": task.uploaded_at, "parts_total": task.parts,
-            **schema.expiry(task.expires_at),
-        })
+        self.table.put_final_record(
+            {
+                **self._record(report),
+                "parts": record["parts"],
+                "finisher": task.claim,
+                "uploaded_at": task.uploaded_at,
+                "parts_total": task.parts,
+                **schema.expiry(task.expires_at),
+            }
+        )
         return report.status.value
 
     def _file_report(self, task: PartTask, record: dict, request_id: str) -> IngestReport:
         report = IngestReport(
             # The object's size, as stored: a gzip file's task counts decompressed bytes.
-            bucket=task.bucket, key=task.key, etag=task.etag,
+            bucket=task.bucket,
+            key=task.key,
+            etag=task.etag,
             size=int(record.get("size", task.size)),
-            started_at=task.started_at, request_id=str(record.get("request_id", request_id)),
-            log_group=str(record.get("log_group", "")), parts=task.parts,
+            started_at=task.started_at,
+            request_id=str(record.get("request_id", request_id)),
+            log_group=str(record.get("log_group", "")),
+            parts=task.parts,
             clock=str(record.get("clock", task.clock)),
             clock_reason=str(record.get("clock_reason", "")),
             uploaded_by=str(record.get("uploaded_by", "")),
@@ -459,9 +520,7 @@ class Ingestion:
         for error in rejected[: report.rejected.limit]:
             report.rejected.first.append(error)
         if report.failed_parts:
-            report.failure = (
-                f"{len(report.failed_parts)} of {task.parts} parts could not be loaded"
-            )
+            report.failure = f"{len(report.failed_parts)} of {task.parts} parts could not be loaded"
         elif report.rows_read == 0:
             report.failure = (
                 "The file has a header but no rows: add one row per set below the header."
@@ -488,9 +547,7 @@ class Ingestion:
         # reading the whole file back.
         if not self.table.other_versions_loaded(task.key, task.etag):
             return 0
-        return self.table.delete_keys(
-            self.table.stale_keys(task.key, task.etag, task.uploaded_at)
-        )
+        return self.table.delete_keys(self.table.stale_keys(task.key, task.etag, task.uploaded_at))
 
     @staticmethod
     def _record(report: IngestReport) -> dict:

@@ -87,7 +87,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import IO, NamedTuple
 
 from lineup_ingest.schema import NAME_KEY_MAX_BYTES, name_key
 from lineup_ingest.text import DISPLAY_CONTROLS, describe, visible
@@ -144,8 +144,10 @@ CLOCKS = ("auto", *_READING_CLOCKS)
 # How many rows of a file's head decide its clock for "auto".
 CLOCK_HEAD_ROWS = 1000
 
-# (date, start, end, raw start, raw end) of a row's Date, Start and End, or what is wrong.
-_Schedule = Callable[[str, str, str], tuple[str, ...] | str]
+# A set's (date, start, end, raw start, raw end).
+_When = tuple[str, str, str, str, str]
+# The _When of a row's Date, Start and End, or what is wrong with them.
+_Schedule = Callable[[str, str, str], "_When | str"]
 
 
 class Performance(NamedTuple):
@@ -184,7 +186,7 @@ class LineupFileError(Exception):
 
 
 def read_lineup(
-    stream: BinaryIO,
+    stream: IO[bytes],
     *,
     clock: str = "24h",
     header: Header | None = None,
@@ -243,7 +245,7 @@ def read_lineup(
                         # (and a line that could hold a field over csv's limit, to reject it
                         # as csv does).
                         cells, number = quoted.read(text, line)
-                        if type(cells) is RowError:
+                        if isinstance(cells, RowError):
                             has_rows = True
                             yield cells
                             continue
@@ -267,8 +269,8 @@ def read_lineup(
                     if date_text != last_date or start_text != last_start or end_text != last_end:
                         last_date, last_start, last_end = date_text, start_text, end_text
                         when = schedule(date_text, start_text, end_text)
-                        scheduled = type(when) is tuple
-                        if scheduled:
+                        scheduled = isinstance(when, tuple)
+                        if isinstance(when, tuple):
                             date, start, end, raw_start, raw_end = when
                     performer = cells[performer_at].strip()
                     stage = cells[stage_at].strip()
@@ -300,7 +302,7 @@ def read_lineup(
         )
 
 
-def read_header(stream: BinaryIO) -> tuple[Header, int]:
+def read_header(stream: IO[bytes]) -> tuple[Header, int]:
     """The header of a lineup file and the number of its last physical line.
 
     Raises LineupFileError as read_lineup does for a file without a usable header.
@@ -309,7 +311,7 @@ def read_header(stream: BinaryIO) -> tuple[Header, int]:
     return _read_header(physical, _QuotedRecords(physical), csv.field_size_limit())
 
 
-def record_starts(stream: BinaryIO, first_line: int) -> Iterator[int]:
+def record_starts(stream: IO[bytes], first_line: int) -> Iterator[int]:
     """The physical line number of every record of a stream that starts at a record.
 
     This walks the file exactly as read_lineup does (the same lines, the same quoted
@@ -453,7 +455,7 @@ def decide_clock(times: Iterable[str]) -> ClockDecision:
     return ClockDecision("24h", "no times to judge by: read on a 24-hour clock")
 
 
-def decide_clock_from_head(stream: BinaryIO) -> ClockDecision:
+def decide_clock_from_head(stream: IO[bytes]) -> ClockDecision:
     """`decide_clock` for a binary stream of a file, or of its head: the header and rows.
 
     Reads the header and up to CLOCK_HEAD_ROWS rows on the "24h" clock (the stream is read in
@@ -462,10 +464,7 @@ def decide_clock_from_head(stream: BinaryIO) -> ClockDecision:
     """
     head = itertools.islice(read_lineup(stream, clock="24h"), CLOCK_HEAD_ROWS)
     return decide_clock(
-        text
-        for row in head
-        if type(row) is Performance
-        for text in (row.raw_start, row.raw_end)
+        text for row in head if type(row) is Performance for text in (row.raw_start, row.raw_end)
     )
 
 
@@ -524,7 +523,7 @@ class _Lines:
     replaced by a _TooLongError and a blank line, to keep the count of lines.
     """
 
-    def __init__(self, stream: BinaryIO, *, bom: bool = True) -> None:
+    def __init__(self, stream: IO[bytes], *, bom: bool = True) -> None:
         self._stream = stream
         # A byte order mark means one only at the start of a file, not of a part of it.
         encoding = "utf-8-sig" if bom else "utf-8"
@@ -795,7 +794,7 @@ def _read_row(
     when = schedule(values["date"], values["start"], values["end"])
     if isinstance(when, str):
         problems.append(when)
-    if problems:
+    if problems or isinstance(when, str):
         return RowError(line, "; ".join(problems))
     return Performance(performer, stage, *when, line)
 
@@ -910,9 +909,12 @@ def _schedules_on(clock: str) -> _Schedules:
     cached_time = functools.lru_cache(maxsize=_CACHE_ENTRIES)(read_time)
 
     def schedule(
-        date_text: str, start_text: str, end_text: str,
-        day_of: Callable = cached_day, time_of: Callable = cached_time,
-    ) -> tuple[str, ...] | str:
+        date_text: str,
+        start_text: str,
+        end_text: str,
+        day_of: Callable = cached_day,
+        time_of: Callable = cached_time,
+    ) -> _When | str:
         """(date, start, end, raw start, raw end) of a set, or what is wrong with its cells.
 
         The set ends at the first time after its Start that reads as its End.
@@ -935,7 +937,7 @@ def _schedules_on(clock: str) -> _Schedules:
 
     cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(schedule)
 
-    def schedule_any(date_text: str, start_text: str, end_text: str) -> tuple[str, ...] | str:
+    def schedule_any(date_text: str, start_text: str, end_text: str) -> _When | str:
         if len(date_text) + len(start_text) + len(end_text) <= _CACHED_CHARS:
             return cached(date_text, start_text, end_text)
         return schedule(date_text, start_text, end_text, _day, read_time)

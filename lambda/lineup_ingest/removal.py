@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from lineup_ingest import schema
-from lineup_ingest.adapters import LineupTable, ObjectGoneError, UploadBucket
 from lineup_ingest.events import RemovedObject
 from lineup_ingest.ingest import utc_now
+from lineup_ingest.ports import LineupStore, ObjectGoneError, ObjectStore
 from lineup_ingest.report import RemovalReport, RemovalStatus
 
 # Rows deleted between two updates of the removal's count: a crash in between leaves at
@@ -28,8 +28,8 @@ COUNT_EVERY = 500
 class Removal:
     def __init__(
         self,
-        bucket: UploadBucket,
-        table: LineupTable,
+        bucket: ObjectStore,
+        table: LineupStore,
         notify: Callable[[RemovalReport], None],
         *,
         clock: Callable[[], str] = utc_now,
@@ -40,7 +40,10 @@ class Removal:
         self.clock = clock
 
     def remove(
-        self, removed: RemovedObject, request_id: str = "", log_group: str = "",
+        self,
+        removed: RemovedObject,
+        request_id: str = "",
+        log_group: str = "",
         remaining_ms: Callable[[], int] | None = None,
     ) -> str:
         """Remove the rows the file loaded, record it and send one email; the status.
@@ -55,17 +58,25 @@ class Removal:
             return str(record["status"])  # a duplicate delivery of a removal that is over
         claim = request_id or uuid.uuid4().hex
         report = RemovalReport(
-            bucket=removed.bucket, key=removed.key, event_name=removed.event_name,
-            removed_at=removed.removed_at, removed_by=removed.removed_by,
+            bucket=removed.bucket,
+            key=removed.key,
+            event_name=removed.event_name,
+            removed_at=removed.removed_at,
+            removed_by=removed.removed_by,
             source_ip=removed.source_ip,
             started_at=str(record["started_at"]) if record else self.clock(),
             rows_removed=int(record.get("rows_removed", 0)) if record else 0,
-            request_id=request_id, log_group=log_group,
+            request_id=request_id,
+            log_group=log_group,
         )
-        if not self.table.claim_removal({
-            **record_key, **_record_facts(report), "status": RemovalStatus.REMOVING.value,
-            "finisher": claim,
-        }):
+        if not self.table.claim_removal(
+            {
+                **record_key,
+                **_record_facts(report),
+                "status": RemovalStatus.REMOVING.value,
+                "finisher": claim,
+            }
+        ):
             return RemovalStatus.REMOVING.value  # another delivery of the event is at it
         try:
             self._remove_rows(removed, report, record_key, claim, remaining_ms)
@@ -79,7 +90,11 @@ class Removal:
         return report.status.value
 
     def _remove_rows(
-        self, removed: RemovedObject, report: RemovalReport, record_key: dict, claim: str,
+        self,
+        removed: RemovedObject,
+        report: RemovalReport,
+        record_key: dict,
+        claim: str,
         remaining_ms: Callable[[], int] | None,
     ) -> None:
         try:

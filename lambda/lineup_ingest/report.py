@@ -145,8 +145,11 @@ def body(report: IngestReport) -> str:
         f"Rows loaded:   {report.rows_loaded}",
         f"Rows rejected: {report.rows_rejected}",
         f"Rows removed:  {report.rows_removed} "
-        + ("(the file was deleted before its load ended)" if report.file_deleted
-           else "(in an earlier version of the file, not in this)"),
+        + (
+            "(the file was deleted before its load ended)"
+            if report.file_deleted
+            else "(in an earlier version of the file, not in this)"
+        ),
         f"Duration:      {report.duration_s:.2f} s",
         f"File version:  ETag {report.etag or 'unknown'}, {report.size} bytes",
         f"Uploaded by:   {_who(report.uploaded_by, report.source_ip)}",
@@ -247,8 +250,11 @@ def removal_body(report: RemovalReport) -> str:
     how = "expired (the bucket's lifecycle rule)" if report.by_lifecycle else "was deleted"
     rows = f"{report.rows_removed} row{'' if report.rows_removed == 1 else 's'}"
     headline = {
-        RemovalStatus.REMOVED: (f"{rows} removed." if report.rows_removed
-                                else "nothing to remove (no row of it was in the table)."),
+        RemovalStatus.REMOVED: (
+            f"{rows} removed."
+            if report.rows_removed
+            else "nothing to remove (no row of it was in the table)."
+        ),
         RemovalStatus.REPLACED: "nothing removed: it was uploaded again since.",
         RemovalStatus.FAILED: f"its rows were NOT all removed (at least {rows} removed).",
     }[report.status]
@@ -263,8 +269,11 @@ def removal_body(report: RemovalReport) -> str:
     ]
     if report.replaced_by:
         etag, uploaded_at = report.replaced_by
-        lines += ["", f"The key holds a newer upload (ETag {etag}, uploaded {uploaded_at}): its"
-                  " own email reports its load, which replaces the rows of earlier versions."]
+        lines += [
+            "",
+            f"The key holds a newer upload (ETag {etag}, uploaded {uploaded_at}): its"
+            " own email reports its load, which replaces the rows of earlier versions.",
+        ]
     if report.failure:
         lines += ["", f"Reason: {report.failure}"]
     lines += [

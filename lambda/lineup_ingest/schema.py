@@ -1,6 +1,6 @@
 """The table's key design: one place that turns a performance into a DynamoDB item.
 
-Single table, generic key names, three sparse GSIs (see README "Data model"):
+Single table, generic key names, three sparse GSIs (docs/data-model.md):
 
 =============  =================================  ==================================
 index          partition key                      sort key
@@ -40,6 +40,12 @@ TIME_SHARDS = 4
 PERFORMER_INDEX = "ByPerformer"
 STAGE_INDEX = "ByStage"
 TIME_INDEX = "ByTime"
+# Each index's (partition key, sort key) attributes; the template defines the same (tested).
+INDEX_KEYS = {
+    PERFORMER_INDEX: ("gsi1pk", "gsi1sk"),
+    STAGE_INDEX: ("gsi2pk", "gsi2sk"),
+    TIME_INDEX: ("gsi3pk", "gsi3sk"),
+}
 
 UPLOADS_PARTITION = "UPLOADS"
 LONGEST_SET_KEY = {"pk": "META", "sk": "LONGEST_SET"}
@@ -110,7 +116,11 @@ def set_minutes(performance: Performance) -> int:
 
 
 def performance_item(
-    performance: Performance, *, source_key: str, load_id: str, uploaded_at: str,
+    performance: Performance,
+    *,
+    source_key: str,
+    load_id: str,
+    uploaded_at: str,
     expires_at: int | None = None,
 ) -> dict[str, str | int]:
     """The item for one performance of one file version: the same row, the same item.
@@ -121,15 +131,18 @@ def performance_item(
     performer = name_key(performance.performer)
     stage = name_key(performance.stage)
     sort_key = f"PERF#{performance.start}#{stage}#{performer}"
+    by_performer, by_stage, by_time = (
+        INDEX_KEYS[index] for index in (PERFORMER_INDEX, STAGE_INDEX, TIME_INDEX)
+    )
     item: dict[str, str | int] = {
         "pk": file_partition(source_key, _shard(sort_key, FILE_SHARDS)),
         "sk": sort_key,
-        "gsi1pk": f"PERFORMER#{performer}",
-        "gsi1sk": f"{performance.start}#{stage}",
-        "gsi2pk": f"STAGE#{stage}",
-        "gsi2sk": f"{performance.start}#{performer}",
-        "gsi3pk": day_partition(performance.start[:10], _shard(sort_key, TIME_SHARDS)),
-        "gsi3sk": f"{performance.start}#{stage}#{performer}",
+        by_performer[0]: f"PERFORMER#{performer}",
+        by_performer[1]: f"{performance.start}#{stage}",
+        by_stage[0]: f"STAGE#{stage}",
+        by_stage[1]: f"{performance.start}#{performer}",
+        by_time[0]: day_partition(performance.start[:10], _shard(sort_key, TIME_SHARDS)),
+        by_time[1]: f"{performance.start}#{stage}#{performer}",
         "performer": performance.performer,
         "stage": performance.stage,
         "date": performance.date,
@@ -191,8 +204,10 @@ def removal_record_key(source_key: str, removal_id: str) -> dict[str, str]:
     duplicate delivery of the removal's event has the same id, hence the same record. The
     begins_with(FILE#<s3 key>#ETAG#) that finds a file's upload records does not find it.
     """
-    return {"pk": UPLOADS_PARTITION,
-            "sk": f"{_file_in_record_key(source_key)}#REMOVED#{removal_id}"}
+    return {
+        "pk": UPLOADS_PARTITION,
+        "sk": f"{_file_in_record_key(source_key)}#REMOVED#{removal_id}",
+    }
 
 
 def _file_in_record_key(source_key: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from lineup_ingest.parsing import record_starts
 
@@ -39,7 +39,7 @@ def part_count(size: int, part_bytes: int) -> int:
 
 
 def next_boundary(
-    open_from: Callable[[int], BinaryIO], start: Boundary, target: int, size: int
+    open_from: Callable[[int], IO[bytes]], start: Boundary, target: int, size: int
 ) -> Boundary:
     """The first record start at or after byte ``target``, walking from record start ``start``.
 
@@ -61,7 +61,7 @@ def next_boundary(
     return Boundary(offset, line)
 
 
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
     """The stream in chunks, none of which but the last ends with "\\r" (half of "\\r\\n")."""
     carry = b""
     while True:
@@ -83,7 +83,7 @@ def _count_breaks(data: bytes) -> int:
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
-def _breaks_before(stream: BinaryIO, length: int) -> int:
+def _breaks_before(stream: IO[bytes], length: int) -> int:
     """How many line breaks end before byte ``length`` of the stream.
 
     That is how many lines after the first start before it: the line starting at or
@@ -102,7 +102,7 @@ def _breaks_before(stream: BinaryIO, length: int) -> int:
     return breaks
 
 
-def offset_after_lines(stream: BinaryIO, breaks: int) -> int:
+def offset_after_lines(stream: IO[bytes], breaks: int) -> int:
     """The byte offset just after the ``breaks``-th line break of the stream.
 
     That is where the line after the first ``breaks`` lines starts.
@@ -125,7 +125,7 @@ def offset_after_lines(stream: BinaryIO, breaks: int) -> int:
     return seen
 
 
-def _line_after_end(open_from: Callable[[int], BinaryIO], start: Boundary) -> int:
+def _line_after_end(open_from: Callable[[int], IO[bytes]], start: Boundary) -> int:
     """The number the line after the file's last would have."""
     with open_from(start.offset) as stream:
         return start.line + sum(map(_count_breaks, _chunks(stream)))

@@ -22,6 +22,8 @@ JSON is decoded once, not walked against the API model and decoded again by moto
 (``DecodeOnlyWritesParser``, ``_write_batch_in_moto``), and moto's quadratic size check and
 whole-table sort per Query are removed (``moto_speedups``). Profiled with py-spy: without
 them, the emulator's CPU per item, not the number of requests, set the speed of any loader.
+These reach into LocalStack's and moto's internals, so they apply only to the releases they
+were written for (``versions``); on others, writes take LocalStack's ordinary path.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import json
 import random
 import threading
 from collections import Counter
+from typing import cast
 
 from localstack.aws.api import CommonServiceException, RequestContext, handler
 from localstack.aws.api.dynamodb import (
@@ -42,12 +45,12 @@ from localstack.aws.handlers import service as service_handlers
 from localstack.aws.protocol.parser import JSONRequestParser, create_parser
 from localstack.http import Request, Response, route
 from localstack.services.edge import ROUTER
-from localstack.services.moto import MotoFallbackDispatcher, call_moto_with_request
+from localstack.services.moto import MotoFallbackDispatcher, call_moto, call_moto_with_request
 from localstack.services.plugins import Service, aws_provider
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 
-from festival_localstack import moto_speedups
+from festival_localstack import moto_speedups, versions
 
 
 class FaultPlan:
@@ -146,7 +149,8 @@ def _write_batch_in_moto(context: RequestContext, request: dict) -> dict:
     moto_handler.current_account, moto_handler.region = context.account_id, context.region
     moto_handler.body = request
     try:
-        return json.loads(moto_handler.batch_write_item())
+        # moto-ext 5.1 answers with the JSON text (mypy reads the project's newer moto).
+        return json.loads(cast(str, moto_handler.batch_write_item()))
     except JsonRESTError as error:
         raise CommonServiceException(
             error.relative_error_type, error.message, status_code=error.code
@@ -154,7 +158,14 @@ def _write_batch_in_moto(context: RequestContext, request: dict) -> dict:
 
 
 class MotoDynamoDBProvider(DynamodbApi):
-    """Everything falls through to moto; BatchWriteItem may have faults injected first."""
+    """Everything falls through to moto; BatchWriteItem may have faults injected first.
+
+    With ``lean_writes``, requests come from ``DecodeOnlyWritesParser`` and a batch goes
+    straight to moto's handler; without, LocalStack parses them and calls moto its own way.
+    """
+
+    def __init__(self, lean_writes: bool) -> None:
+        self.lean_writes = lean_writes
 
     @handler("BatchWriteItem", expand=False)
     def batch_write_item(
@@ -169,7 +180,9 @@ class MotoDynamoDBProvider(DynamodbApi):
                 "Injected fault: the level of configured provisioned throughput was exceeded"
             )
         if not FAULTS.unprocessed_rate:
-            return _write_batch_in_moto(context, request)
+            if self.lean_writes:
+                return _write_batch_in_moto(context, request)
+            return call_moto(context)
 
         request = create_parser(context.service).parse(context.request)[1]
         processed: dict = {}
@@ -224,8 +237,15 @@ def _counting(table: dict) -> dict:
 def dynamodb_moto():
     ROUTER.add(FaultRoutes())
     moto_speedups.apply()
-    service_handlers.create_parser = _create_parser_decoding_dynamodb_writes
+    # Replaces LocalStack's parser factory for the whole process: only where written for.
+    lean_writes = versions.written_for(
+        "the lean DynamoDB write path (decode-only parser, moto's handler called directly)",
+        "localstack-core",
+        "moto-ext",
+    )
+    if lean_writes:
+        service_handlers.create_parser = _create_parser_decoding_dynamodb_writes
     return Service.for_provider(
-        MotoDynamoDBProvider(),
+        MotoDynamoDBProvider(lean_writes),
         dispatch_table_factory=lambda provider: _counting(MotoFallbackDispatcher(provider)),
     )

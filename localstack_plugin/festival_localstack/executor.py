@@ -46,7 +46,7 @@ def interpreter_for(runtime: str) -> str:
         raise LambdaRuntimeException(
             f"No interpreter configured for Lambda runtime {runtime!r}: "
             f"{INTERPRETERS_VARIABLE} has {sorted(configured)}. "
-            "Deploy with a configured runtime or add one (see the README)."
+            "Deploy with a configured runtime or add one (see docs/local-stack.md)."
         )
     if not os.access(interpreter, os.X_OK):
         raise LambdaRuntimeException(

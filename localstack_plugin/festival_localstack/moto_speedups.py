@@ -24,6 +24,8 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 
+from festival_localstack import versions
+
 # moto's own limit (the documented 400 KB, with the slack moto measured on AWS).
 ITEM_SIZE_LIMIT = 405_000
 _query_scope = threading.local()
@@ -46,8 +48,11 @@ def _scoped_to_query(all_items):
         if scope is not table:
             return all_items(table)
         if _query_scope.index_name or not table.range_key_attr:
-            return [item for partition in table.items.values()
-                    for item in (partition.values() if table.range_key_attr else [partition])]
+            return [
+                item
+                for partition in table.items.values()
+                for item in (partition.values() if table.range_key_attr else [partition])
+            ]
         return list(table.items.get(_query_scope.hash_key, {}).values())
 
     return items_for_query
@@ -76,20 +81,24 @@ def _parameters(function) -> list[str]:
 def apply() -> None:
     """Patch moto's classes once, in the LocalStack process that loads our provider.
 
-    Each patch is made only for the moto signatures it was written against (moto-ext is
-    pinned); on another, moto is left as it is: slower, never wrong.
+    Only on the moto-ext release written for (``versions``), and each patch only for the
+    moto signatures it was written against; otherwise moto is left as it is: slower,
+    never wrong.
     """
     if getattr(Table.query, "__festival_scoped__", False):
         return
+    if not versions.written_for("moto's DynamoDB speedups", "moto-ext"):
+        return
+    # Replacing methods is the point here: the type: ignores say so to mypy.
     if _parameters(Item.__init__) == ["self", "hash_key", "range_key", "attrs"]:
-        Item.__init__ = _item_init_measured_once
+        Item.__init__ = _item_init_measured_once  # type: ignore[method-assign,assignment]
     else:
         LOG.warning("moto's Item changed: its size check is left quadratic")
     query_parameters = _parameters(Table.query)
     if "index_name" in query_parameters and _parameters(Table.all_items) == ["self"]:
         after_hash_key = query_parameters.index("index_name") - 2  # self, hash_key
-        Table.all_items = _scoped_to_query(Table.all_items)
-        Table.query = _query_in_scope(Table.query, after_hash_key)
-        Table.query.__festival_scoped__ = True
+        Table.all_items = _scoped_to_query(Table.all_items)  # type: ignore[method-assign]
+        Table.query = _query_in_scope(Table.query, after_hash_key)  # type: ignore[method-assign]
+        Table.query.__festival_scoped__ = True  # type: ignore[attr-defined]
     else:
         LOG.warning("moto's Table.query changed: every Query still sorts the whole table")

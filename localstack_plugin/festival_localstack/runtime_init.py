@@ -43,7 +43,9 @@ current_request_id = ""
 def post(path: str, body: bytes | str) -> None:
     data = body.encode("utf-8") if isinstance(body, str) else body
     request = urllib.request.Request(
-        f"{ENDPOINT}{path}", data=data, method="POST",
+        f"{ENDPOINT}{path}",
+        data=data,
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     # LocalStack is on loopback: never go through a proxy.
@@ -93,18 +95,16 @@ class JsonFormatter(logging.Formatter):
     STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {
-            "timestamp": datetime.datetime.fromtimestamp(
-                record.created, tz=datetime.timezone.utc
-            ).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        line: dict[str, object] = {
+            "timestamp": datetime.datetime.fromtimestamp(record.created, tz=datetime.timezone.utc)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname,
             "message": record.getMessage(),
             "logger": record.name,
             "requestId": current_request_id,
         }
-        line.update(
-            (key, value) for key, value in vars(record).items() if key not in self.STANDARD
-        )
+        line.update((key, value) for key, value in vars(record).items() if key not in self.STANDARD)
         if record.exc_info:
             line["errorType"] = record.exc_info[0].__name__ if record.exc_info[0] else None
             line["stackTrace"] = traceback.format_exception(*record.exc_info)

@@ -38,9 +38,9 @@ from festival.local.deploy import (
     stack_outputs,
 )
 from festival.local.paths import LocalPaths
+from festival.settings import STACK_NAME
 from festival.templates import parse_template
 
-DEFAULT_STACK = "festival-lineup"
 DEFAULT_RUNTIME = "python3.12"
 RUNTIME_NOTES = {
     "python3.10": (
@@ -68,7 +68,7 @@ class Account:
 
 @dataclass(frozen=True)
 class Options:
-    stack: str = DEFAULT_STACK
+    stack: str = STACK_NAME
     email: str = ""
     alarm_email: str = ""
     runtime: str = DEFAULT_RUNTIME
@@ -96,8 +96,9 @@ def aws_session(profile: str | None = None, region: str | None = None) -> boto3.
     try:
         session = boto3.Session(profile_name=profile or None, region_name=region or None)
         if not session.region_name and os.environ.get("AWS_REGION"):
-            session = boto3.Session(profile_name=profile or None,
-                                    region_name=os.environ["AWS_REGION"])
+            session = boto3.Session(
+                profile_name=profile or None, region_name=os.environ["AWS_REGION"]
+            )
         return session
     except ProfileNotFound as error:
         raise PromotionError(f"{error}: check PROFILE / AWS_PROFILE and ~/.aws/config") from error
@@ -133,8 +134,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def confirm(question: str, *, assume_yes: bool, ask: Ask = input,
-            interactive: bool | None = None) -> bool:
+def confirm(
+    question: str, *, assume_yes: bool, ask: Ask = input, interactive: bool | None = None
+) -> bool:
     """Yes only for y/yes (or YES=1); anything else, no answer or no terminal means no."""
     if assume_yes:
         print(f"{question} yes (YES=1)")
@@ -160,17 +162,21 @@ def artifacts_bucket_name(account: Account) -> str:
 
 def tls_only_policy(bucket: str, partition: str = "aws") -> str:
     arn = f"arn:{partition}:s3:::{bucket}"
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }],
-    })
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [arn, f"{arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
 
 
 def ensure_artifacts_bucket(s3, account: Account) -> str:
@@ -193,15 +199,21 @@ def ensure_artifacts_bucket(s3, account: Account) -> str:
     s3.put_public_access_block(
         Bucket=name,
         PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
         },
     )
     s3.put_bucket_encryption(
         Bucket=name,
         ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
-                       "BucketKeyEnabled": True}]
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                    "BucketKeyEnabled": True,
+                }
+            ]
         },
     )
     partition = account.arn.split(":")[1] if account.arn.count(":") > 1 else "aws"
@@ -234,8 +246,12 @@ def describe_changes(cloudformation, change_set: str) -> list[dict]:
 
 def print_changes(changes: list[dict]) -> None:
     rows = [
-        [c.get("Action", ""), c.get("LogicalResourceId", ""), c.get("ResourceType", ""),
-         c.get("Replacement", "") if c.get("Action") == "Modify" else ""]
+        [
+            c.get("Action", ""),
+            c.get("LogicalResourceId", ""),
+            c.get("ResourceType", ""),
+            c.get("Replacement", "") if c.get("Action") == "Modify" else "",
+        ]
         for c in changes
     ]
     print(tabulate(rows, headers=["action", "resource", "type", "replacement"]))
@@ -280,9 +296,7 @@ def print_subscriptions(sns, outputs: dict[str, str]) -> None:
     for label, output in (("upload reports", "TopicArn"), ("alarms", "AlarmTopicArn")):
         if output not in outputs:
             continue
-        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(
-            TopicArn=outputs[output]
-        )
+        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=outputs[output])
         for page in pages:
             for subscription in page.get("Subscriptions", []):
                 if subscription["Protocol"] != "email":
@@ -299,16 +313,20 @@ def print_subscriptions(sns, outputs: dict[str, str]) -> None:
                     print(f"  {address} ({label}): subscription confirmed")
 
 
-def deploy(options: Options, *, session: boto3.Session | None = None,
-           paths: LocalPaths | None = None, ask: Ask = input,
-           interactive: bool | None = None) -> bool:
+def deploy(
+    options: Options,
+    *,
+    session: boto3.Session | None = None,
+    paths: LocalPaths | None = None,
+    ask: Ask = input,
+    interactive: bool | None = None,
+) -> bool:
     """Package, show the change set, execute it once confirmed; True if executed."""
     if not options.email:
         raise PromotionError("EMAIL is required: make deploy-aws EMAIL=you@example.com")
     session = session or aws_session(options.profile, options.region)
     account = caller_account(session)
-    print(f"Account {account.id} ({account.arn}), region {account.region}, "
-          f"stack {options.stack}")
+    print(f"Account {account.id} ({account.arn}), region {account.region}, stack {options.stack}")
     if options.runtime in RUNTIME_NOTES:
         print(f"Warning: {RUNTIME_NOTES[options.runtime]}")
     cloudformation = session.client("cloudformation")
@@ -325,8 +343,12 @@ def deploy(options: Options, *, session: boto3.Session | None = None,
     cli = [cli_path("aws"), "--region", account.region]
     if options.profile:
         cli += ["--profile", options.profile]
-    target = DeployTarget(cli=cli, artifacts_bucket=bucket, stack_name=options.stack,
-                          parameters=options.template_parameters())
+    target = DeployTarget(
+        cli=cli,
+        artifacts_bucket=bucket,
+        stack_name=options.stack,
+        parameters=options.template_parameters(),
+    )
     packaged = package(target, paths or LocalPaths.default())
     change_set = create_change_set(target, packaged)
     if change_set is None:
@@ -342,8 +364,10 @@ def deploy(options: Options, *, session: boto3.Session | None = None,
         discard_change_set(cloudformation, options.stack, change_set, new_stack)
         print("DRY_RUN: the change set was deleted; nothing was executed.")
         return False
-    question = (f"Execute these {len(changes)} changes on stack {options.stack} "
-                f"in account {account.id} ({account.region})?")
+    question = (
+        f"Execute these {len(changes)} changes on stack {options.stack} "
+        f"in account {account.id} ({account.region})?"
+    )
     if not confirm(question, assume_yes=options.yes, ask=ask, interactive=interactive):
         discard_change_set(cloudformation, options.stack, change_set, new_stack)
         print("Not executed: the change set was deleted.")
@@ -364,9 +388,11 @@ def _print_outputs(session: boto3.Session, cloudformation, stack: str) -> None:
     print("\nEmail subscriptions:")
     print_subscriptions(session.client("sns"), outputs)
     if "UploadBucketName" in outputs:
-        print(f"\nUpload a lineup: aws s3 cp seed/lineup.csv "
-              f"s3://{outputs['UploadBucketName']}/{outputs.get('UploadPrefix', 'uploads/')}"
-              "lineup.csv")
+        print(
+            f"\nUpload a lineup: aws s3 cp seed/lineup.csv "
+            f"s3://{outputs['UploadBucketName']}/{outputs.get('UploadPrefix', 'uploads/')}"
+            "lineup.csv"
+        )
 
 
 # --- Destroy ---------------------------------------------------------------------------------
@@ -392,8 +418,9 @@ def plan_destroy(session: boto3.Session, stack: str) -> DestroyPlan:
     cloudformation = session.client("cloudformation")
     template = deployed_template(cloudformation, stack).get("Resources", {})
     pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
-    deployed = [r for page in pages for r in page["StackResourceSummaries"]
-                if r.get("PhysicalResourceId")]
+    deployed = [
+        r for page in pages for r in page["StackResourceSummaries"] if r.get("PhysicalResourceId")
+    ]
     plan = DestroyPlan(stack=stack, retained=[], buckets={}, queued_failures={}, keys=[])
     for resource in deployed:
         logical, kind = resource["LogicalResourceId"], resource["ResourceType"]
@@ -432,7 +459,7 @@ def empty_bucket(s3, bucket: str) -> int:
             for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
         for start in range(0, len(entries), 1000):
-            batch = entries[start:start + 1000]
+            batch = entries[start : start + 1000]
             response = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
             if response.get("Errors"):
                 first = response["Errors"][0]
@@ -450,13 +477,19 @@ def describe_plan(plan: DestroyPlan, account: Account) -> list[str]:
     for queue, count in plan.queued_failures.items():
         lines.append(f"  deletes the failure queue {queue} ({count} failed events waiting)")
     for key in plan.keys:
-        lines.append(f"  schedules KMS key {key} for deletion in "
-                     f"{KEY_DELETION_WINDOW_DAYS} days (cancel with kms cancel-key-deletion)")
+        lines.append(
+            f"  schedules KMS key {key} for deletion in "
+            f"{KEY_DELETION_WINDOW_DAYS} days (cancel with kms cancel-key-deletion)"
+        )
     lines.append("  deletes the function, its log group, the topics, subscriptions and alarms")
-    lines += [f"  keeps {kind} {physical} ({logical}: DeletionPolicy Retain)"
-              for logical, kind, physical in plan.retained]
-    lines.append(f"  keeps the artifacts bucket s3://{artifacts_bucket_name(account)} "
-                 "(shared by every stack of this account and region)")
+    lines += [
+        f"  keeps {kind} {physical} ({logical}: DeletionPolicy Retain)"
+        for logical, kind, physical in plan.retained
+    ]
+    lines.append(
+        f"  keeps the artifacts bucket s3://{artifacts_bucket_name(account)} "
+        "(shared by every stack of this account and region)"
+    )
     return lines
 
 
@@ -474,23 +507,31 @@ def retained_notes(plan: DestroyPlan, account: Account) -> list[str]:
     return notes
 
 
-def destroy(options: Options, *, session: boto3.Session | None = None, ask: Ask = input,
-            interactive: bool | None = None) -> bool:
+def destroy(
+    options: Options,
+    *,
+    session: boto3.Session | None = None,
+    ask: Ask = input,
+    interactive: bool | None = None,
+) -> bool:
     """Delete the stack once confirmed, emptying its upload bucket; True if deleted."""
     session = session or aws_session(options.profile, options.region)
     account = caller_account(session)
     cloudformation = session.client("cloudformation")
     if stack_status(cloudformation, options.stack) is None:
-        print(f"Stack {options.stack} does not exist in account {account.id} "
-              f"({account.region}): nothing to destroy.")
+        print(
+            f"Stack {options.stack} does not exist in account {account.id} "
+            f"({account.region}): nothing to destroy."
+        )
         return False
     plan = plan_destroy(session, options.stack)
     print("\n".join(describe_plan(plan, account)))
     if options.dry_run:
         print("DRY_RUN: nothing was deleted.")
         return False
-    if not confirm(f"Delete stack {options.stack}?", assume_yes=options.yes, ask=ask,
-                   interactive=interactive):
+    if not confirm(
+        f"Delete stack {options.stack}?", assume_yes=options.yes, ask=ask, interactive=interactive
+    ):
         print("Nothing was deleted.")
         return False
     s3 = session.client("s3")
@@ -518,22 +559,32 @@ def _parameter(text: str) -> tuple[str, str]:
 def parse_options(argv: list[str] | None = None) -> tuple[str, Options]:
     parser = argparse.ArgumentParser(prog="festival-aws", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["deploy", "destroy"])
-    parser.add_argument("--stack", default=DEFAULT_STACK)
+    parser.add_argument("--stack", default=STACK_NAME)
     parser.add_argument("--email", default="", help="address for the upload reports")
     parser.add_argument("--alarm-email", default="", help="address for alarms (default: email)")
     parser.add_argument("--runtime", default=DEFAULT_RUNTIME)
-    parser.add_argument("--parameter", action="append", type=_parameter, default=[],
-                        help="another template parameter, Key=Value (repeatable)")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        type=_parameter,
+        default=[],
+        help="another template parameter, Key=Value (repeatable)",
+    )
     parser.add_argument("--region")
     parser.add_argument("--profile")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     arguments = parser.parse_args(argv)
     return arguments.command, Options(
-        stack=arguments.stack, email=arguments.email, alarm_email=arguments.alarm_email,
-        runtime=arguments.runtime, parameters=dict(arguments.parameter),
-        region=arguments.region, profile=arguments.profile,
-        dry_run=arguments.dry_run, yes=arguments.yes,
+        stack=arguments.stack,
+        email=arguments.email,
+        alarm_email=arguments.alarm_email,
+        runtime=arguments.runtime,
+        parameters=dict(arguments.parameter),
+        region=arguments.region,
+        profile=arguments.profile,
+        dry_run=arguments.dry_run,
+        yes=arguments.yes,
     )
 
 

@@ -14,9 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from tabulate import tabulate
 
 from festival.queries import LineupQueries, QueryInputError, parse_local_datetime
-
-LOCAL_ENDPOINT = "http://127.0.0.1:4566"
-DEFAULT_STACK = "festival-lineup"
+from festival.settings import LOCAL_ENDPOINT, STACK_NAME, local_session
 
 
 class CommandError(Exception):
@@ -27,11 +25,7 @@ def aws_session(
     local: bool, profile: str | None, region: str | None
 ) -> tuple[boto3.Session, str | None]:
     if local:
-        session = boto3.Session(
-            aws_access_key_id="test", aws_secret_access_key="test",
-            region_name=region or "us-east-1",
-        )
-        return session, LOCAL_ENDPOINT
+        return local_session(region), LOCAL_ENDPOINT
     # Everything else comes from the standard configuration (profile, AWS_ENDPOINT_URL...).
     return boto3.Session(profile_name=profile, region_name=region), None
 
@@ -72,19 +66,68 @@ def explained(command: Callable) -> Callable:
     return run
 
 
+# The options of the whole command, each as (declarations, attributes). They are accepted
+# before the command (festival --local performer X) and after it (festival performer X
+# --local): users type them wherever they remember them.
+GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--stack",),
+        {
+            "metavar": "NAME",
+            "help": f"CloudFormation stack whose outputs name the table [default: {STACK_NAME}].",
+        },
+    ),
+    (("--local",), {"is_flag": True, "help": f"Use the local stack at {LOCAL_ENDPOINT}."}),
+    (
+        ("--profile",),
+        {"metavar": "PROFILE", "help": "AWS profile (else the standard configuration)."},
+    ),
+    (("--region",), {"metavar": "REGION", "help": "AWS region (else the standard configuration)."}),
+    (("--json", "as_json"), {"is_flag": True, "help": "Print JSON instead of a table."}),
+]
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the command: it wins over the same one given before."""
+    if value:  # None or False: not on the command line
+        ctx.find_root().obj["json" if param.name == "as_json" else param.name] = value
+
+
+def _global_options(*, after_command: bool) -> Callable:
+    """The global options of the group, or of a command (remembered in the group's settings)."""
+    later: dict[str, Any] = {"default": None, "expose_value": False, "callback": _remember}
+
+    def decorate(command: Callable) -> Callable:
+        for declarations, attributes in reversed(GLOBAL_OPTIONS):
+            extra = later if after_command else {}
+            command = click.option(*declarations, **attributes, **extra)(command)
+        return command
+
+    return decorate
+
+
 @click.group()
-@click.option("--stack", default=DEFAULT_STACK, show_default=True,
-              help="CloudFormation stack whose outputs name the table.")
-@click.option("--local", is_flag=True, help=f"Use the local stack at {LOCAL_ENDPOINT}.")
-@click.option("--profile", default=None, help="AWS profile (else the standard configuration).")
-@click.option("--region", default=None, help="AWS region (else the standard configuration).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_global_options(after_command=False)
 @click.pass_context
-def main(ctx: click.Context, stack: str, local: bool, profile: str | None,
-         region: str | None, as_json: bool) -> None:
-    """Query the festival lineup loaded from uploaded CSV files."""
-    ctx.obj = {"stack": stack, "local": local, "profile": profile, "region": region,
-               "json": as_json}
+def main(
+    ctx: click.Context,
+    stack: str | None,
+    local: bool,
+    profile: str | None,
+    region: str | None,
+    as_json: bool,
+) -> None:
+    """Query the festival lineup loaded from uploaded CSV files.
+
+    Every option may also follow the command: festival performer NAME --local.
+    """
+    ctx.obj = {
+        "stack": stack or STACK_NAME,
+        "local": local,
+        "profile": profile,
+        "region": region,
+        "json": as_json,
+    }
 
 
 def _queries(ctx: click.Context) -> LineupQueries:
@@ -94,8 +137,13 @@ def _queries(ctx: click.Context) -> LineupQueries:
     return LineupQueries(session.client("dynamodb", endpoint_url=endpoint), table)
 
 
-def _print_records(ctx: click.Context, records: list[dict], nothing: str,
-                   headers: list[str], row: Callable[[dict], list]) -> None:
+def _print_records(
+    ctx: click.Context,
+    records: list[dict],
+    nothing: str,
+    headers: list[str],
+    row: Callable[[dict], list],
+) -> None:
     """JSON with --json, else a table (or a sentence when there is nothing)."""
     if ctx.obj["json"]:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
@@ -107,26 +155,22 @@ def _print_records(ctx: click.Context, records: list[dict], nothing: str,
 
 def _print_performances(ctx: click.Context, performances: list[dict]) -> None:
     _print_records(
-        ctx, performances, "No performance found.", ["performer", "stage", "start", "end"],
-        lambda p: [p["performer"], p["stage"], p["start"].replace("T", " "),
-                   p["end"].replace("T", " ")],
+        ctx,
+        performances,
+        "No performance found.",
+        ["performer", "stage", "start", "end"],
+        lambda p: [
+            p["performer"],
+            p["stage"],
+            p["start"].replace("T", " "),
+            p["end"].replace("T", " "),
+        ],
     )
-
-
-def _json_option(command: Callable) -> Callable:
-    """Accept --json after the subcommand too (festival performer X --json)."""
-
-    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-        if value:
-            ctx.find_root().obj["json"] = True
-
-    return click.option("--json", "as_json_late", is_flag=True, expose_value=False,
-                        callback=remember, help="Print JSON instead of a table.")(command)
 
 
 @main.command()
 @click.argument("name")
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def performer(ctx: click.Context, name: str) -> None:
@@ -138,7 +182,7 @@ def performer(ctx: click.Context, name: str) -> None:
 @click.argument("start", metavar="FROM")
 @click.argument("end", metavar="TO")
 @click.option("--stage", default=None, help="Only this stage.")
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def between(ctx: click.Context, start: str, end: str, stage: str | None) -> None:
@@ -150,7 +194,7 @@ def between(ctx: click.Context, start: str, end: str, stage: str | None) -> None
 @main.command()
 @click.argument("stage")
 @click.argument("when")
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def at(ctx: click.Context, stage: str, when: str) -> None:
@@ -159,15 +203,26 @@ def at(ctx: click.Context, stage: str, when: str) -> None:
 
 
 @main.command()
-@_json_option
+@_global_options(after_command=True)
 @click.pass_context
 @explained
 def uploads(ctx: click.Context) -> None:
     """Every upload and removal: file, status, parts, counts, by whom and when."""
     _print_records(
-        ctx, _queries(ctx).uploads(), "No upload yet.",
-        ["file", "status", "parts", "loaded", "rejected", "removed", "by", "from",
-         "finished (UTC)"],
+        ctx,
+        _queries(ctx).uploads(),
+        "No upload yet.",
+        [
+            "file",
+            "status",
+            "parts",
+            "loaded",
+            "rejected",
+            "removed",
+            "by",
+            "from",
+            "finished (UTC)",
+        ],
         _upload_row,
     )
 
@@ -176,7 +231,8 @@ def _upload_row(record: dict) -> list:
     """A line of `festival uploads`: a removal has no parts nor rows loaded."""
     removal = record.get("kind") == "removal"
     return [
-        record["file"], record["status"],
+        record["file"],
+        record["status"],
         "" if removal else f"{record['parts_done']}/{record['parts_total']}",
         "" if removal else record["rows_loaded"],
         "" if removal else record["rows_rejected"],
@@ -188,19 +244,48 @@ def _upload_row(record: dict) -> list:
 
 
 @main.command()
-@click.option("--records-per-day", type=click.IntRange(min=1), required=True)
-@click.option("--files-per-day", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--architecture", type=click.Choice(["arm64", "x86_64"]), default="arm64",
-              show_default=True)
-@click.option("--month", type=click.IntRange(1, 120), default=12, show_default=True,
-              help="Month after launch (storage grows month over month).")
-@click.option("--memory", "memory_mb", type=click.IntRange(128, 10_240), default=None,
-              help="The Lambda's memory in MB (default: the model's recommended size).")
-@_json_option
+@click.option(
+    "--records-per-day", type=click.IntRange(min=1), required=True, help="Rows uploaded a day."
+)
+@click.option(
+    "--files-per-day",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Files those rows come in.",
+)
+@click.option(
+    "--architecture",
+    type=click.Choice(["arm64", "x86_64"]),
+    default="arm64",
+    show_default=True,
+    help="The Lambda's processor.",
+)
+@click.option(
+    "--month",
+    type=click.IntRange(1, 120),
+    default=12,
+    show_default=True,
+    help="Month after launch (storage grows month over month).",
+)
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(128, 10_240),
+    default=None,
+    help="The Lambda's memory in MB (default: the model's recommended size).",
+)
+@_global_options(after_command=True)
 @click.pass_context
 @explained
-def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architecture: str,
-         month: int, memory_mb: int | None) -> None:
+def cost(
+    ctx: click.Context,
+    records_per_day: int,
+    files_per_day: int,
+    architecture: str,
+    month: int,
+    memory_mb: int | None,
+) -> None:
     """What a month costs on AWS (us-east-1) for a daily volume, by service."""
     from festival import cost as model  # the model is only needed here
 
@@ -209,23 +294,29 @@ def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architect
     except model.MeasurementsError as error:
         raise CommandError(str(error)) from error
     workload = model.Workload(
-        records_per_day=records_per_day, files_per_day=files_per_day,
+        records_per_day=records_per_day,
+        files_per_day=files_per_day,
         lambda_memory_mb=memory_mb or model.RECOMMENDED_MEMORY_MB,
     )
-    breakdown = model.monthly_cost(workload, measurements, architecture=architecture,
-                                   month=month)
+    breakdown = model.monthly_cost(workload, measurements, architecture=architecture, month=month)
     if ctx.obj["json"]:
         click.echo(json.dumps(breakdown.to_json(), indent=2))
         return
-    rows = [[line.service, line.item, f"{line.quantity:,.2f} {line.unit}",
-             f"${line.monthly_usd:,.4f}"] for line in breakdown.lines]
+    rows = [
+        [line.service, line.item, f"{line.quantity:,.2f} {line.unit}", f"${line.monthly_usd:,.4f}"]
+        for line in breakdown.lines
+    ]
     click.echo(tabulate(rows, headers=["service", "item", "quantity / month", "USD"]))
-    click.echo(f"\nMonth {month}, {records_per_day:,} records/day in {files_per_day} file(s)/day,"
-               f" on-demand, {architecture} with {workload.lambda_memory_mb:,} MB: "
-               f"${breakdown.monthly_total_usd:,.2f} a month")
-    click.echo(f"Prices: {model.PRICES['region']} as of {model.PRICES['as_of']}; "
-               f"measurements of {measurements.measured_at}; DynamoDB latency assumed "
-               f"{workload.batch_write_item_ms:g} ms a batch.")
+    click.echo(
+        f"\nMonth {month}, {records_per_day:,} records/day in {files_per_day} file(s)/day,"
+        f" on-demand, {architecture} with {workload.lambda_memory_mb:,} MB: "
+        f"${breakdown.monthly_total_usd:,.2f} a month"
+    )
+    click.echo(
+        f"Prices: {model.PRICES['region']} as of {model.PRICES['as_of']}; "
+        f"measurements of {measurements.measured_at}; DynamoDB latency assumed "
+        f"{workload.batch_write_item_ms:g} ms a batch."
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lineup_ingest import schema
-from lineup_ingest.adapters import from_attributes, to_attributes
+from lineup_ingest.codec import from_attributes, to_attributes
 
 MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -87,10 +87,8 @@ class LineupQueries:
         """Every performance of a performer, in time order."""
         items = self._query(
             IndexName=schema.PERFORMER_INDEX,
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": schema.performer_partition(performer)}
-            ),
+            KeyConditionExpression=f"{schema.INDEX_KEYS[schema.PERFORMER_INDEX][0]} = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": schema.performer_partition(performer)}),
         )
         return _sorted([_performance(item) for item in items])
 
@@ -118,22 +116,30 @@ class LineupQueries:
         self, partition: str, earliest: datetime, before: datetime, after: datetime
     ) -> list[dict]:
         # Sort keys are "<start>#...": BETWEEN lo AND "<before>" keeps starts < before.
-        return self._running(schema.TIME_INDEX, "gsi3", partition,
-                             _iso(earliest), _iso(before), after)
+        return self._running(schema.TIME_INDEX, partition, _iso(earliest), _iso(before), after)
 
     def _on_stage(
         self, stage: str, earliest: datetime, latest_start: datetime, after: datetime
     ) -> list[dict]:
         # "$" sorts after "#", so "<latest_start>$" keeps starts <= latest_start.
-        return _sorted(self._running(schema.STAGE_INDEX, "gsi2", schema.stage_partition(stage),
-                                     _iso(earliest), _iso(latest_start) + "$", after))
+        return _sorted(
+            self._running(
+                schema.STAGE_INDEX,
+                schema.stage_partition(stage),
+                _iso(earliest),
+                _iso(latest_start) + "$",
+                after,
+            )
+        )
 
-    def _running(self, index: str, key: str, partition: str, low: str, high: str,
-                 after: datetime) -> list[dict]:
+    def _running(
+        self, index: str, partition: str, low: str, high: str, after: datetime
+    ) -> list[dict]:
         """Sets of one index partition starting in [low, high] and ending after ``after``."""
+        partition_key, sort_key = schema.INDEX_KEYS[index]
         items = self._query(
             IndexName=index,
-            KeyConditionExpression=f"{key}pk = :pk AND {key}sk BETWEEN :lo AND :hi",
+            KeyConditionExpression=f"{partition_key} = :pk AND {sort_key} BETWEEN :lo AND :hi",
             FilterExpression="#end > :after",
             ExpressionAttributeNames={"#end": "end"},
             ExpressionAttributeValues=to_attributes(

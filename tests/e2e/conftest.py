@@ -16,12 +16,12 @@ from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_ou
 from festival.local.mailforward import MailForwarder
 from festival.local.paths import (
     LOCAL_EMAIL,
-    LOCAL_ENDPOINT,
     LOCAL_LAMBDA_RUNTIME,
     MAIL_WEB_URL,
     SMTP_PORT,
     LocalPaths,
 )
+from festival.settings import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, local_session
 from lineup_ingest import schema
 
 T = TypeVar("T")
@@ -84,8 +84,7 @@ class Pipeline:
         )
         # A load writes its record first, as LOADING: only finished loads count here,
         # unless asked for.
-        return [item for item in response["Items"]
-                if loading or item["status"]["S"] != "LOADING"]
+        return [item for item in response["Items"] if loading or item["status"]["S"] != "LOADING"]
 
     def emails_about(self, key: str) -> list[dict]:
         """Captured emails whose body names this object (each test's key is unique)."""
@@ -117,8 +116,11 @@ def pipeline(local_stack) -> Pipeline:
 # many parts and failed parts are retried within seconds.
 PARTS_STACK = "festival-lineup-parts"
 PARTS_PARAMETERS = {
-    "PartBytes": "1048576", "PartConcurrency": "3", "PartAttempts": "2",
-    "PartRetrySeconds": "1", "FunctionTimeout": "60",
+    "PartBytes": "1048576",
+    "PartConcurrency": "3",
+    "PartAttempts": "2",
+    "PartRetrySeconds": "1",
+    "FunctionTimeout": "60",
 }
 
 
@@ -131,20 +133,26 @@ class PartsPipeline(Pipeline):
 def parts_pipeline(local_stack) -> PartsPipeline:
     paths = LocalPaths.default()
     target = DeployTarget(
-        cli=[cli_path("awslocal")], artifacts_bucket=stack.ARTIFACTS_BUCKET,
-        stack_name=PARTS_STACK, env=stack.LOCAL_CREDENTIALS,
-        parameters={"NotificationEmail": LOCAL_EMAIL, "LambdaRuntime": LOCAL_LAMBDA_RUNTIME,
-                    **PARTS_PARAMETERS},
+        cli=[cli_path("awslocal")],
+        artifacts_bucket=stack.ARTIFACTS_BUCKET,
+        stack_name=PARTS_STACK,
+        env=LOCAL_CREDENTIALS,
+        parameters={
+            "NotificationEmail": LOCAL_EMAIL,
+            "LambdaRuntime": LOCAL_LAMBDA_RUNTIME,
+            **PARTS_PARAMETERS,
+        },
     )
     if deploy_local(paths, target, stack.local_client):
         outputs = stack_outputs(stack.local_client("cloudformation"), PARTS_STACK)
         stack.wait_until_function_ready(outputs["FunctionName"])
     outputs = stack_outputs(stack.local_client("cloudformation"), PARTS_STACK)
     # Email this stack's reports too, from now on.
-    MailForwarder(stack.local_session(), LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT)\
-        .sync_subscriptions()
+    MailForwarder(local_session(), LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT).sync_subscriptions()
     return PartsPipeline(
-        bucket=outputs["UploadBucketName"], prefix=outputs["UploadPrefix"],
-        table=outputs["TableName"], function=outputs["FunctionName"],
+        bucket=outputs["UploadBucketName"],
+        prefix=outputs["UploadPrefix"],
+        table=outputs["TableName"],
+        function=outputs["FunctionName"],
         failure_queue_url=outputs["FailureQueueUrl"],
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from festival.settings import LOCAL_CREDENTIALS
 from tests.e2e.conftest import Pipeline, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -71,7 +72,8 @@ def lineup(pipeline: Pipeline) -> Lineup:
     )
     pipeline.upload(names.key, body.encode("utf-8"))
     wait_for(
-        f"the ingest record of {names.key}", lambda: pipeline.upload_records(names.key),
+        f"the ingest record of {names.key}",
+        lambda: pipeline.upload_records(names.key),
         deadline_s=LOAD_DEADLINE_S,
     )
     return names
@@ -81,10 +83,20 @@ def test_performer_json_gives_each_set_with_the_next_day_as_end_of_a_set_past_mi
     found = festival_json("performer", f"  {lineup.night_owl.upper()}   ")
 
     assert public(found) == [
-        {"performer": lineup.night_owl, "stage": lineup.stage, "start": "2025-08-01T23:30",
-         "end": "2025-08-02T01:00", "date": "2025-08-01"},
-        {"performer": lineup.night_owl, "stage": lineup.other_stage, "start": "2025-08-02T18:00",
-         "end": "2025-08-02T19:00", "date": "2025-08-02"},
+        {
+            "performer": lineup.night_owl,
+            "stage": lineup.stage,
+            "start": "2025-08-01T23:30",
+            "end": "2025-08-02T01:00",
+            "date": "2025-08-01",
+        },
+        {
+            "performer": lineup.night_owl,
+            "stage": lineup.other_stage,
+            "start": "2025-08-02T18:00",
+            "end": "2025-08-02T19:00",
+            "date": "2025-08-02",
+        },
     ]
 
 
@@ -117,9 +129,7 @@ def test_at_gives_the_set_running_on_the_stage_until_its_last_minute(lineup):
 def test_uploads_lists_the_file_with_its_status_and_counts(lineup):
     records = [record for record in festival_json("uploads") if record["file"] == lineup.key]
 
-    assert [(r["status"], r["rows_loaded"], r["rows_rejected"]) for r in records] == [
-        ("OK", 3, 0)
-    ]
+    assert [(r["status"], r["rows_loaded"], r["rows_rejected"]) for r in records] == [("OK", 3, 0)]
 
 
 def test_the_clients_example_finds_olivia_rodrigo_in_the_evening(pipeline):
@@ -127,8 +137,9 @@ def test_the_clients_example_finds_olivia_rodrigo_in_the_evening(pipeline):
     pipeline.upload(key, (ROOT / "seed" / "music-festival-example-data.csv").read_bytes())
     pipeline.wait_for_email(key)
 
-    found = festival_json("between", "2025-07-12T19:00", "2025-07-12T21:00", "--stage",
-                          "side stage")
+    found = festival_json(
+        "between", "2025-07-12T19:00", "2025-07-12T21:00", "--stage", "side stage"
+    )
 
     olivia = [p for p in found if p["performer"] == "Olivia Rodrigo" and p["source_file"] == key]
     assert [(p["start"], p["end"]) for p in olivia] == [("2025-07-12T19:00", "2025-07-12T21:00")]
@@ -157,10 +168,8 @@ def unreachable_aws_environment() -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     return {
         **env,
+        **LOCAL_CREDENTIALS,
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
@@ -170,16 +179,20 @@ def unreachable_aws_environment() -> dict[str, str]:
     ("arguments", "environment", "explanation"),
     [
         pytest.param(
-            ["--local", "between", "2025-08-01 8pm", "2025-08-02T01:00"], None,
+            ["--local", "between", "2025-08-01 8pm", "2025-08-02T01:00"],
+            None,
             "'2025-08-01 8pm' is not a local date and time like 2025-07-12T19:00",
             id="bad datetime",
         ),
         pytest.param(
-            ["--local", "--stack", "does-not-exist", "performer", "anyone"], None,
-            "stack 'does-not-exist' does not exist here", id="unknown stack",
+            ["--local", "--stack", "does-not-exist", "performer", "anyone"],
+            None,
+            "stack 'does-not-exist' does not exist here",
+            id="unknown stack",
         ),
         pytest.param(
-            ["performer", "anyone"], unreachable_aws_environment(),
+            ["performer", "anyone"],
+            unreachable_aws_environment(),
             'Could not connect to the endpoint URL: "http://127.0.0.1:9/"',
             id="unreachable endpoint",
         ),

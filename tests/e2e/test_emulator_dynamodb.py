@@ -33,14 +33,20 @@ def scratch_table(dynamodb):
         AttributeDefinitions=[
             {"AttributeName": name_, "AttributeType": "S"} for name_ in ("pk", "sk", "g", "gs")
         ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "ByG",
-            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
-                          {"AttributeName": "gs", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"},
-        }],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByG",
+                "KeySchema": [
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "gs", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
     )
     yield name
     dynamodb.delete_table(TableName=name)
@@ -65,7 +71,8 @@ def test_an_item_over_400_kb_is_refused_and_one_under_it_is_stored(dynamodb, scr
     assert error_code(refused) == "ValidationException"
     assert "size" in str(refused.value).lower()
     stored = dynamodb.query(
-        TableName=scratch_table, KeyConditionExpression="pk = :pk",
+        TableName=scratch_table,
+        KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": "size"}},
     )["Items"]
     assert [item["sk"]["S"] for item in stored] == ["under"]
@@ -86,8 +93,13 @@ def test_batch_write_errors_reach_the_client_as_dynamodb_errors(dynamodb, scratc
 def test_binary_and_number_values_round_trip_through_batch_write_and_put_item(
     dynamodb, scratch_table
 ):
-    batched = {"pk": {"S": "types"}, "sk": {"S": "batched"},
-               "b": {"B": b"\x00\xff raw"}, "n": {"N": "12.5"}, "bs": {"BS": [b"\x01", b"\x02"]}}
+    batched = {
+        "pk": {"S": "types"},
+        "sk": {"S": "batched"},
+        "b": {"B": b"\x00\xff raw"},
+        "n": {"N": "12.5"},
+        "bs": {"BS": [b"\x01", b"\x02"]},
+    }
     put = {**batched, "sk": {"S": "put"}}
 
     dynamodb.batch_write_item(RequestItems={scratch_table: put_requests([batched])})
@@ -104,13 +116,18 @@ def test_query_returns_its_partition_only_in_key_order_on_the_table_and_an_index
     dynamodb, scratch_table
 ):
     items = [
-        {"pk": {"S": f"part-{p}"}, "sk": {"S": f"{s:03d}"},
-         "g": {"S": f"group-{s % 2}"}, "gs": {"S": f"{99 - s:03d}-{p}"}}
-        for p in range(3) for s in range(30)
+        {
+            "pk": {"S": f"part-{p}"},
+            "sk": {"S": f"{s:03d}"},
+            "g": {"S": f"group-{s % 2}"},
+            "gs": {"S": f"{99 - s:03d}-{p}"},
+        }
+        for p in range(3)
+        for s in range(30)
     ]
     random.Random(5).shuffle(items)
     for start in range(0, len(items), 25):
-        batch = put_requests(items[start:start + 25])
+        batch = put_requests(items[start : start + 25])
         dynamodb.batch_write_item(RequestItems={scratch_table: batch})
 
     def query(**arguments) -> list[dict]:
@@ -119,14 +136,19 @@ def test_query_returns_its_partition_only_in_key_order_on_the_table_and_an_index
         )
         return [item for page in pages for item in page["Items"]]
 
-    forward = query(KeyConditionExpression="pk = :pk",
-                    ExpressionAttributeValues={":pk": {"S": "part-1"}})
-    backward = query(KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
-                     ExpressionAttributeValues={":pk": {"S": "part-2"},
-                                                ":a": {"S": "010"}, ":b": {"S": "019"}},
-                     ScanIndexForward=False)
-    by_index = query(IndexName="ByG", KeyConditionExpression="g = :g",
-                     ExpressionAttributeValues={":g": {"S": "group-1"}})
+    forward = query(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "part-1"}}
+    )
+    backward = query(
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+        ExpressionAttributeValues={":pk": {"S": "part-2"}, ":a": {"S": "010"}, ":b": {"S": "019"}},
+        ScanIndexForward=False,
+    )
+    by_index = query(
+        IndexName="ByG",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "group-1"}},
+    )
 
     assert [i["sk"]["S"] for i in forward] == [f"{s:03d}" for s in range(30)]
     assert {i["pk"]["S"] for i in forward} == {"part-1"}

@@ -18,13 +18,23 @@ RETENTION_DAYS = 90  # the template's UploadRetentionDays default, which the loc
 
 
 def rows_of(pipeline, key: str, count: int) -> list[dict]:
-    return wait_for(f"{count} rows of {key}",
-                    lambda: (found := pipeline.items_of(key)) and len(found) == count and found)
+    return wait_for(
+        f"{count} rows of {key}",
+        lambda: (found := pipeline.items_of(key)) and len(found) == count and found,
+    )
 
 
 def as_seen(items: list[dict]) -> list[tuple]:
-    return sorted((i["performer"]["S"], i["stage"]["S"], i["start"]["S"], i["end"]["S"],
-                   int(i["source_line"]["N"])) for i in items)
+    return sorted(
+        (
+            i["performer"]["S"],
+            i["stage"]["S"],
+            i["start"]["S"],
+            i["end"]["S"],
+            int(i["source_line"]["N"]),
+        )
+        for i in items
+    )
 
 
 def test_a_file_named_in_capitals_loads_with_one_email(pipeline):
@@ -58,8 +68,13 @@ def test_a_csv_gz_loads_the_rows_of_the_plain_file(pipeline):
 def test_a_csv_stored_with_content_encoding_gzip_loads(pipeline):
     key = pipeline.unique_key("encoded.csv")
     rows = lineup_rows(30)
-    pipeline.s3.put_object(Bucket=pipeline.bucket, Key=key, ContentEncoding="gzip",
-                           ContentType="text/csv", Body=gzip.compress(lineup_csv(rows)))
+    pipeline.s3.put_object(
+        Bucket=pipeline.bucket,
+        Key=key,
+        ContentEncoding="gzip",
+        ContentType="text/csv",
+        Body=gzip.compress(lineup_csv(rows)),
+    )
 
     items = rows_of(pipeline, key, 30)
     email = pipeline.wait_for_email(key)

@@ -32,8 +32,9 @@ def test_names_too_long_or_with_controls_are_row_errors_and_the_good_rows_load(p
     pipeline.upload(key, lineup_csv(good + hostile))
 
     email = pipeline.wait_for_email(key)
-    items = wait_for("the good rows", lambda: (found := pipeline.items_of(key))
-                     and len(found) >= 10 and found)
+    items = wait_for(
+        "the good rows", lambda: (found := pipeline.items_of(key)) and len(found) >= 10 and found
+    )
 
     assert sorted(item["performer"]["S"] for item in items) == sorted(row[0] for row in good)
     text = email["text"]

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from festival.local import stack
-from festival.local.paths import LOCAL_ENDPOINT
+from festival.settings import LOCAL_ENDPOINT
 from tests.e2e.conftest import wait_for
 from tests.lineups import lineup_csv, lineup_rows
 
@@ -53,10 +53,21 @@ def test_one_event_delivered_twice_leaves_every_row_once(pipeline):
     pipeline.upload(key, lineup_csv(rows))
     pipeline.wait_for_email(key)
     head = pipeline.s3.head_object(Bucket=pipeline.bucket, Key=key)
-    event = {"Records": [{"eventSource": "aws:s3", "s3": {
-        "bucket": {"name": pipeline.bucket},
-        "object": {"key": key, "eTag": head["ETag"].strip('"'), "size": head["ContentLength"]},
-    }}]}
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "s3": {
+                    "bucket": {"name": pipeline.bucket},
+                    "object": {
+                        "key": key,
+                        "eTag": head["ETag"].strip('"'),
+                        "size": head["ContentLength"],
+                    },
+                },
+            }
+        ]
+    }
     before = sorted((i["pk"]["S"], i["sk"]["S"]) for i in pipeline.items_of(key))
 
     lambda_client = stack.local_client("lambda")

@@ -24,7 +24,9 @@ class ThisInterpreter(KernelSpecManager):
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         spec = get_kernel_dict()
         return KernelSpec(
-            argv=spec["argv"], display_name=spec["display_name"], language=spec["language"],
+            argv=spec["argv"],
+            display_name=spec["display_name"],
+            language=spec["language"],
             resource_dir=RESOURCES,
         )
 
@@ -32,8 +34,10 @@ class ThisInterpreter(KernelSpecManager):
 def outputs_of(notebook, output_type: str) -> list[dict]:
     return [
         output
-        for cell in notebook.cells if cell.cell_type == "code"
-        for output in cell.outputs if output.output_type == output_type
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == output_type
     ]
 
 
@@ -45,7 +49,9 @@ def test_queries_notebook_runs_and_shows_the_key_conditions_and_the_timeline(loc
     kernel = KernelManager(kernel_name="python3", kernel_spec_manager=ThisInterpreter())
 
     NotebookClient(
-        notebook, km=kernel, timeout=300,
+        notebook,
+        km=kernel,
+        timeout=300,
         resources={"metadata": {"path": str(NOTEBOOK.parent)}},
     ).execute()
 
@@ -53,7 +59,10 @@ def test_queries_notebook_runs_and_shows_the_key_conditions_and_the_timeline(loc
     assert printed[-1].strip() == sys.executable
     text = "".join(printed)
     assert "uploads/notebook-lineup.csv: OK" in text
-    for condition in ("gsi1pk = :pk", "gsi3pk = :pk AND gsi3sk BETWEEN :lo AND :hi",
-                      "gsi2pk = :pk AND gsi2sk BETWEEN :lo AND :hi"):
+    for condition in (
+        "gsi1pk = :pk",
+        "gsi3pk = :pk AND gsi3sk BETWEEN :lo AND :hi",
+        "gsi2pk = :pk AND gsi2sk BETWEEN :lo AND :hi",
+    ):
         assert f"KeyConditionExpression: {condition}" in text
     assert any("image/png" in output.data for output in outputs_of(notebook, "display_data"))

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from festival.local import stack
-from festival.local.paths import LOCAL_ENDPOINT
+from festival.settings import LOCAL_ENDPOINT
 from lineup_ingest import schema
 from tests.e2e.conftest import wait_for
 from tests.lineups import tricky_csv, tricky_rows
@@ -87,9 +87,7 @@ def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(par
     assert overlapping, f"no two parts ran at once: {spans}"
 
 
-def test_a_part_that_crashes_once_is_retried_alone_and_the_load_is_exact(
-    parts_pipeline, faults
-):
+def test_a_part_that_crashes_once_is_retried_alone_and_the_load_is_exact(parts_pipeline, faults):
     pipeline = parts_pipeline
     key = pipeline.unique_key("crash-once.csv")
     rows = tricky_rows(30_000, tag_of(key))

@@ -39,8 +39,10 @@ def test_seed_lineup_upload_loads_every_row_and_sends_one_email(pipeline):
 
 
 def stored_times(pipeline, key: str, count: int) -> dict[str, tuple[str, str]]:
-    items = wait_for(f"{count} rows of {key}", lambda: len(pipeline.items_of(key)) == count
-                     and pipeline.items_of(key))
+    items = wait_for(
+        f"{count} rows of {key}",
+        lambda: len(pipeline.items_of(key)) == count and pipeline.items_of(key),
+    )
     return {i["performer"]["S"]: (i["start"]["S"], i["end"]["S"]) for i in items}
 
 
@@ -70,11 +72,16 @@ def test_seed_lineup_on_a_24_hour_clock_is_read_as_written(pipeline):
 
 def test_an_upload_with_clock_metadata_is_read_on_that_clock(pipeline):
     key = pipeline.unique_key("mornings.csv")
-    pipeline.s3.put_object(Bucket=pipeline.bucket, Key=key, Metadata={"clock": "24h"},
-                           Body=(SEED / "brief-example.csv").read_bytes())
+    pipeline.s3.put_object(
+        Bucket=pipeline.bucket,
+        Key=key,
+        Metadata={"clock": "24h"},
+        Body=(SEED / "brief-example.csv").read_bytes(),
+    )
 
     assert stored_times(pipeline, key, 3)["Olivia Rodrigo"] == (
-        "2025-07-12T07:00", "2025-07-12T09:00"
+        "2025-07-12T07:00",
+        "2025-07-12T09:00",
     )
     assert "as the upload's clock metadata says" in pipeline.wait_for_email(key)["text"]
 

@@ -21,11 +21,15 @@ def notified_of_removals(pipeline):
     CloudFormation keeps the old one), so a stack deployed before removals existed must be
     deleted and deployed again."""
     configuration = pipeline.s3.get_bucket_notification_configuration(Bucket=pipeline.bucket)
-    events = {event for found in configuration.get("LambdaFunctionConfigurations", [])
-              for event in found["Events"]}
+    events = {
+        event
+        for found in configuration.get("LambdaFunctionConfigurations", [])
+        for event in found["Events"]
+    }
     assert "s3:ObjectRemoved:*" in events, (
         f"the bucket {pipeline.bucket} is not notified of removals (events: {sorted(events)}):"
-        " it predates them; delete the stack and deploy it again")
+        " it predates them; delete the stack and deploy it again"
+    )
     return pipeline
 
 
@@ -53,15 +57,18 @@ def test_an_uploaded_then_deleted_file_loses_its_rows_with_one_removal_email(
     assert f"/{key} was deleted: 3 rows removed." in email["text"]
     removed = wait_for(
         f"`festival uploads` to show {key} removed",
-        lambda: [r for r in festival_json("uploads")
-                 if r["file"] == key and r["status"] == "REMOVED"],
+        lambda: [
+            r for r in festival_json("uploads") if r["file"] == key and r["status"] == "REMOVED"
+        ],
     )
     assert [(r["rows_removed"], r["event"]) for r in removed] == [(3, "ObjectRemoved:Delete")]
     loaded = [r for r in festival_json("uploads") if r["file"] == key and r["status"] == "OK"]
     assert [r["rows_loaded"] for r in loaded] == [3]  # the load's record stays
     # One email for the load, one for the removal: nothing else about the file.
     assert sorted(e["subject"] for e in pipeline.emails_about(key)) == [
-        f"festival-lineup OK: {name}", f"festival-lineup REMOVED: {name}"]
+        f"festival-lineup OK: {name}",
+        f"festival-lineup REMOVED: {name}",
+    ]
 
 
 def test_who_uploaded_is_in_the_email_the_record_and_festival_uploads(pipeline):
@@ -69,8 +76,10 @@ def test_who_uploaded_is_in_the_email_the_record_and_festival_uploads(pipeline):
     pipeline.upload(key, (SEED / "brief-example.csv").read_bytes())
     email = pipeline.wait_for_email(key)
 
-    (shown,) = wait_for(f"`festival uploads` to list {key}",
-                        lambda: [r for r in festival_json("uploads") if r["file"] == key])
+    (shown,) = wait_for(
+        f"`festival uploads` to list {key}",
+        lambda: [r for r in festival_json("uploads") if r["file"] == key],
+    )
     principal, source_ip = shown["uploaded_by"], shown["source_ip"]
     # What S3 put in the event (LocalStack 4.14 sends a fixed example principal).
     assert principal and ipaddress.ip_address(source_ip)

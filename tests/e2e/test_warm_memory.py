@@ -48,12 +48,18 @@ def test_big_bad_files_in_a_row_keep_the_warm_process_peak_memory_flat(pipeline)
     for _ in range(FILES):
         key = pipeline.unique_key("memory-hungry.csv")
         pipeline.upload(key, b"".join(memory_hungry_lineup(BLOCKS, key)))
-        wait_for(f"an email about {key}", lambda key=key: pipeline.emails_about(key),
-                 LOAD_DEADLINE_S)
+        wait_for(
+            f"an email about {key}", lambda key=key: pipeline.emails_about(key), LOAD_DEADLINE_S
+        )
         # The next upload only once this invocation has returned, so that the process is
         # idle and gets the next file, rather than a new one beside it.
-        lines.append(wait_for(f"the log line about {key}", lambda key=key: log_line(pipeline, key),
-                              LOAD_DEADLINE_S))
+        lines.append(
+            wait_for(
+                f"the log line about {key}",
+                lambda key=key: log_line(pipeline, key),
+                LOAD_DEADLINE_S,
+            )
+        )
         keys.append(key)
 
     good, errors = BLOCKS * MEMORY_HUNGRY_BLOCK["good"], BLOCKS * MEMORY_HUNGRY_BLOCK["errors"]

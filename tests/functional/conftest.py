@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from lineup_ingest import bootstrap, handler
+from lineup_ingest.config import Config
 from tests.cfn import table_definition
 
 BUCKET = "festival-uploads"
@@ -48,31 +51,54 @@ def s3_event(key: str, etag: str = "", size: int = 0, bucket: str = BUCKET) -> d
 _sequencers = itertools.count(0x0055AED6DCD90281E5)
 
 
-def removal_event(key: str, *, event_name: str = "ObjectRemoved:Delete",
-                  event_time: str | None = None, principal: str = "AWS:AIDAREMOVER",
-                  source_ip: str = "198.51.100.9", bucket: str = BUCKET) -> dict:
+def removal_event(
+    key: str,
+    *,
+    event_name: str = "ObjectRemoved:Delete",
+    event_time: str | None = None,
+    principal: str = "AWS:AIDAREMOVER",
+    source_ip: str = "198.51.100.9",
+    bucket: str = BUCKET,
+) -> dict:
     """An S3 removal notification as AWS sends it: no ETag nor size, a sequencer, the time
     (now unless given) and who asked."""
     when = event_time or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return {"Records": [{
-        "eventSource": "aws:s3", "eventName": event_name, "eventTime": when,
-        "userIdentity": {"principalId": principal},
-        "requestParameters": {"sourceIPAddress": source_ip},
-        "s3": {
-            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-            "object": {"key": quote_plus(key, safe="/"), "sequencer": f"{next(_sequencers):X}"},
-        },
-    }]}
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": event_name,
+                "eventTime": when,
+                "userIdentity": {"principalId": principal},
+                "requestParameters": {"sourceIPAddress": source_ip},
+                "s3": {
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "sequencer": f"{next(_sequencers):X}",
+                    },
+                },
+            }
+        ]
+    }
 
 
 @dataclass
 class FakeAws:
-    handler: object
-    s3: object
-    dynamodb: object
-    sqs: object
+    clients: bootstrap.Clients
+    # boto3's clients, which have no static types.
+    s3: Any
+    dynamodb: Any
+    sqs: Any
     mailbox_url: str
     parts_url: str
+
+    def rewire(self, **clients: object) -> None:
+        """Build the function again from the environment (as a cold start does), with
+        some of its clients replaced (a faulty double in place of DynamoDB, say)."""
+        handler.reset(
+            bootstrap.build_service(Config.from_environment(), replace(self.clients, **clients))
+        )
 
     def upload(self, key: str, body: bytes) -> dict:
         """Put the object and return the event S3 would send for it."""
@@ -85,7 +111,7 @@ class FakeAws:
         return removal_event(key)
 
     def invoke(self, event: dict, context: LambdaContext | None = None) -> dict:
-        return self.handler.lambda_handler(event, context or LambdaContext())
+        return handler.lambda_handler(event, context or LambdaContext())
 
     def deliver_parts(self, context: LambdaContext | None = None, limit: int = 1000) -> int:
         """Hand the parts queue's messages to the handler one by one, as Lambda's event
@@ -94,17 +120,24 @@ class FakeAws:
         delivered = 0
         while delivered < limit:
             messages = self.sqs.receive_message(
-                QueueUrl=self.parts_url, MaxNumberOfMessages=1,
+                QueueUrl=self.parts_url,
+                MaxNumberOfMessages=1,
                 AttributeNames=["ApproximateReceiveCount"],
             ).get("Messages", [])
             if not messages:
                 return delivered
             (message,) = messages
-            event = {"Records": [{
-                "eventSource": "aws:sqs", "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
-                "attributes": message["Attributes"],
-            }]}
+            event = {
+                "Records": [
+                    {
+                        "eventSource": "aws:sqs",
+                        "messageId": message["MessageId"],
+                        "receiptHandle": message["ReceiptHandle"],
+                        "body": message["Body"],
+                        "attributes": message["Attributes"],
+                    }
+                ]
+            }
             result = self.invoke(event, context)
             delivered += 1
             if not result["batchItemFailures"]:
@@ -123,7 +156,7 @@ class FakeAws:
 
     def emails(self) -> list[dict]:
         """Every SNS message published so far, as {subject, body}."""
-        received = []
+        received: list[dict] = []
         while True:
             messages = self.sqs.receive_message(
                 QueueUrl=self.mailbox_url, MaxNumberOfMessages=10
@@ -139,10 +172,17 @@ class FakeAws:
 
 
 @pytest.fixture
-def aws(monkeypatch) -> FakeAws:
+def aws(monkeypatch) -> Iterator[FakeAws]:
+    yield from fake_aws(monkeypatch)
+
+
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
+    """In-memory AWS with the stack's bucket, table, topic and queues, and the handler."""
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION, "TABLE_NAME": TABLE,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "TABLE_NAME": TABLE,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -155,23 +195,27 @@ def aws(monkeypatch) -> FakeAws:
         topic_arn = sns.create_topic(Name="reports")["TopicArn"]
         sqs = boto3.client("sqs", region_name=REGION)
         mailbox_url = sqs.create_queue(QueueName="mailbox")["QueueUrl"]
-        mailbox_arn = sqs.get_queue_attributes(
-            QueueUrl=mailbox_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
+        mailbox_arn = sqs.get_queue_attributes(QueueUrl=mailbox_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=mailbox_arn)
         monkeypatch.setenv("TOPIC_ARN", topic_arn)
         failures_url = sqs.create_queue(QueueName="failures")["QueueUrl"]
-        failures_arn = sqs.get_queue_attributes(
-            QueueUrl=failures_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        parts_url = sqs.create_queue(QueueName="parts", Attributes={
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": failures_arn, "maxReceiveCount": "3"}
-            ),
-        })["QueueUrl"]
+        failures_arn = sqs.get_queue_attributes(QueueUrl=failures_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        parts_url = sqs.create_queue(
+            QueueName="parts",
+            Attributes={
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": failures_arn, "maxReceiveCount": "3"}
+                ),
+            },
+        )["QueueUrl"]
         monkeypatch.setenv("PARTS_QUEUE_URL", parts_url)
         # Retried parts come back at once here (the stack's default waits 30 s, doubling).
         monkeypatch.setenv("PART_RETRY_SECONDS", "0")
-        # The handler builds its clients at import (cold start): import it inside the fake.
-        handler = importlib.reload(importlib.import_module("lineup_ingest.handler"))
-        yield FakeAws(handler, s3, dynamodb, sqs, mailbox_url, parts_url)
+        fake = FakeAws(bootstrap.make_clients(), s3, dynamodb, sqs, mailbox_url, parts_url)
+        fake.rewire()
+        yield fake
+        handler.reset()

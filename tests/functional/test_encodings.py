@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib
 import time
 import zlib
 
@@ -20,16 +19,22 @@ def configured(aws, monkeypatch, **environment):
     """The fake with the handler cold-started again under these settings."""
     for name, value in environment.items():
         monkeypatch.setenv(name, str(value))
-    aws.handler = importlib.reload(aws.handler)
+    aws.rewire()
     return aws
 
 
 def loaded_rows(aws, key: str) -> list[tuple]:
     """What a person sees of the file's rows: names, times and line numbers."""
     return sorted(
-        (i["performer"]["S"], i["stage"]["S"], i["start"]["S"], i["end"]["S"],
-         int(i["source_line"]["N"]))
-        for i in aws.performances() if i["source_key"]["S"] == key
+        (
+            i["performer"]["S"],
+            i["stage"]["S"],
+            i["start"]["S"],
+            i["end"]["S"],
+            int(i["source_line"]["N"]),
+        )
+        for i in aws.performances()
+        if i["source_key"]["S"] == key
     )
 
 
@@ -106,16 +111,21 @@ def test_a_gzip_file_replaced_while_its_parts_load_ends_failed_and_the_newer_loa
     aws.deliver_parts()
 
     subjects = sorted(email["subject"] for email in aws.emails())
-    assert subjects == ["festival-lineup FAILED: moving.csv.gz",
-                        "festival-lineup OK: moving.csv.gz"]
+    assert subjects == [
+        "festival-lineup FAILED: moving.csv.gz",
+        "festival-lineup OK: moving.csv.gz",
+    ]
     assert sorted(i["performer"]["S"] for i in aws.performances()) == [r[0] for r in rows[:50]]
 
 
 def test_a_csv_stored_gzip_compressed_with_content_encoding_gzip_loads(aws):
     rows = lineup_rows(40)
     response = aws.s3.put_object(
-        Bucket=BUCKET, Key="uploads/encoded.csv", Body=gzip.compress(lineup_csv(rows)),
-        ContentEncoding="gzip", ContentType="text/csv",
+        Bucket=BUCKET,
+        Key="uploads/encoded.csv",
+        Body=gzip.compress(lineup_csv(rows)),
+        ContentEncoding="gzip",
+        ContentType="text/csv",
     )
 
     aws.invoke(s3_event("uploads/encoded.csv", response["ETag"].strip('"')))

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.functional
 class FlakyDynamoDB:
     """A DynamoDB client that throttles, leaves items unprocessed, or crashes, on cue."""
 
-    def __init__(self, client, *, throttle_every=0, unprocessed_every=0, crash_at=None,
-                 always_throttle=False):
+    def __init__(
+        self, client, *, throttle_every=0, unprocessed_every=0, crash_at=None, always_throttle=False
+    ):
         self.client = client
         self.throttle_every = throttle_every
         self.unprocessed_every = unprocessed_every
@@ -41,7 +42,7 @@ class FlakyDynamoDB:
                 "BatchWriteItem",
             )
         if self.unprocessed_every and self.batch_calls % self.unprocessed_every == 0:
-            (table, writes), = RequestItems.items()
+            ((table, writes),) = RequestItems.items()
             half = len(writes) // 2
             if half:
                 self.client.batch_write_item(RequestItems={table: writes[:half]})
@@ -121,7 +122,7 @@ def test_file_without_usable_header_fails_clearly_and_writes_no_row(aws):
 
 def test_rejected_rows_beyond_fifty_are_counted_not_listed(aws):
     bad = "".join(f"Act {n},Main Stage,99:00,10:00,2025-07-12\n" for n in range(70))
-    body = ("Performer,Stage,Start,End,Date\nFine,Main Stage,10:00,11:00,2025-07-12\n" + bad)
+    body = "Performer,Stage,Start,End,Date\nFine,Main Stage,10:00,11:00,2025-07-12\n" + bad
 
     aws.invoke(aws.upload("uploads/many-bad.csv", body.encode()))
 
@@ -163,11 +164,9 @@ def test_another_files_lineup_is_left_alone_by_a_reupload(aws):
     assert len(aws.performances()) == 6
 
 
-def test_throttling_and_unprocessed_items_are_retried_until_every_row_lands_once(
-    aws, monkeypatch
-):
-    flaky = FlakyDynamoDB(aws.handler.DYNAMODB, throttle_every=3, unprocessed_every=2)
-    monkeypatch.setattr(aws.handler, "DYNAMODB", flaky)
+def test_throttling_and_unprocessed_items_are_retried_until_every_row_lands_once(aws, monkeypatch):
+    flaky = FlakyDynamoDB(aws.clients.dynamodb, throttle_every=3, unprocessed_every=2)
+    aws.rewire(dynamodb=flaky)
     rows = lineup_rows(200)
 
     result = aws.invoke(aws.upload("uploads/big.csv", lineup_csv(rows)))
@@ -180,35 +179,29 @@ def test_throttling_and_unprocessed_items_are_retried_until_every_row_lands_once
 def test_throttling_past_the_time_budget_is_retried_through_the_queue_with_one_email(
     aws, monkeypatch
 ):
-    monkeypatch.setattr(
-        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, always_throttle=True)
-    )
+    aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, always_throttle=True))
     event = aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(50)))
 
     result = aws.invoke(event, LambdaContext(remaining_ms=10_500))
 
     assert result == {"files": [{"file": "uploads/lineup.csv", "status": "LOADING"}]}
     assert aws.emails() == []
-    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.rewire()
     assert aws.deliver_parts() == 1  # the retry, once DynamoDB keeps up again
     assert len(aws.performances()) == 50
     (email,) = aws.emails()
     assert email["subject"] == "festival-lineup OK: lineup.csv"
 
 
-def test_crash_in_the_middle_of_a_file_then_retry_loses_and_duplicates_nothing(
-    aws, monkeypatch
-):
-    monkeypatch.setattr(
-        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, crash_at=3)
-    )
+def test_crash_in_the_middle_of_a_file_then_retry_loses_and_duplicates_nothing(aws, monkeypatch):
+    aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, crash_at=3))
     rows = lineup_rows(120)
     event = aws.upload("uploads/lineup.csv", lineup_csv(rows))
 
     aws.invoke(event)
     assert 0 < len(aws.performances()) < 120
 
-    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.rewire()
     aws.deliver_parts()
     assert performer_names(aws) == sorted(row[0] for row in rows)
     (email,) = aws.emails()
@@ -230,14 +223,10 @@ def test_an_event_that_names_no_object_is_ignored_without_a_retry_or_an_email(aw
     assert aws.emails() == []
 
 
-def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(
-    aws, monkeypatch
-):
-    monkeypatch.setattr(
-        aws.handler, "DYNAMODB", FlakyDynamoDB(aws.handler.DYNAMODB, crash_at=3)
-    )
+def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(aws, monkeypatch):
+    aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, crash_at=3))
     aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(120))))
-    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.rewire()
 
     replacement = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
     aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(replacement)))
@@ -251,9 +240,11 @@ def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(
 CLIENT_EXAMPLE = Path(__file__).resolve().parents[2] / "seed" / "music-festival-example-data.csv"
 
 
-def sets(aws) -> dict[str, tuple[str, str]]:
-    return {(i["performer"]["S"], i["date"]["S"]): (i["start"]["S"], i["end"]["S"])
-            for i in aws.performances()}
+def sets(aws) -> dict[tuple[str, str], tuple[str, str]]:
+    return {
+        (i["performer"]["S"], i["date"]["S"]): (i["start"]["S"], i["end"]["S"])
+        for i in aws.performances()
+    }
 
 
 def test_times_without_am_pm_and_no_hour_after_12_are_read_as_afternoon_and_evening(aws):
@@ -261,16 +252,19 @@ def test_times_without_am_pm_and_no_hour_after_12_are_read_as_afternoon_and_even
 
     assert sets(aws)[("Olivia Rodrigo", "2025-07-12")] == ("2025-07-12T19:00", "2025-07-12T21:00")
     (email,) = aws.emails()
-    assert "Times:         times have no AM/PM and no hour after 12: read as afternoon/evening" \
+    assert (
+        "Times:         times have no AM/PM and no hour after 12: read as afternoon/evening"
         in email["body"]
+    )
     (record,) = aws.upload_records()
     assert record["clock"]["S"] == "pm"
 
 
 def test_an_upload_may_say_its_clock_in_its_metadata(aws):
     body = CLIENT_EXAMPLE.read_bytes()
-    aws.s3.put_object(Bucket=BUCKET, Key="uploads/mornings.csv", Body=body,
-                      Metadata={"clock": "24h"})
+    aws.s3.put_object(
+        Bucket=BUCKET, Key="uploads/mornings.csv", Body=body, Metadata={"clock": "24h"}
+    )
 
     aws.invoke(s3_event("uploads/mornings.csv"))
 
@@ -280,8 +274,12 @@ def test_an_upload_may_say_its_clock_in_its_metadata(aws):
 
 
 def test_a_bad_clock_in_the_metadata_fails_clearly_and_writes_nothing(aws):
-    aws.s3.put_object(Bucket=BUCKET, Key="uploads/odd.csv", Body=CLIENT_EXAMPLE.read_bytes(),
-                      Metadata={"clock": "12h"})
+    aws.s3.put_object(
+        Bucket=BUCKET,
+        Key="uploads/odd.csv",
+        Body=CLIENT_EXAMPLE.read_bytes(),
+        Metadata={"clock": "12h"},
+    )
 
     aws.invoke(s3_event("uploads/odd.csv"))
 

@@ -10,9 +10,7 @@ from tests.lineups import lineup_csv, lineup_rows
 pytestmark = pytest.mark.functional
 
 
-def test_handler_batch_writes_go_through_the_lean_sender_and_land_in_the_table(
-    aws, monkeypatch
-):
+def test_handler_batch_writes_go_through_the_lean_sender_and_land_in_the_table(aws, monkeypatch):
     sent = []
     original = DynamoDBHttp.batch_write_item
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 
@@ -25,7 +24,7 @@ PART_BYTES = 2048
 def aws_parts(aws, monkeypatch):
     """The fake with parts of 2 KiB, so that a few hundred rows make many parts."""
     monkeypatch.setenv("PART_BYTES", str(PART_BYTES))
-    aws.handler = importlib.reload(aws.handler)
+    aws.rewire()
     return aws
 
 
@@ -101,8 +100,9 @@ def test_rows_keep_the_files_own_line_numbers_in_every_part(aws_parts):
     assert "Rows rejected: 3" in email["body"]
     for number in (10, 90, 170):
         assert f"  line {line_of(number)}: Start '25:00' is not a time" in email["body"]
-    lines = {item["performer"]["S"]: int(item["source_line"]["N"])
-             for item in aws_parts.performances()}
+    lines = {
+        item["performer"]["S"]: int(item["source_line"]["N"]) for item in aws_parts.performances()
+    }
     assert lines[rows[150][0]] == line_of(150)
 
 
@@ -111,7 +111,8 @@ def test_a_part_delivered_twice_is_counted_once(aws_parts):
     aws_parts.invoke(aws_parts.upload("uploads/twice.csv", lineup_csv(rows)))
     (message,) = aws_parts.sqs.receive_message(QueueUrl=aws_parts.parts_url)["Messages"]
     aws_parts.sqs.change_message_visibility(
-        QueueUrl=aws_parts.parts_url, ReceiptHandle=message["ReceiptHandle"],
+        QueueUrl=aws_parts.parts_url,
+        ReceiptHandle=message["ReceiptHandle"],
         VisibilityTimeout=0,
     )
     aws_parts.deliver_parts()
@@ -125,13 +126,11 @@ def test_a_part_delivered_twice_is_counted_once(aws_parts):
     assert int(record_of(aws_parts)["rows_loaded"]["N"]) == 150
 
 
-def test_a_part_that_crashes_once_is_retried_alone_and_the_result_is_exact(
-    aws_parts, monkeypatch
-):
+def test_a_part_that_crashes_once_is_retried_alone_and_the_result_is_exact(aws_parts, monkeypatch):
     rows = lineup_rows(200)
     victim = rows[120][0]
-    crashing = CrashOn(aws_parts.handler.DYNAMODB, victim, times=1)
-    monkeypatch.setattr(aws_parts.handler, "DYNAMODB", crashing)
+    crashing = CrashOn(aws_parts.clients.dynamodb, victim, times=1)
+    aws_parts.rewire(dynamodb=crashing)
     aws_parts.invoke(aws_parts.upload("uploads/crash.csv", lineup_csv(rows)))
     parts = int(record_of(aws_parts)["parts_total"]["N"])
 
@@ -149,9 +148,7 @@ def test_a_part_that_keeps_failing_ends_the_file_failed_and_reaches_the_failure_
 ):
     rows = lineup_rows(200)
     victim = rows[120][0]
-    monkeypatch.setattr(
-        aws_parts.handler, "DYNAMODB", CrashOn(aws_parts.handler.DYNAMODB, victim)
-    )
+    aws_parts.rewire(dynamodb=CrashOn(aws_parts.clients.dynamodb, victim))
     aws_parts.invoke(aws_parts.upload("uploads/doomed.csv", lineup_csv(rows)))
 
     aws_parts.deliver_parts()
@@ -192,11 +189,9 @@ def test_a_part_short_of_time_hands_the_rest_on_and_nothing_is_lost(aws):
     assert "Rows read:     400" in email["body"]
 
 
-def test_a_file_over_the_size_limit_is_refused_with_the_limit_and_writes_nothing(
-    aws, monkeypatch
-):
+def test_a_file_over_the_size_limit_is_refused_with_the_limit_and_writes_nothing(aws, monkeypatch):
     monkeypatch.setenv("MAX_FILE_BYTES", "1000")
-    aws.handler = importlib.reload(aws.handler)
+    aws.rewire()
 
     aws.invoke(aws.upload("uploads/huge.csv", lineup_csv(lineup_rows(100))))
 
@@ -228,17 +223,18 @@ def test_giving_up_on_a_part_that_succeeded_changes_nothing(aws_parts):
     aws_parts.invoke(aws_parts.upload("uploads/late.csv", lineup_csv(lineup_rows(150))))
     (message,) = aws_parts.sqs.receive_message(QueueUrl=aws_parts.parts_url)["Messages"]
     aws_parts.sqs.change_message_visibility(
-        QueueUrl=aws_parts.parts_url, ReceiptHandle=message["ReceiptHandle"],
+        QueueUrl=aws_parts.parts_url,
+        ReceiptHandle=message["ReceiptHandle"],
         VisibilityTimeout=0,
     )
     aws_parts.deliver_parts()
     before = record_of(aws_parts)
 
     # A late copy of a part that was loaded fails its last attempt: nothing changes.
-    handler = aws_parts.handler
-    table = LineupTable(handler.DYNAMODB, TABLE, RetryBudget(lambda: 300_000))
+    clients = aws_parts.clients
+    table = LineupTable(clients.dynamodb, TABLE, RetryBudget(lambda: 300_000))
     sent: list = []
-    ingestion = Ingestion(UploadBucket(handler.S3), table, PartsQueue(None, ""), sent.append)
+    ingestion = Ingestion(UploadBucket(clients.s3), table, PartsQueue(None, ""), sent.append)
     ingestion.give_up(PartTask.from_message(message["Body"]), "RuntimeError: late")
 
     assert record_of(aws_parts) == before

@@ -126,12 +126,15 @@ class Scenario:
     def performances(self) -> list[LineupSet]:
         """What the table should hold: a row repeated in a file (same start, stage and
         performer, in any spelling) is one performance, the last one of the file."""
-        kept = []
+        kept: list[LineupSet] = []
         for rows in self.files:
             last: dict[tuple[datetime, str, str], LineupSet] = {}
             for row in rows:
-                key = (row.start, " ".join(row.stage.split()).casefold(),
-                       " ".join(row.performer.split()).casefold())
+                key = (
+                    row.start,
+                    " ".join(row.stage.split()).casefold(),
+                    " ".join(row.performer.split()).casefold(),
+                )
                 last[key] = row
             kept += last.values()
         return kept
@@ -179,9 +182,7 @@ def instants(draw: st.DrawFn, sets: list[LineupSet]) -> datetime:
 def set_edges(draw: st.DrawFn, sets: list[LineupSet]) -> tuple[str, datetime]:
     """A set's stage, and its first minute, its last minute or the minute it ends."""
     chosen = draw(st.sampled_from(sets))
-    moment = draw(
-        st.sampled_from([chosen.start, chosen.end - timedelta(minutes=1), chosen.end])
-    )
+    moment = draw(st.sampled_from([chosen.start, chosen.end - timedelta(minutes=1), chosen.end]))
     return draw(spelled(chosen.stage)), moment
 
 
@@ -200,8 +201,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     performers = draw(st.lists(NAMES, min_size=1, max_size=6))
     stages = draw(st.lists(NAMES, min_size=1, max_size=4))
     files = draw(
-        st.lists(st.lists(lineup_sets(performers, stages), min_size=1, max_size=30),
-                 min_size=1, max_size=2)
+        st.lists(
+            st.lists(lineup_sets(performers, stages), min_size=1, max_size=30),
+            min_size=1,
+            max_size=2,
+        )
     )
     every_set = [row for rows in files for row in rows]
     stage_names = st.one_of(st.sampled_from(stages), NAMES)  # sometimes a stage not there
@@ -266,8 +270,13 @@ def loaded(aws: MemoryAws, files: list[list[LineupSet]]) -> Iterator[LineupQueri
         reports: list[IngestReport] = []
         # Files this small load in one part: no part is ever queued. The generated times are
         # written on a 24-hour clock, and a file of early sets only would read as evening.
-        ingestion = Ingestion(UploadBucket(aws.s3), table, PartsQueue(None, ""), reports.append,
-                              LoadSettings(clock="24h"))
+        ingestion = Ingestion(
+            UploadBucket(aws.s3),
+            table,
+            PartsQueue(None, ""),
+            reports.append,
+            LoadSettings(clock="24h"),
+        )
         for number, rows in enumerate(files):
             key = f"uploads/lineup-{number}.csv"
             body = lineup_csv([row.row() for row in rows])
@@ -300,12 +309,14 @@ def test_every_query_answers_what_a_brute_force_filter_over_the_rows_answers(mem
 
         for start, end, stage in scenario.stage_ranges:
             assert answers(queries.between(start, end, stage=stage)) == expected(
-                p for p in performances
+                p
+                for p in performances
                 if name_matches(stage, p.stage) and p.start < end and p.end > start
             ), f"between {iso(start)} and {iso(end)} on stage {stage!r}"
 
         for stage, moment in scenario.stage_instants:
             assert answers(queries.at(stage, moment)) == expected(
-                p for p in performances
+                p
+                for p in performances
                 if name_matches(stage, p.stage) and p.start <= moment < p.end
             ), f"on stage {stage!r} at {iso(moment)}"

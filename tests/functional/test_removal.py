@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 
 import pytest
@@ -48,16 +47,22 @@ def test_a_deleted_file_loses_exactly_its_rows_is_recorded_and_emailed_once(aws)
     (email,) = aws.emails()
     assert email["subject"] == "festival-lineup REMOVED: day1.csv"
     assert email["body"].startswith(
-        "s3://festival-uploads/uploads/day1.csv was deleted: 30 rows removed.\n")
+        "s3://festival-uploads/uploads/day1.csv was deleted: 30 rows removed.\n"
+    )
     assert "Removed by:    AWS:AIDAREMOVER from 198.51.100.9" in email["body"]
     (removal,) = removals(aws)
     assert (removal["file"], removal["status"], removal["rows_removed"]) == (
-        "uploads/day1.csv", "REMOVED", 30)
+        "uploads/day1.csv",
+        "REMOVED",
+        30,
+    )
     assert (removal["removed_by"], removal["source_ip"]) == ("AWS:AIDAREMOVER", "198.51.100.9")
     assert removal["event"] == "ObjectRemoved:Delete"
     # The loads' records stay: what was loaded, and when.
     assert sorted(r["file"] for r in uploads(aws) if r.get("kind") != "removal") == [
-        "uploads/day1.csv", "uploads/day2.csv"]
+        "uploads/day1.csv",
+        "uploads/day2.csv",
+    ]
 
 
 def test_a_duplicate_delivery_of_the_delete_event_removes_and_emails_nothing_more(aws):
@@ -124,8 +129,8 @@ class RewriteBeforeFirstDelete(FlakyDynamoDB):
 def test_a_row_a_newer_upload_rewrites_during_the_removal_is_kept(aws, monkeypatch):
     aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(10))))
     event = aws.delete("uploads/lineup.csv")
-    racing = RewriteBeforeFirstDelete(aws.handler.DYNAMODB, "2999-01-01T00:00:00+00:00")
-    monkeypatch.setattr(aws.handler, "DYNAMODB", racing)
+    racing = RewriteBeforeFirstDelete(aws.clients.dynamodb, "2999-01-01T00:00:00+00:00")
+    aws.rewire(dynamodb=racing)
 
     aws.invoke(event)
 
@@ -150,13 +155,20 @@ def test_expiry_by_the_lifecycle_rule_removes_the_rows_and_says_so(aws):
     aws.emails()
     aws.s3.delete_object(Bucket="festival-uploads", Key="uploads/old.csv")
 
-    aws.invoke(removal_event("uploads/old.csv", event_name="LifecycleExpiration:Delete",
-                             principal="s3.amazonaws.com", source_ip="s3.amazonaws.com"))
+    aws.invoke(
+        removal_event(
+            "uploads/old.csv",
+            event_name="LifecycleExpiration:Delete",
+            principal="s3.amazonaws.com",
+            source_ip="s3.amazonaws.com",
+        )
+    )
 
     assert aws.performances() == []
     (email,) = aws.emails()
-    assert "uploads/old.csv expired (the bucket's lifecycle rule): 4 rows removed." in (
-        email["body"])
+    assert (
+        "uploads/old.csv expired (the bucket's lifecycle rule): 4 rows removed." in (email["body"])
+    )
 
 
 def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws, monkeypatch):
@@ -176,17 +188,19 @@ def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws
                 raise RuntimeError("simulated crash")
             return self.client.delete_item(**kwargs)
 
-    monkeypatch.setattr(aws.handler, "DYNAMODB", CrashAfterSome(aws.handler.DYNAMODB))
+    aws.rewire(dynamodb=CrashAfterSome(aws.clients.dynamodb))
     first = aws.invoke(event)
     (failed,) = aws.emails()
-    monkeypatch.setattr(aws.handler, "DYNAMODB", aws.dynamodb)
+    aws.rewire(dynamodb=aws.dynamodb)
 
     assert first["files"][0]["status"] == "FAILED"
     assert failed["subject"] == "festival-lineup FAILED: lineup.csv"
     assert "Reason: RuntimeError: simulated crash" in failed["body"]
     # A FAILED removal is over: the event again (a duplicate) does nothing more...
-    assert aws.invoke(event, LambdaContext(aws_request_id="request-2"))["files"][0][
-        "status"] == "FAILED"
+    assert (
+        aws.invoke(event, LambdaContext(aws_request_id="request-2"))["files"][0]["status"]
+        == "FAILED"
+    )
     assert aws.emails() == []
     # ...and the rows left go with the next removal of the key, as the docs say.
     aws.invoke(aws.upload("uploads/lineup.csv", b"Performer,Stage,Start,End,Date\n"))
@@ -196,8 +210,11 @@ def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws
 
 
 def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, monkeypatch):
-    event = with_requester(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(3))),
-                           "AWS:AIDAUPLOADER", "203.0.113.7")
+    event = with_requester(
+        aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(3))),
+        "AWS:AIDAUPLOADER",
+        "203.0.113.7",
+    )
 
     aws.invoke(event)
 
@@ -205,7 +222,9 @@ def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, mon
     assert "Uploaded by:   AWS:AIDAUPLOADER from 203.0.113.7" in email["body"]
     (record,) = aws.upload_records()
     assert (record["uploaded_by"]["S"], record["source_ip"]["S"]) == (
-        "AWS:AIDAUPLOADER", "203.0.113.7")
+        "AWS:AIDAUPLOADER",
+        "203.0.113.7",
+    )
     (shown,) = uploads(aws)
     assert (shown["uploaded_by"], shown["source_ip"]) == ("AWS:AIDAUPLOADER", "203.0.113.7")
 
@@ -215,18 +234,41 @@ def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, mon
 
     assert table.exit_code == 0, table.output
     header, _rule, *lines = table.output.splitlines()
-    assert header.split() == ["file", "status", "parts", "loaded", "rejected", "removed",
-                              "by", "from", "finished", "(UTC)"]
+    assert header.split() == [
+        "file",
+        "status",
+        "parts",
+        "loaded",
+        "rejected",
+        "removed",
+        "by",
+        "from",
+        "finished",
+        "(UTC)",
+    ]
     removed, loaded = lines
-    assert removed.split()[:5] == ["uploads/lineup.csv", "REMOVED", "3", "AWS:AIDAREMOVER",
-                                   "198.51.100.9"]
-    assert loaded.split()[:8] == ["uploads/lineup.csv", "OK", "1/1", "3", "0", "0",
-                                  "AWS:AIDAUPLOADER", "203.0.113.7"]
+    assert removed.split()[:5] == [
+        "uploads/lineup.csv",
+        "REMOVED",
+        "3",
+        "AWS:AIDAREMOVER",
+        "198.51.100.9",
+    ]
+    assert loaded.split()[:8] == [
+        "uploads/lineup.csv",
+        "OK",
+        "1/1",
+        "3",
+        "0",
+        "0",
+        "AWS:AIDAUPLOADER",
+        "203.0.113.7",
+    ]
 
 
 def test_a_file_deleted_while_its_parts_load_ends_failed_with_no_row_left(aws, monkeypatch):
     monkeypatch.setenv("PART_BYTES", "2048")
-    aws.handler = importlib.reload(aws.handler)
+    aws.rewire()
     aws.invoke(aws.upload("uploads/big.csv", lineup_csv(lineup_rows(300))))
     assert aws.performances()  # the first part is in; the others are queued
     event = aws.delete("uploads/big.csv")
@@ -261,7 +303,7 @@ class DeleteBeforeSecondHead:
 
 
 def test_a_load_that_ends_after_its_file_was_deleted_removes_what_it_wrote(aws, monkeypatch):
-    monkeypatch.setattr(aws.handler, "S3", DeleteBeforeSecondHead(aws.handler.S3))
+    aws.rewire(s3=DeleteBeforeSecondHead(aws.clients.s3))
 
     result = aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(25))))
 

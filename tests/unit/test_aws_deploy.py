@@ -1,21 +1,18 @@
 """`make deploy-aws` / `make destroy-aws` without an AWS account.
 
-Unit tests stub AWS (botocore Stubber, no network). The tests marked e2e run the real
-path, ordinary `aws` CLI included, against the local stack through AWS_ENDPOINT_URL, with
-a stack name of their own that they delete at the end.
+AWS is stubbed (botocore Stubber, no network). tests/e2e/test_aws_deploy_local.py runs the
+real path against the local stack.
 """
 
 from __future__ import annotations
 
-import uuid
-
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from festival import aws_deploy
 from festival.aws_deploy import Options, PromotionError
+from festival.settings import STACK_NAME
 
 REGION = "eu-west-1"
 CHANGE_SET = "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/c/1"
@@ -23,8 +20,9 @@ STACK_ARN = "arn:aws:cloudformation:eu-west-1:123456789012:stack/s/1"
 
 
 def stubbed(service: str) -> tuple[object, Stubber]:
-    client = boto3.client(service, region_name=REGION, aws_access_key_id="x",
-                          aws_secret_access_key="x")
+    client = boto3.client(
+        service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
     return client, Stubber(client)
 
 
@@ -47,9 +45,15 @@ def never_asked(question: str) -> str:
 
 
 def test_no_credentials_at_all_is_a_one_line_error(monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                 "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
@@ -65,8 +69,11 @@ def test_no_credentials_at_all_is_a_one_line_error(monkeypatch, tmp_path):
 
 def test_expired_credentials_are_a_one_line_error_naming_the_code():
     sts, stub = stubbed("sts")
-    stub.add_client_error("get_caller_identity", service_error_code="ExpiredToken",
-                          service_message="The security token included\nin the request is expired")
+    stub.add_client_error(
+        "get_caller_identity",
+        service_error_code="ExpiredToken",
+        service_message="The security token included\nin the request is expired",
+    )
     with stub, pytest.raises(PromotionError) as raised:
         aws_deploy.caller_account(FakeSession({"sts": sts}))
 
@@ -86,13 +93,15 @@ def test_unknown_profile_is_a_clear_error():
 
 def test_caller_account_reports_account_arn_and_region():
     sts, stub = stubbed("sts")
-    stub.add_response("get_caller_identity", {
-        "Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ops", "UserId": "AID"
-    })
+    stub.add_response(
+        "get_caller_identity",
+        {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ops", "UserId": "AID"},
+    )
     with stub:
         account = aws_deploy.caller_account(FakeSession({"sts": sts}))
-    assert account == aws_deploy.Account("123456789012", "arn:aws:iam::123456789012:user/ops",
-                                         REGION)
+    assert account == aws_deploy.Account(
+        "123456789012", "arn:aws:iam::123456789012:user/ops", REGION
+    )
 
 
 # --- Confirmation -------------------------------------------------------------------------
@@ -100,8 +109,9 @@ def test_caller_account_reports_account_arn_and_region():
 
 @pytest.mark.parametrize("answer", ["", "n", "no", "N", "maybe", "yes please"])
 def test_anything_but_yes_means_no(answer):
-    assert aws_deploy.confirm("Go?", assume_yes=False, ask=lambda _: answer,
-                              interactive=True) is False
+    assert (
+        aws_deploy.confirm("Go?", assume_yes=False, ask=lambda _: answer, interactive=True) is False
+    )
 
 
 @pytest.mark.parametrize("answer", ["y", "Y", "yes", " YES "])
@@ -117,15 +127,15 @@ def test_end_of_input_means_no():
 
 
 def test_without_a_terminal_the_answer_is_no_unless_yes_is_set():
-    assert aws_deploy.confirm("Go?", assume_yes=False, ask=never_asked,
-                              interactive=False) is False
+    assert aws_deploy.confirm("Go?", assume_yes=False, ask=never_asked, interactive=False) is False
     assert aws_deploy.confirm("Go?", assume_yes=True, ask=never_asked, interactive=False)
 
 
 def test_the_prompt_shows_no_as_the_default():
     questions = []
-    aws_deploy.confirm("Go?", assume_yes=False, ask=lambda q: questions.append(q) or "",
-                       interactive=True)
+    aws_deploy.confirm(
+        "Go?", assume_yes=False, ask=lambda q: questions.append(q) or "", interactive=True
+    )
     assert questions == ["Go? [y/N] "]
 
 
@@ -136,9 +146,10 @@ def test_the_prompt_shows_no_as_the_default():
 def fake_aws(monkeypatch, tmp_path):
     """Stubbed clients; packaging and the CLI's change set replaced by fakes."""
     clients = {name: stubbed(name) for name in ("sts", "cloudformation", "lambda", "s3")}
-    clients["sts"][1].add_response("get_caller_identity", {
-        "Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ops", "UserId": "AID"
-    })
+    clients["sts"][1].add_response(
+        "get_caller_identity",
+        {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ops", "UserId": "AID"},
+    )
     monkeypatch.setattr(aws_deploy, "ensure_artifacts_bucket", lambda s3, account: "artifacts")
     monkeypatch.setattr(aws_deploy, "cli_path", lambda name: f"/bin/{name}")
     monkeypatch.setattr(aws_deploy, "package", lambda target, paths: tmp_path / "packaged.yaml")
@@ -155,35 +166,65 @@ def fake_aws(monkeypatch, tmp_path):
 
 def stack_missing(cloudformation: Stubber) -> None:
     cloudformation.add_client_error(
-        "describe_stacks", service_error_code="ValidationError",
-        service_message="Stack with id s does not exist", expected_params={"StackName": "s"},
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message="Stack with id s does not exist",
+        expected_params={"StackName": "s"},
     )
 
 
 def stack_in(cloudformation: Stubber, status: str) -> None:
     cloudformation.add_response(
         "describe_stacks",
-        {"Stacks": [{"StackName": "s", "StackId": STACK_ARN, "StackStatus": status,
-                     "CreationTime": "2026-11-25T00:00:00Z"}]},
+        {
+            "Stacks": [
+                {
+                    "StackName": "s",
+                    "StackId": STACK_ARN,
+                    "StackStatus": status,
+                    "CreationTime": "2026-11-25T00:00:00Z",
+                }
+            ]
+        },
         {"StackName": "s"},
     )
 
 
 def quota(lambda_: Stubber, limit: int) -> None:
-    lambda_.add_response("get_account_settings", {
-        "AccountLimit": {"ConcurrentExecutions": limit, "TotalCodeSize": 1,
-                         "CodeSizeUnzipped": 1, "CodeSizeZipped": 1,
-                         "UnreservedConcurrentExecutions": limit}
-    })
+    lambda_.add_response(
+        "get_account_settings",
+        {
+            "AccountLimit": {
+                "ConcurrentExecutions": limit,
+                "TotalCodeSize": 1,
+                "CodeSizeUnzipped": 1,
+                "CodeSizeZipped": 1,
+                "UnreservedConcurrentExecutions": limit,
+            }
+        },
+    )
 
 
 def one_change(cloudformation: Stubber) -> None:
-    cloudformation.add_response("describe_change_set", {
-        "ChangeSetName": "c", "ChangeSetId": CHANGE_SET, "StackName": "s",
-        "Changes": [{"Type": "Resource", "ResourceChange": {
-            "Action": "Add", "LogicalResourceId": "LineupTable",
-            "ResourceType": "AWS::DynamoDB::Table"}}],
-    }, {"ChangeSetName": CHANGE_SET})
+    cloudformation.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetName": "c",
+            "ChangeSetId": CHANGE_SET,
+            "StackName": "s",
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": {
+                        "Action": "Add",
+                        "LogicalResourceId": "LineupTable",
+                        "ResourceType": "AWS::DynamoDB::Table",
+                    },
+                }
+            ],
+        },
+        {"ChangeSetName": CHANGE_SET},
+    )
 
 
 def test_dry_run_shows_the_change_set_then_deletes_it_and_the_empty_new_stack(fake_aws, capsys):
@@ -195,8 +236,9 @@ def test_dry_run_shows_the_change_set_then_deletes_it_and_the_empty_new_stack(fa
     stack_in(stubs["cloudformation"], "REVIEW_IN_PROGRESS")
     stubs["cloudformation"].add_response("delete_stack", {}, {"StackName": "s"})
 
-    executed = aws_deploy.deploy(Options(stack="s", email="ops@example.com", dry_run=True),
-                                 session=session, ask=never_asked)
+    executed = aws_deploy.deploy(
+        Options(stack="s", email="ops@example.com", dry_run=True), session=session, ask=never_asked
+    )
 
     assert executed is False  # and no execute_change_set: the stubber would have refused it
     out = capsys.readouterr().out
@@ -211,8 +253,14 @@ def test_dry_run_on_an_existing_stack_keeps_the_stack(fake_aws):
     one_change(stubs["cloudformation"])
     stubs["cloudformation"].add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
 
-    assert aws_deploy.deploy(Options(stack="s", email="ops@example.com", dry_run=True),
-                             session=session, ask=never_asked) is False
+    assert (
+        aws_deploy.deploy(
+            Options(stack="s", email="ops@example.com", dry_run=True),
+            session=session,
+            ask=never_asked,
+        )
+        is False
+    )
 
 
 def test_pressing_enter_at_the_prompt_executes_nothing(fake_aws, capsys):
@@ -222,8 +270,12 @@ def test_pressing_enter_at_the_prompt_executes_nothing(fake_aws, capsys):
     one_change(stubs["cloudformation"])
     stubs["cloudformation"].add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
 
-    executed = aws_deploy.deploy(Options(stack="s", email="ops@example.com"), session=session,
-                                 ask=lambda _: "", interactive=True)
+    executed = aws_deploy.deploy(
+        Options(stack="s", email="ops@example.com"),
+        session=session,
+        ask=lambda _: "",
+        interactive=True,
+    )
 
     assert executed is False
     assert "Not executed" in capsys.readouterr().out
@@ -253,15 +305,23 @@ def test_email_is_required():
 
 
 def test_options_from_the_command_line():
-    command, options = aws_deploy.parse_options([
-        "deploy", "--email", "a@example.com", "--parameter", "ReservedConcurrency=0",
-        "--dry-run",
-    ])
+    command, options = aws_deploy.parse_options(
+        [
+            "deploy",
+            "--email",
+            "a@example.com",
+            "--parameter",
+            "ReservedConcurrency=0",
+            "--dry-run",
+        ]
+    )
     assert command == "deploy"
-    assert options.stack == "festival-lineup" and options.runtime == "python3.12"
+    assert options.stack == STACK_NAME and options.runtime == "python3.12"
     assert options.template_parameters() == {
-        "NotificationEmail": "a@example.com", "AlarmEmail": "a@example.com",
-        "LambdaRuntime": "python3.12", "ReservedConcurrency": "0",
+        "NotificationEmail": "a@example.com",
+        "AlarmEmail": "a@example.com",
+        "LambdaRuntime": "python3.12",
+        "ReservedConcurrency": "0",
     }
     assert options.dry_run and not options.yes
 
@@ -271,98 +331,30 @@ def test_artifacts_bucket_is_created_private_encrypted_and_tls_only():
     account = aws_deploy.Account("123456789012", "arn:aws:iam::123456789012:user/ops", REGION)
     name = "festival-lineup-artifacts-123456789012-eu-west-1"
     stub.add_client_error("head_bucket", service_error_code="404", http_status_code=404)
-    stub.add_response("create_bucket", {}, {
-        "Bucket": name, "CreateBucketConfiguration": {"LocationConstraint": REGION}})
-    stub.add_response("put_public_access_block", {}, {
-        "Bucket": name, "PublicAccessBlockConfiguration": {
-            "BlockPublicAcls": True, "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True, "RestrictPublicBuckets": True}})
-    stub.add_response("put_bucket_encryption", {}, {
-        "Bucket": name, "ServerSideEncryptionConfiguration": ANY})
-    stub.add_response("put_bucket_policy", {}, {
-        "Bucket": name, "Policy": aws_deploy.tls_only_policy(name)})
+    stub.add_response(
+        "create_bucket",
+        {},
+        {"Bucket": name, "CreateBucketConfiguration": {"LocationConstraint": REGION}},
+    )
+    stub.add_response(
+        "put_public_access_block",
+        {},
+        {
+            "Bucket": name,
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        },
+    )
+    stub.add_response(
+        "put_bucket_encryption", {}, {"Bucket": name, "ServerSideEncryptionConfiguration": ANY}
+    )
+    stub.add_response(
+        "put_bucket_policy", {}, {"Bucket": name, "Policy": aws_deploy.tls_only_policy(name)}
+    )
     with stub:
         assert aws_deploy.ensure_artifacts_bucket(s3, account) == name
     stub.assert_no_pending_responses()
-
-
-# --- Against the local stack: the real CLI, change sets and waiters -------------------------
-
-
-@pytest.fixture
-def local_aws(local_stack, monkeypatch):
-    """A session and environment (for the `aws` CLI too) that point at the local stack."""
-    from festival.local.paths import LOCAL_ENDPOINT
-
-    monkeypatch.setenv("AWS_ENDPOINT_URL", LOCAL_ENDPOINT)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    session = boto3.Session(region_name="us-east-1")
-    stack = f"festival-aws-test-{uuid.uuid4().hex[:8]}"
-    s3 = session.client("s3")
-    artifacts = "festival-lineup-artifacts-000000000000-us-east-1"
-    had_artifacts = artifacts in {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    yield session, stack
-    # Whatever the test left: the stack, the table it retains, the artifacts it uploaded.
-    cloudformation = session.client("cloudformation")
-    dynamodb = session.client("dynamodb")
-    if aws_deploy.stack_status(cloudformation, stack) not in (None, "DELETE_COMPLETE"):
-        table = aws_deploy.stack_outputs(cloudformation, stack).get("TableName")
-        cloudformation.delete_stack(StackName=stack)
-        cloudformation.get_waiter("stack_delete_complete").wait(
-            StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-        if table:
-            dynamodb.delete_table(TableName=table)
-    if not had_artifacts:
-        aws_deploy.empty_bucket(s3, artifacts)
-        s3.delete_bucket(Bucket=artifacts)
-
-
-@pytest.mark.e2e
-def test_dry_run_on_the_local_stack_leaves_no_stack_and_no_change_set(local_aws):
-    session, stack = local_aws
-    options = Options(stack=stack, email="ops@example.com", dry_run=True, poll_s=1)
-
-    assert aws_deploy.deploy(options, session=session, ask=never_asked) is False
-
-    cloudformation = session.client("cloudformation")
-    assert aws_deploy.stack_status(cloudformation, stack) in (None, "DELETE_COMPLETE")
-    s3 = session.client("s3")
-    bucket = "festival-lineup-artifacts-000000000000-us-east-1"
-    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    assert all(block.values())
-    assert "aws:SecureTransport" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
-
-
-@pytest.mark.e2e
-def test_deploy_then_destroy_on_the_local_stack_keeps_only_the_table(local_aws, capsys):
-    session, stack = local_aws
-    options = Options(stack=stack, email="ops@example.com", yes=True, poll_s=1)
-
-    assert aws_deploy.deploy(options, session=session) is True
-    cloudformation = session.client("cloudformation")
-    outputs = aws_deploy.stack_outputs(cloudformation, stack)
-    assert {"FailureQueueUrl", "AlarmTopicArn", "TableName"} <= set(outputs)
-    # (LocalStack 4.14 ignores ReservedConcurrentExecutions: test_template.py checks it.)
-    config = session.client("lambda").get_function_event_invoke_config(
-        FunctionName=outputs["FunctionName"])
-    assert config["DestinationConfig"]["OnFailure"]["Destination"].endswith(
-        outputs["FailureQueueUrl"].rsplit("/", 1)[1])
-    assert "Email subscriptions:" in capsys.readouterr().out
-    s3 = session.client("s3")
-    s3.put_object(Bucket=outputs["UploadBucketName"], Key="notes.txt", Body=b"not a lineup")
-
-    assert aws_deploy.destroy(options, session=session) is True
-
-    out = capsys.readouterr().out
-    assert f"keeps AWS::DynamoDB::Table {outputs['TableName']}" in out
-    assert "1 objects deleted" in out
-    assert aws_deploy.stack_status(cloudformation, stack) in (None, "DELETE_COMPLETE")
-    dynamodb = session.client("dynamodb")
-    assert dynamodb.describe_table(TableName=outputs["TableName"])["Table"]
-    dynamodb.delete_table(TableName=outputs["TableName"])  # the retained table: clean up
-    with pytest.raises(ClientError):  # the upload bucket was emptied and deleted
-        session.client("s3").head_bucket(Bucket=outputs["UploadBucketName"])
-

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from festival import settings
 from festival.local import paths, stack
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
@@ -21,11 +22,9 @@ def test_compose_runs_the_same_localstack_and_maildev_versions_as_host_mode():
 
 
 def test_compose_publishes_the_same_ports_on_loopback_only():
-    published = {
-        port for service in services().values() for port in service.get("ports", [])
-    }
+    published = {port for service in services().values() for port in service.get("ports", [])}
     assert published == {
-        f"127.0.0.1:{paths.LOCALSTACK_PORT}:4566",
+        f"127.0.0.1:{settings.LOCALSTACK_PORT}:4566",
         f"127.0.0.1:{paths.SMTP_PORT}:1025",
         f"127.0.0.1:{paths.MAIL_WEB_PORT}:1080",
     }

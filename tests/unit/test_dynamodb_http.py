@@ -12,19 +12,31 @@ import pytest
 from botocore.credentials import Credentials
 from botocore.exceptions import ChecksumError, ClientError, ConnectionClosedError
 
-from lineup_ingest.adapters import LineupTable, is_retryable, to_attributes
+from lineup_ingest.adapters import LineupTable, is_retryable
+from lineup_ingest.codec import to_attributes
 from lineup_ingest.dynamodb_http import DynamoDBHttp, batch_writer
 from lineup_ingest.retry import RetryBudget
 
-ITEM = {"pk": "FILE#uploads/été.csv#03", "sk": "PERF#2025-07-12T20:00#main#\"quoted\"",
-        "minutes": 90, "source_line": 2, "stage": "Main\tStage \\ ü"}
-THROTTLED = (400, {"__type": "com.amazonaws.dynamodb.v20120810#"
-                   "ProvisionedThroughputExceededException", "message": "slow down"})
+ITEM = {
+    "pk": "FILE#uploads/été.csv#03",
+    "sk": 'PERF#2025-07-12T20:00#main#"quoted"',
+    "minutes": 90,
+    "source_line": 2,
+    "stage": "Main\tStage \\ ü",
+}
+THROTTLED = (
+    400,
+    {
+        "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+        "message": "slow down",
+    },
+)
 
 
 class StandIn(BaseHTTPRequestHandler):
     """Answers each request with the next scripted answer: (status, body) or "drop"."""
 
+    server: ScriptedServer
     protocol_version = "HTTP/1.1"
     wbufsize = 64 * 1024
 
@@ -54,12 +66,22 @@ class StandIn(BaseHTTPRequestHandler):
         pass
 
 
+class ScriptedServer(ThreadingHTTPServer):
+    """The stand-in's script and the requests it received, shared by its threads."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), StandIn)
+        self.lock = threading.Lock()
+        self.requests: list[tuple[dict, bytes, int]] = []
+        self.script: list = []
+        self.close_after_answer = False
+
+
 @pytest.fixture
 def dynamodb():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
-    server.daemon_threads = True
-    server.lock = threading.Lock()
-    server.requests, server.script, server.close_after_answer = [], [], False
+    server = ScriptedServer()
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
@@ -81,8 +103,10 @@ class CountingCredentials:
 
 def sender(server, credentials=None) -> DynamoDBHttp:
     return DynamoDBHttp(
-        f"http://127.0.0.1:{server.server_address[1]}", "eu-west-1",
-        credentials or Credentials("AKIDEXAMPLE", "secret"), timeout_s=5,
+        f"http://127.0.0.1:{server.server_address[1]}",
+        "eu-west-1",
+        credentials or Credentials("AKIDEXAMPLE", "secret"),
+        timeout_s=5,
     )
 
 
@@ -115,8 +139,10 @@ def test_requests_are_signed_with_sigv4_for_dynamodb_in_the_region(dynamodb):
     headers = dynamodb.requests[0][0]
     authorization = headers["Authorization"]
     assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
-    assert authorization.split("Credential=")[1].split(",")[0].endswith(
-        "/eu-west-1/dynamodb/aws4_request"
+    assert (
+        authorization.split("Credential=")[1]
+        .split(",")[0]
+        .endswith("/eu-west-1/dynamodb/aws4_request")
     )
     signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
     assert {"host", "x-amz-date", "x-amz-target", "x-amz-security-token"} <= set(signed)
@@ -134,9 +160,12 @@ def test_the_signature_is_the_one_botocore_computes(dynamodb):
     headers, body, _ = dynamodb.requests[0]
     signed = headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
     received = {name.lower(): value for name, value in headers.items()}
-    request = AWSRequest(method="POST", url=writer.url, data=body, headers={
-        name: received[name] for name in signed if name != "host"
-    })
+    request = AWSRequest(
+        method="POST",
+        url=writer.url,
+        data=body,
+        headers={name: received[name] for name in signed if name != "host"},
+    )
     auth = SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), "dynamodb", "eu-west-1")
     request.context["timestamp"] = headers["X-Amz-Date"]
     canonical = auth.canonical_request(request)
@@ -153,13 +182,15 @@ def test_throttling_raises_the_clients_error_with_its_short_code(dynamodb):
 
     assert raised.value.operation_name == "BatchWriteItem"
     assert raised.value.response["Error"] == {
-        "Code": "ProvisionedThroughputExceededException", "Message": "slow down"
+        "Code": "ProvisionedThroughputExceededException",
+        "Message": "slow down",
     }
     assert is_retryable(raised.value)
 
 
-@pytest.mark.parametrize(("status", "code"), [(500, "InternalServerError"),
-                                              (503, "ServiceUnavailable")])
+@pytest.mark.parametrize(
+    ("status", "code"), [(500, "InternalServerError"), (503, "ServiceUnavailable")]
+)
 def test_a_server_error_without_a_type_is_retryable(dynamodb, status, code):
     dynamodb.script.append((status, {}))
     writer = sender(dynamodb)
@@ -172,8 +203,9 @@ def test_a_server_error_without_a_type_is_retryable(dynamodb, status, code):
 
 
 def test_a_validation_error_is_not_retryable(dynamodb):
-    dynamodb.script.append((400, {"__type": "com.amazon.coral.validate#ValidationException",
-                                  "message": "bad item"}))
+    dynamodb.script.append(
+        (400, {"__type": "com.amazon.coral.validate#ValidationException", "message": "bad item"})
+    )
     writer = sender(dynamodb)
 
     with pytest.raises(ClientError) as raised:
@@ -257,16 +289,31 @@ def test_the_table_retries_throttling_through_the_sender_within_its_budget(dynam
 
 
 def test_a_put_is_encoded_as_botocore_would(dynamodb):
-    item = {**ITEM, "flag": True, "nothing": None, "share": Decimal("1.5"), "raw": b"\x00\xff",
-            "tags": {"a"}, "nested": {"list": [1, "x"]}}
+    item = {
+        **ITEM,
+        "flag": True,
+        "nothing": None,
+        "share": Decimal("1.5"),
+        "raw": b"\x00\xff",
+        "tags": {"a"},
+        "nested": {"list": [1, "x"]},
+    }
 
     encoded = json.loads(DynamoDBHttp.put_request(item))
 
-    assert encoded == {"PutRequest": {"Item": {
-        **to_attributes(ITEM), "flag": {"BOOL": True}, "nothing": {"NULL": True},
-        "share": {"N": "1.5"}, "raw": {"B": "AP8="}, "tags": {"SS": ["a"]},
-        "nested": {"M": {"list": {"L": [{"N": "1"}, {"S": "x"}]}}},
-    }}}
+    assert encoded == {
+        "PutRequest": {
+            "Item": {
+                **to_attributes(ITEM),
+                "flag": {"BOOL": True},
+                "nothing": {"NULL": True},
+                "share": {"N": "1.5"},
+                "raw": {"B": "AP8="},
+                "tags": {"SS": ["a"]},
+                "nested": {"M": {"list": {"L": [{"N": "1"}, {"S": "x"}]}}},
+            }
+        }
+    }
 
 
 def test_a_fake_client_writes_its_own_batches():
@@ -277,9 +324,13 @@ def test_a_fake_client_writes_its_own_batches():
 def test_one_boto3_client_gets_one_sender():
     import boto3
 
-    client = boto3.client("dynamodb", region_name="eu-west-1",
-                          endpoint_url="http://127.0.0.1:1", aws_access_key_id="a",
-                          aws_secret_access_key="b")
+    client = boto3.client(
+        "dynamodb",
+        region_name="eu-west-1",
+        endpoint_url="http://127.0.0.1:1",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
     credentials = Credentials("a", "b")
 
     writer = batch_writer(client, credentials)

@@ -26,18 +26,35 @@ from tests.lineups import tricky_csv, tricky_rows
 # --- names ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", [
-    "uploads/lineup.csv", "uploads/LINEUP.CSV", "uploads/Lineup.Csv", "uploads/a/b.csv.gz",
-    "uploads/LINEUP.CSV.GZ", "uploads/x.Csv.Gz", "uploads/.csv",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "uploads/lineup.csv",
+        "uploads/LINEUP.CSV",
+        "uploads/Lineup.Csv",
+        "uploads/a/b.csv.gz",
+        "uploads/LINEUP.CSV.GZ",
+        "uploads/x.Csv.Gz",
+        "uploads/.csv",
+    ],
+)
 def test_csv_and_csv_gz_names_in_any_case_are_lineups(key):
     assert is_lineup_name(key)
 
 
-@pytest.mark.parametrize("key", [
-    "uploads/lineup.xlsx", "uploads/lineup.txt", "uploads/lineup.gz", "uploads/lineup.csv.zip",
-    "uploads/lineup.csv ", "uploads/lineupcsv", "uploads/lineup.tsv", "uploads/",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "uploads/lineup.xlsx",
+        "uploads/lineup.txt",
+        "uploads/lineup.gz",
+        "uploads/lineup.csv.zip",
+        "uploads/lineup.csv ",
+        "uploads/lineupcsv",
+        "uploads/lineup.tsv",
+        "uploads/",
+    ],
+)
 def test_other_names_are_not_lineups(key):
     assert not is_lineup_name(key)
 
@@ -123,18 +140,31 @@ def test_the_size_of_a_gzip_within_the_limit_is_its_decompressed_size():
     assert decompressed_size(CountingSource(gzip.compress(CSV)), limit=len(CSV)) == len(CSV)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda data: data[: len(data) // 2], "ends early"),
-    (lambda data: data[:20] + bytes(b ^ 0x55 for b in data[20:40]) + data[40:], "corrupt"),
-    (lambda data: data + b"not gzip", "corrupt"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda data: data[: len(data) // 2], "ends early"),
+        (lambda data: data[:20] + bytes(b ^ 0x55 for b in data[20:40]) + data[40:], "corrupt"),
+        (lambda data: data + b"not gzip", "corrupt"),
+    ],
+)
 def test_gzip_data_cut_short_or_corrupt_is_an_error(damage, message):
     with pytest.raises(CompressedFileError, match=message):
         decompressed_size(CountingSource(damage(gzip.compress(CSV))), limit=10**9)
 
 
-@pytest.mark.parametrize("start, end", [(0, None), (0, 10), (777, 5000), (5000, None),
-                                        (len(CSV) - 3, None), (len(CSV), None), (100, 100)])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (0, None),
+        (0, 10),
+        (777, 5000),
+        (5000, None),
+        (len(CSV) - 3, None),
+        (len(CSV), None),
+        (100, 100),
+    ],
+)
 def test_a_range_of_a_gzip_file_is_that_range_of_its_decompressed_bytes(start, end):
     ranges = GzipRanges(CountingSource(gzip.compress(CSV)))
 
@@ -144,7 +174,7 @@ def test_a_range_of_a_gzip_file_is_that_range_of_its_decompressed_bytes(start, e
 
 def test_a_range_opened_again_at_the_same_start_decompresses_from_there_not_the_start():
     # Members of 1 KiB, so the checkpoint is well inside the compressed data.
-    data = b"".join(gzip.compress(CSV[i:i + 1024]) for i in range(0, len(CSV), 1024))
+    data = b"".join(gzip.compress(CSV[i : i + 1024]) for i in range(0, len(CSV), 1024))
     source = CountingSource(data)
     ranges = GzipRanges(source)
     start = len(CSV) * 3 // 4
@@ -166,7 +196,7 @@ def rows_in_parts(open_content, size: int, part_bytes: int) -> list:
         header, header_lines = read_header(head)
     with open_content(0) as head:
         start = Boundary(offset_after_lines(head, header_lines), header_lines + 1)
-    rows = []
+    rows: list[object] = []
     for part in range(part_count(size, part_bytes)):
         end = next_boundary(open_content, start, (part + 1) * part_bytes, size)
         with open_content(start.offset, end.offset) as body:
@@ -200,8 +230,10 @@ def test_rows_expire_the_retention_days_after_the_upload_time():
     assert schema.expires_at(uploaded, 90) == expected
     assert schema.expires_at("2025-07-12T18:30:05Z", 90) == expected
     assert schema.expires_at("2025-07-12T18:30:05.123+00:00", 90) == expected
-    assert schema.expires_at(uploaded, 1) == datetime(
-        2025, 7, 13, 18, 30, 5, tzinfo=timezone.utc).timestamp()
+    assert (
+        schema.expires_at(uploaded, 1)
+        == datetime(2025, 7, 13, 18, 30, 5, tzinfo=timezone.utc).timestamp()
+    )
 
 
 def test_zero_retention_days_keeps_rows_forever():
@@ -229,10 +261,13 @@ def test_retention_days_come_from_the_environment_and_default_to_keeping_rows():
     assert Config.from_environment({**COMPLETE, "UPLOAD_RETENTION_DAYS": "0"}).retention_days == 0
 
 
-@pytest.mark.parametrize("value, message", [
-    ("-1", "UPLOAD_RETENTION_DAYS must be 0 \\(keep forever\\) or more"),
-    ("90d", "UPLOAD_RETENTION_DAYS must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("-1", "UPLOAD_RETENTION_DAYS must be 0 \\(keep forever\\) or more"),
+        ("90d", "UPLOAD_RETENTION_DAYS must be a whole number"),
+    ],
+)
 def test_a_bad_retention_setting_is_refused_naming_the_variable(value, message):
     with pytest.raises(ConfigError, match=message):
         Config.from_environment({**COMPLETE, "UPLOAD_RETENTION_DAYS": value})

@@ -11,8 +11,9 @@ from lineup_ingest.text import DISPLAY_CONTROLS, visible
 
 
 def report_about(key: str) -> IngestReport:
-    report = IngestReport(bucket="b", key=key, etag="e", size=1, started_at="t",
-                          rows_loaded=1, failure="boom")
+    report = IngestReport(
+        bucket="b", key=key, etag="e", size=1, started_at="t", rows_loaded=1, failure="boom"
+    )
     report.rejected.add(RowError(7, "Start '20:00\x1b[2J' is not a time\nStatus: OK"))
     return report
 

@@ -22,9 +22,16 @@ from lineup_ingest.text import DISPLAY_CONTROLS
 
 HEADER = "Performer,Stage,Date,Start,End\n"
 GOOD_ROW = "A,B,2025-07-12,20:00,21:00\n"
-KEY_ATTRIBUTES = {"pk": "partition", "sk": "sort", "gsi1pk": "partition", "gsi1sk": "sort",
-                  "gsi2pk": "partition", "gsi2sk": "sort", "gsi3pk": "partition",
-                  "gsi3sk": "sort"}
+KEY_ATTRIBUTES = {
+    "pk": "partition",
+    "sk": "sort",
+    "gsi1pk": "partition",
+    "gsi1sk": "sort",
+    "gsi2pk": "partition",
+    "gsi2sk": "sort",
+    "gsi3pk": "partition",
+    "gsi3sk": "sort",
+}
 LIMITS = {"partition": schema.PARTITION_KEY_MAX_BYTES, "sort": schema.SORT_KEY_MAX_BYTES}
 
 
@@ -41,8 +48,9 @@ def keys_within_limits(item: dict) -> bool:
 
 
 def item_of(performance: Performance, source_key: str = "uploads/lineup.csv") -> dict:
-    return schema.performance_item(performance, source_key=source_key, load_id="e",
-                                   uploaded_at="2025-07-01T00:00:00Z")
+    return schema.performance_item(
+        performance, source_key=source_key, load_id="e", uploaded_at="2025-07-01T00:00:00Z"
+    )
 
 
 # Names too long for a key
@@ -68,19 +76,25 @@ def test_a_name_of_500_bytes_loads_and_one_of_501_is_a_row_error(column):
 
     fits, too_long = read(HEADER + row("x" * 500) + row("é" * 250 + "x"))
     assert isinstance(fits, Performance) and keys_within_limits(item_of(fits))
-    assert too_long == RowError(3, (
-        f"{column.capitalize()} is 501 bytes long; at most 500 bytes fit (a letter of plain"
-        " ASCII is one byte, an accented one two): shorten it"
-    ))
+    assert too_long == RowError(
+        3,
+        (
+            f"{column.capitalize()} is 501 bytes long; at most 500 bytes fit (a letter of plain"
+            " ASCII is one byte, an accented one two): shorten it"
+        ),
+    )
 
 
 def test_a_name_that_grows_past_the_limit_once_case_folded_is_a_row_error():
     # U+0390 is 2 bytes, and 6 once case-folded (three code points of 2 bytes).
     (error,) = read(HEADER + "\u0390" * 100 + ",B,2025-07-12,20:00,21:00\n")
-    assert error == RowError(2, (
-        "Performer is 200 bytes long (600 as it is kept for search, in lower case); at most"
-        " 500 bytes fit (a letter of plain ASCII is one byte, an accented one two): shorten it"
-    ))
+    assert error == RowError(
+        2,
+        (
+            "Performer is 200 bytes long (600 as it is kept for search, in lower case); at most"
+            " 500 bytes fit (a letter of plain ASCII is one byte, an accented one two): shorten it"
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -120,17 +134,28 @@ def test_a_name_of_20_characters_fits_whatever_its_characters():
 
 @pytest.mark.parametrize(
     "char",
-    ["\x1b", "\x07", "\x7f", "\x85", "\x9b", "\u202e", "\u202a", "\u2066", "\u2069",
-     "\u200e", "\u200f", "\u061c", "\u2028", "\ufff9"],
+    [
+        "\x1b",
+        "\x07",
+        "\x7f",
+        "\x85",
+        "\x9b",
+        "\u202e",
+        "\u202a",
+        "\u2066",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u061c",
+        "\u2028",
+        "\ufff9",
+    ],
 )
 @pytest.mark.parametrize("column", ["Performer", "Stage"])
-def test_a_display_control_in_a_name_is_a_row_error_naming_it_and_the_other_rows_load(
-    char, column
-):
+def test_a_display_control_in_a_name_is_a_row_error_naming_it_and_the_other_rows_load(char, column):
     name = f"Evil{char}Band"
     performer, stage = (name, "B") if column == "Performer" else ("A", name)
-    items = read(HEADER + GOOD_ROW + f'"{performer}","{stage}",2025-07-12,20:00,21:00\n'
-                 + GOOD_ROW)
+    items = read(HEADER + GOOD_ROW + f'"{performer}","{stage}",2025-07-12,20:00,21:00\n' + GOOD_ROW)
     assert [type(item) for item in items] == [Performance, RowError, Performance]
     assert items[1].line == 3
     assert items[1].reason.startswith(f"{column} contains U+{ord(char):04X}")
@@ -139,10 +164,13 @@ def test_a_display_control_in_a_name_is_a_row_error_naming_it_and_the_other_rows
 
 def test_a_line_break_inside_a_quoted_name_is_a_row_error():
     items = read(HEADER + '"The Big\nTop",B,2025-07-12,20:00,21:00\n' + GOOD_ROW)
-    assert items[0] == RowError(2, (
-        "Performer contains U+000A (line feed), a character that changes how text is shown:"
-        " remove it"
-    ))
+    assert items[0] == RowError(
+        2,
+        (
+            "Performer contains U+000A (line feed), a character that changes how text is shown:"
+            " remove it"
+        ),
+    )
     assert isinstance(items[1], Performance) and items[1].line == 4
 
 
@@ -161,8 +189,9 @@ def test_tabs_no_break_spaces_and_joiners_in_names_load(name):
 
 def test_a_display_control_outside_the_names_costs_nothing_and_is_escaped_in_reasons():
     header = "Performer,Stage,Date,Start,End,Notes\n"
-    items = read(header + "A,B,2025-07-12,20:00,21:00,\x1b[2J\n"
-                 + "C,D,2025-07-12,20:00\x1b[2J,21:00,\n")
+    items = read(
+        header + "A,B,2025-07-12,20:00,21:00,\x1b[2J\n" + "C,D,2025-07-12,20:00\x1b[2J,21:00,\n"
+    )
     assert isinstance(items[0], Performance)
     assert items[1] == RowError(3, "Start '20:00\\x1b[2J' is not a time (use 20:00 or 8:00 PM)")
 
@@ -212,7 +241,8 @@ def test_a_1024_byte_s3_key_gets_an_upload_record_key_within_limits():
 
 def test_short_s3_keys_keep_their_readable_upload_record_key():
     assert schema.upload_record_key("uploads/lineup.csv", "abc") == {
-        "pk": "UPLOADS", "sk": "FILE#uploads/lineup.csv#ETAG#abc"
+        "pk": "UPLOADS",
+        "sk": "FILE#uploads/lineup.csv#ETAG#abc",
     }
     longest_readable = "k" * 949
     assert schema.upload_record_key(longest_readable, "e" * 64)["sk"] == (

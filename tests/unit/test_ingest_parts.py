@@ -13,12 +13,16 @@ from lineup_ingest.retry import BudgetExhaustedError, RetryBudget
 
 
 def event_for(key: str) -> dict:
-    return {"Records": [{"s3": {"bucket": {"name": "b"},
-                                "object": {"key": key, "eTag": '"abc"', "size": 12}}}]}
+    return {
+        "Records": [
+            {"s3": {"bucket": {"name": "b"}, "object": {"key": key, "eTag": '"abc"', "size": 12}}}
+        ]
+    }
 
 
-@pytest.mark.parametrize("encoded", ["uploads/My+Lineup+%C3%A9t%C3%A9.csv",
-                                     "uploads/My%20Lineup%20%C3%A9t%C3%A9.csv"])
+@pytest.mark.parametrize(
+    "encoded", ["uploads/My+Lineup+%C3%A9t%C3%A9.csv", "uploads/My%20Lineup%20%C3%A9t%C3%A9.csv"]
+)
 def test_event_keys_are_decoded_whether_aws_or_localstack_encoded_the_space(encoded):
     (upload,) = uploaded_objects(event_for(encoded))
     assert upload.key == "uploads/My Lineup été.csv"
@@ -39,16 +43,18 @@ def test_retry_budget_sleeps_with_growing_jittered_delays():
 
 
 def test_retry_budget_gives_up_before_eating_the_time_kept_for_reporting():
-    budget = RetryBudget(lambda: 10_100, reserve_ms=10_000, sleep=lambda _: None,
-                         random=lambda: 1.0)
+    budget = RetryBudget(
+        lambda: 10_100, reserve_ms=10_000, sleep=lambda _: None, random=lambda: 1.0
+    )
     budget.wait(0, "a batch")  # 50 ms fits in the 100 ms to spare
     with pytest.raises(BudgetExhaustedError, match="gave up retrying a batch after 2 retries"):
         budget.wait(2, "a batch")  # 200 ms does not
 
 
 def report(**counts) -> IngestReport:
-    return IngestReport(bucket="b", key="uploads/lineup.csv", etag="e", size=1,
-                        started_at="t", **counts)
+    return IngestReport(
+        bucket="b", key="uploads/lineup.csv", etag="e", size=1, started_at="t", **counts
+    )
 
 
 def test_status_is_ok_partial_or_failed_from_the_counts():
@@ -71,19 +77,32 @@ def test_subject_is_short_printable_ascii_even_for_long_non_ascii_names():
 
 
 def test_body_says_where_the_details_are_and_which_parts_failed():
-    failed = report(failure="1 of 8 parts could not be loaded", parts=8,
-                    failed_parts=["part 4: RuntimeError: boom"],
-                    request_id="r-1", log_group="/aws/lambda/f")
+    failed = report(
+        failure="1 of 8 parts could not be loaded",
+        parts=8,
+        failed_parts=["part 4: RuntimeError: boom"],
+        request_id="r-1",
+        log_group="/aws/lambda/f",
+    )
     text = body(failed)
     assert "was NOT loaded" in text and "Loaded in:     8 parts" in text
     assert "Reason: 1 of 8 parts could not be loaded\n  part 4: RuntimeError: boom" in text
     assert "/aws/lambda/f" in text and "r-1" in text
 
 
-def performance(performer="Björk", stage="Side Stage", start="2025-07-12T23:00",
-                end="2025-07-13T01:00") -> Performance:
-    return Performance(performer=performer, stage=stage, date=start[:10], start=start,
-                       end=end, raw_start=start[11:], raw_end=end[11:], line=2)
+def performance(
+    performer="Björk", stage="Side Stage", start="2025-07-12T23:00", end="2025-07-13T01:00"
+) -> Performance:
+    return Performance(
+        performer=performer,
+        stage=stage,
+        date=start[:10],
+        start=start,
+        end=end,
+        raw_start=start[11:],
+        raw_end=end[11:],
+        line=2,
+    )
 
 
 def test_names_match_regardless_of_case_and_spacing():
@@ -92,10 +111,12 @@ def test_names_match_regardless_of_case_and_spacing():
 
 
 def test_same_row_gets_the_same_key_and_a_set_past_midnight_keeps_its_start_day():
-    item = schema.performance_item(performance(), source_key="uploads/a.csv",
-                                   load_id="e", uploaded_at="u")
-    again = schema.performance_item(performance(performer=" björk "), source_key="uploads/a.csv",
-                                    load_id="e", uploaded_at="u")
+    item = schema.performance_item(
+        performance(), source_key="uploads/a.csv", load_id="e", uploaded_at="u"
+    )
+    again = schema.performance_item(
+        performance(performer=" björk "), source_key="uploads/a.csv", load_id="e", uploaded_at="u"
+    )
     assert (item["pk"], item["sk"]) == (again["pk"], again["sk"])
     assert item["gsi3pk"].startswith("DAY#2025-07-12#")
     assert item["minutes"] == 120

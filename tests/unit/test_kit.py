@@ -13,8 +13,13 @@ from festival.local.processes import ProcessError, Service
 
 
 def sleeper(tmp_path, **options) -> Service:
-    return Service(name="sleeper", command=[sys.executable, "-c", "import time; time.sleep(60)"],
-                   run_dir=tmp_path / "run", log_dir=tmp_path / "logs", **options)
+    return Service(
+        name="sleeper",
+        command=[sys.executable, "-c", "import time; time.sleep(60)"],
+        run_dir=tmp_path / "run",
+        log_dir=tmp_path / "logs",
+        **options,
+    )
 
 
 def test_a_started_process_is_recorded_and_stopped_by_its_pid_file(tmp_path):
@@ -50,9 +55,13 @@ def test_a_port_held_by_someone_else_is_a_clear_error(tmp_path):
 
 
 def test_a_process_that_exits_while_starting_points_at_its_log(tmp_path):
-    service = Service(name="broken", command=[sys.executable, "-c", "raise SystemExit(3)"],
-                      run_dir=tmp_path / "run", log_dir=tmp_path / "logs",
-                      healthy=lambda: False)
+    service = Service(
+        name="broken",
+        command=[sys.executable, "-c", "raise SystemExit(3)"],
+        run_dir=tmp_path / "run",
+        log_dir=tmp_path / "logs",
+        healthy=lambda: False,
+    )
     with pytest.raises(ProcessError, match="exited with code 3.*broken.log"):
         service.start()
 

@@ -28,8 +28,12 @@ def test_big_bad_files_one_after_another_leave_the_peak_memory_flat():
     files, blocks = 4, 185
     probe = subprocess.run(
         [sys.executable, "-m", "tests.warm_memory_probe", str(files), str(blocks)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "lambda")},
-        capture_output=True, text=True, check=True, timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "lambda")},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     before, *loaded = map(json.loads, probe.stdout.splitlines())
 

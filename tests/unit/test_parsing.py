@@ -251,12 +251,14 @@ def test_a_row_running_on_past_64_kib_is_cut_off_by_its_bytes():
     runaway = '"Unclosed,B,2025-07-12,20:00,21:00\n' + ("\u3000" * 1000 + "\n") * 30
     items = read(HEADER + runaway + "C,D,2025-07-12,22:00,23:00\n")
     assert items[0] == RowError(
-        2, "The row runs on to line 24 and is longer than 65,536 bytes"
-        " (is a closing quote missing?)"
+        2,
+        "The row runs on to line 24 and is longer than 65,536 bytes (is a closing quote missing?)",
     )
-    assert items[1:] == [Performance(
-        "C", "D", "2025-07-12", "2025-07-12T22:00", "2025-07-12T23:00", "22:00", "23:00", 33
-    )]
+    assert items[1:] == [
+        Performance(
+            "C", "D", "2025-07-12", "2025-07-12T22:00", "2025-07-12T23:00", "22:00", "23:00", 33
+        )
+    ]
 
 
 def test_row_error_for_a_row_spanning_lines_points_at_a_missing_closing_quote():

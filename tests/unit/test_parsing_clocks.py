@@ -147,9 +147,7 @@ def test_pm_clock_reads_a_time_with_am_or_pm_as_written(text, expected):
         ("12:00", None),
     ],
 )
-def test_pm_clock_rejects_times_only_a_24_hour_clock_writes_saying_how_to_write_them(
-    text, written
-):
+def test_pm_clock_rejects_times_only_a_24_hour_clock_writes_saying_how_to_write_them(text, written):
     if written is None:
         assert parse_time(text, "pm") == datetime.time(12, 0)
         return
@@ -256,18 +254,27 @@ def test_read_lineup_rejects_an_unknown_clock_before_reading_the_stream():
     [
         (
             ["5:00", "7:00", "12:30"],
-            ("pm", "times have no AM/PM and no hour after 12: read as afternoon/evening,"
-                   " e.g. 5:00 -> 17:00"),
+            (
+                "pm",
+                "times have no AM/PM and no hour after 12: read as afternoon/evening,"
+                " e.g. 5:00 -> 17:00",
+            ),
         ),
         (
             ["12:00", "12:30", "7:00"],
-            ("pm", "times have no AM/PM and no hour after 12: read as afternoon/evening,"
-                   " e.g. 7:00 -> 19:00"),
+            (
+                "pm",
+                "times have no AM/PM and no hour after 12: read as afternoon/evening,"
+                " e.g. 7:00 -> 19:00",
+            ),
         ),
         (
             ["12:00", "12:45"],
-            ("pm", "times have no AM/PM and no hour after 12: read as afternoon/evening,"
-                   " e.g. 12:00 -> 12:00"),
+            (
+                "pm",
+                "times have no AM/PM and no hour after 12: read as afternoon/evening,"
+                " e.g. 12:00 -> 12:00",
+            ),
         ),
         (
             ["7:00", "9:00", "20:00", "22:00"],
@@ -291,8 +298,11 @@ def test_read_lineup_rejects_an_unknown_clock_before_reading_the_stream():
         ),
         (
             ["7:00", "8:00 PM"],
-            ("24h", "some times have AM/PM (e.g. 8:00 PM): the others are read on a 24-hour"
-                    " clock, e.g. 7:00 -> 07:00"),
+            (
+                "24h",
+                "some times have AM/PM (e.g. 8:00 PM): the others are read on a 24-hour"
+                " clock, e.g. 7:00 -> 07:00",
+            ),
         ),
         (
             ["3:00 PM", "20:00"],

@@ -101,13 +101,11 @@ def lineup_files(
     newline = draw(st.sampled_from(["\r\n", "\n"]))
     # The csv writer only quotes the characters of its own line terminator, so a lone "\r"
     # in a name would go out unquoted with LF endings; quote everything then.
-    quoting = (
-        csv.QUOTE_ALL
-        if newline == "\n"
-        else draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
-    )
+    quote_all = newline == "\n" or draw(st.booleans())
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=newline, quoting=quoting)
+    writer = csv.writer(
+        out, lineterminator=newline, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    )
 
     def blank_lines() -> None:
         for _ in range(draw(st.integers(0, 2))):
@@ -250,7 +248,7 @@ def test_a_bad_byte_costs_at_most_the_row_it_lands_in(lineup, bad_byte, data):
     at = data.draw(st.integers(0, len(content)), label="at")
     # Any byte, good or bad, put just before an opening quote turns that quote into a literal
     # one, so a quoted line break after it splits the record in two: that is CSV, not UTF-8.
-    assume(content[at:at + 1] != b'"')
+    assume(content[at : at + 1] != b'"')
     try:
         items = list(read_lineup(io.BytesIO(content[:at] + bad_byte + content[at:])))
     except LineupFileError:

@@ -16,20 +16,28 @@ from lineup_ingest.retry import RetryBudget
 
 
 def s3_record(event_name: str, key: str = "uploads/My+Lineup.csv", **extra) -> dict:
-    return {"eventName": event_name, "eventTime": "2025-07-12T20:00:05.250Z",
-            "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
-            "requestParameters": {"sourceIPAddress": "203.0.113.7"},
-            "s3": {"bucket": {"name": "b"}, "object": {"key": key, **extra}}}
+    return {
+        "eventName": event_name,
+        "eventTime": "2025-07-12T20:00:05.250Z",
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+        "s3": {"bucket": {"name": "b"}, "object": {"key": key, **extra}},
+    }
 
 
 def test_a_delete_event_names_the_key_the_time_and_who_removed_it():
-    (removed,) = object_events({"Records": [s3_record(
-        "ObjectRemoved:Delete", sequencer="0055AED6DCD90281E5")]})
+    (removed,) = object_events(
+        {"Records": [s3_record("ObjectRemoved:Delete", sequencer="0055AED6DCD90281E5")]}
+    )
 
     assert removed == RemovedObject(
-        bucket="b", key="uploads/My Lineup.csv", event_name="ObjectRemoved:Delete",
-        removed_at="2025-07-12T20:00:05.250+00:00", sequencer="0055AED6DCD90281E5",
-        removed_by="AWS:AIDAEXAMPLE", source_ip="203.0.113.7",
+        bucket="b",
+        key="uploads/My Lineup.csv",
+        event_name="ObjectRemoved:Delete",
+        removed_at="2025-07-12T20:00:05.250+00:00",
+        sequencer="0055AED6DCD90281E5",
+        removed_by="AWS:AIDAEXAMPLE",
+        source_ip="203.0.113.7",
     )
     assert not removed.by_lifecycle
     # In the form of S3's LastModified, to the second: an upload at 20:00:05 is no later.
@@ -42,16 +50,22 @@ def test_an_expiry_by_the_lifecycle_rule_is_a_removal_too():
 
 
 def test_an_upload_event_keeps_who_uploaded_and_from_where():
-    (upload,) = object_events({"Records": [s3_record(
-        "ObjectCreated:Put", eTag='"abc"', size=12)]})
-    assert upload == UploadedObject("b", "uploads/My Lineup.csv", "abc", 12,
-                                    uploaded_by="AWS:AIDAEXAMPLE", source_ip="203.0.113.7")
+    (upload,) = object_events({"Records": [s3_record("ObjectCreated:Put", eTag='"abc"', size=12)]})
+    assert upload == UploadedObject(
+        "b",
+        "uploads/My Lineup.csv",
+        "abc",
+        12,
+        uploaded_by="AWS:AIDAEXAMPLE",
+        source_ip="203.0.113.7",
+    )
 
 
 def test_the_removal_id_is_the_same_for_a_duplicate_and_differs_for_another_removal():
     def removal_id(**changes) -> str:
         record = {**s3_record("ObjectRemoved:Delete", sequencer="0A"), **changes}
         (removed,) = object_events({"Records": [record]})
+        assert isinstance(removed, RemovedObject)
         return removed.removal_id
 
     assert removal_id() == removal_id()
@@ -60,10 +74,13 @@ def test_the_removal_id_is_the_same_for_a_duplicate_and_differs_for_another_remo
     assert len(removal_id()) == 32
 
 
-@pytest.mark.parametrize("record, reason", [
-    ({**s3_record("ObjectRemoved:Delete"), "eventTime": "yesterday"}, "no usable eventTime"),
-    (s3_record("ObjectTagging:Put"), "not an upload or a removal"),
-])
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        ({**s3_record("ObjectRemoved:Delete"), "eventTime": "yesterday"}, "no usable eventTime"),
+        (s3_record("ObjectTagging:Put"), "not an upload or a removal"),
+    ],
+)
 def test_events_a_removal_cannot_use_are_refused_clearly(record, reason):
     with pytest.raises(EventError, match=reason):
         object_events({"Records": [record]})
@@ -78,8 +95,14 @@ def test_a_removal_record_key_fits_dynamodb_even_for_the_longest_s3_key():
 
 
 def test_the_removal_email_escapes_a_key_that_would_add_a_line():
-    report = RemovalReport(bucket="b", key="uploads/x.csv\nStatus: OK", started_at="t",
-                           event_name="ObjectRemoved:Delete", removed_at="t", rows_removed=1)
+    report = RemovalReport(
+        bucket="b",
+        key="uploads/x.csv\nStatus: OK",
+        started_at="t",
+        event_name="ObjectRemoved:Delete",
+        removed_at="t",
+        rows_removed=1,
+    )
     text = removal_body(report)
     assert not any(line.startswith("Status: OK") for line in text.split("\n"))
     assert text.startswith("s3://b/uploads/x.csv\\nStatus: OK was deleted: 1 row removed.\n")
@@ -87,6 +110,7 @@ def test_the_removal_email_escapes_a_key_that_would_add_a_line():
 
 
 # --- the decisions, against fakes ----------------------------------------------------------
+
 
 @dataclass
 class FakeBucket:
@@ -121,8 +145,11 @@ class FakeTable:
         return True
 
     def keys_uploaded_no_later(self, source_key, uploaded_at):
-        return [{"pk": "FILE#uploads/a.csv#00", "sk": sk}
-                for sk, at in self.rows.items() if at <= uploaded_at]
+        return [
+            {"pk": "FILE#uploads/a.csv#00", "sk": sk}
+            for sk, at in self.rows.items()
+            if at <= uploaded_at
+        ]
 
     def delete_uploaded_no_later(self, keys, uploaded_at):
         if self.crash_on_delete:
@@ -143,20 +170,31 @@ class FakeTable:
 
 
 def removed_at_20h(**changes) -> RemovedObject:
-    return RemovedObject(**{"bucket": "b", "key": "uploads/a.csv",
-                            "event_name": "ObjectRemoved:Delete",
-                            "removed_at": "2025-07-12T20:00:05.250+00:00", **changes})
+    return RemovedObject(
+        **{
+            "bucket": "b",
+            "key": "uploads/a.csv",
+            "event_name": "ObjectRemoved:Delete",
+            "removed_at": "2025-07-12T20:00:05.250+00:00",
+            **changes,
+        }
+    )
 
 
 def removal_with(bucket: FakeBucket, table: FakeTable) -> tuple[Removal, list[RemovalReport]]:
     sent: list[RemovalReport] = []
-    return Removal(bucket, table, sent.append, clock=lambda: "now"), sent
+    # The fakes hold only what a removal uses of the ports.
+    return Removal(bucket, table, sent.append, clock=lambda: "now"), sent  # type: ignore[arg-type]
 
 
 def test_a_gone_file_loses_the_rows_of_versions_uploaded_no_later_than_the_removal():
-    table = FakeTable(rows={"PERF#old": "2025-07-12T19:00:00+00:00",
-                            "PERF#same-second": "2025-07-12T20:00:05+00:00",
-                            "PERF#newer": "2025-07-12T20:00:06+00:00"})
+    table = FakeTable(
+        rows={
+            "PERF#old": "2025-07-12T19:00:00+00:00",
+            "PERF#same-second": "2025-07-12T20:00:05+00:00",
+            "PERF#newer": "2025-07-12T20:00:06+00:00",
+        }
+    )
     removal, sent = removal_with(FakeBucket(current=None), table)
 
     assert removal.remove(removed_at_20h(), "request-1") == "REMOVED"
@@ -168,8 +206,7 @@ def test_a_gone_file_loses_the_rows_of_versions_uploaded_no_later_than_the_remov
 
 def test_a_file_uploaded_again_since_keeps_every_row_and_says_so():
     table = FakeTable(rows={"PERF#old": "2025-07-12T19:00:00+00:00"})
-    removal, sent = removal_with(FakeBucket(current=("etag2", "2025-07-12T20:00:09+00:00")),
-                                 table)
+    removal, sent = removal_with(FakeBucket(current=("etag2", "2025-07-12T20:00:09+00:00")), table)
 
     assert removal.remove(removed_at_20h(), "request-1") == "REPLACED"
 
@@ -190,8 +227,13 @@ def test_another_delivery_of_the_event_does_nothing_while_or_after_it_is_removed
 def test_a_delivery_while_another_holds_the_removal_leaves_it_to_that_one():
     table = FakeTable()
     sk = schema.removal_record_key("uploads/a.csv", removed_at_20h().removal_id)["sk"]
-    table.records[sk] = {"sk": sk, "status": "REMOVING", "finisher": "request-1",
-                         "started_at": "t", "rows_removed": 0}
+    table.records[sk] = {
+        "sk": sk,
+        "status": "REMOVING",
+        "finisher": "request-1",
+        "started_at": "t",
+        "rows_removed": 0,
+    }
     removal, sent = removal_with(FakeBucket(), table)
 
     assert removal.remove(removed_at_20h(), "request-2") == "REMOVING"
@@ -201,8 +243,13 @@ def test_a_delivery_while_another_holds_the_removal_leaves_it_to_that_one():
 def test_a_retry_holding_the_claim_goes_on_from_the_count_so_far():
     table = FakeTable(rows={"PERF#left": "2025-07-12T19:00:00+00:00"})
     sk = schema.removal_record_key("uploads/a.csv", removed_at_20h().removal_id)["sk"]
-    table.records[sk] = {"sk": sk, "status": "REMOVING", "finisher": "request-1",
-                         "started_at": "t", "rows_removed": 40}
+    table.records[sk] = {
+        "sk": sk,
+        "status": "REMOVING",
+        "finisher": "request-1",
+        "started_at": "t",
+        "rows_removed": 40,
+    }
     removal, sent = removal_with(FakeBucket(), table)
 
     assert removal.remove(removed_at_20h(), "request-1") == "REMOVED"

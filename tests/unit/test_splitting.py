@@ -24,12 +24,12 @@ def read_in_parts(data: bytes, part_bytes: int) -> tuple[list, list[Boundary]]:
     with open_from(0) as stream:
         data_start = splitting.offset_after_lines(stream, header_lines)
     starts = [Boundary(data_start, header_lines + 1)]
-    for part in range(1, part_count(len(data), part_bytes)):
-        starts.append(next_boundary(open_from, starts[-1], part * part_bytes, len(data)))
+    for index in range(1, part_count(len(data), part_bytes)):
+        starts.append(next_boundary(open_from, starts[-1], index * part_bytes, len(data)))
     ends = [start.offset for start in starts[1:]] + [len(data)]
-    rows = []
+    rows: list = []
     for start, end in zip(starts, ends, strict=True):
-        part = io.BytesIO(data[start.offset:end])
+        part = io.BytesIO(data[start.offset : end])
         rows += read_lineup(part, header=header, first_line=start.line)
     return rows, starts
 
@@ -43,11 +43,11 @@ def read_whole(data: bytes) -> list:
 
 
 QUOTED_ROWS = (
-    b'Performer,Stage,Start,End,Date\r\n'
+    b"Performer,Stage,Start,End,Date\r\n"
     b'"Earth, Wind\r\n& Fire",Main Stage,20:00,21:00,2025-07-12\r\n'
-    b'Plain,Side Stage,20:00,21:00,2025-07-12\n'
+    b"Plain,Side Stage,20:00,21:00,2025-07-12\n"
     b'"Say ""Hi""\n,\n",Dance Tent,1:00,2:00,2025-07-13\r'
-    b'Last,Main Stage,22:00,23:00,2025-07-13'
+    b"Last,Main Stage,22:00,23:00,2025-07-13"
 )
 
 
@@ -68,11 +68,25 @@ def test_parts_start_on_records_near_their_nominal_start():
     assert len(starts) == part_count(len(data), 10_000) > 6
     for part, start in enumerate(starts[1:], 1):
         assert 0 <= start.offset - part * 10_000 < 100  # the next line start
-        assert data[start.offset - 2:start.offset] == b"\r\n"
+        assert data[start.offset - 2 : start.offset] == b"\r\n"
 
 
-FRAGMENTS = [b"a", b"Bob", b",", b'"', b'""', b"\r", b"\n", b"\r\n", b"\x00", b"\xff",
-             b"\xc3\xa9", b"20:00", b"2025-07-12", b" "]
+FRAGMENTS = [
+    b"a",
+    b"Bob",
+    b",",
+    b'"',
+    b'""',
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\x00",
+    b"\xff",
+    b"\xc3\xa9",
+    b"20:00",
+    b"2025-07-12",
+    b" ",
+]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -109,7 +123,8 @@ def test_a_line_cut_as_too_long_at_its_carriage_return_keeps_the_next_line(monke
     monkeypatch.setattr(parsing, "_CHUNK_BYTES", 2)
     data = b"Performer,Stage,Start,End,Date\nBob2025-07-122025-07-122025-07-12\ra"
 
-    rows = list(read_lineup(io.BytesIO(data[31:]), header=read_header(io.BytesIO(data))[0],
-                            first_line=2))
+    rows = list(
+        read_lineup(io.BytesIO(data[31:]), header=read_header(io.BytesIO(data))[0], first_line=2)
+    )
 
     assert [row.line for row in rows] == [2, 3]

@@ -10,9 +10,10 @@ from tabulate import tabulate
 
 from festival.local import stack
 from festival.local.deploy import DeployError
-from festival.local.paths import LOCAL_EMAIL, LOCAL_ENDPOINT, MAIL_WEB_URL, LocalPaths
+from festival.local.paths import LOCAL_EMAIL, MAIL_WEB_URL, LocalPaths
 from festival.local.processes import ProcessError
 from festival.local.setup import SetupError
+from festival.settings import LOCAL_ENDPOINT, STACK_NAME
 
 FAILURES = (SetupError, ProcessError, DeployError, FileNotFoundError)
 
@@ -37,8 +38,12 @@ def install() -> None:
 
 
 @main.command()
-@click.option("--email", default=LOCAL_EMAIL, show_default=True,
-              help="Address subscribed to the upload reports.")
+@click.option(
+    "--email",
+    default=LOCAL_EMAIL,
+    show_default=True,
+    help="Address subscribed to the upload reports.",
+)
 @click.option("--docker", is_flag=True, help="Run docker-compose.yml instead of host processes.")
 def up(email: str, docker: bool) -> None:
     """Start what is not running and deploy cloudformation.yaml as stack festival-lineup."""
@@ -52,7 +57,7 @@ def up(email: str, docker: bool) -> None:
     prefix = result.outputs.get("UploadPrefix", "uploads/")
     click.echo(
         f"""
-The local stack is up (AWS at {LOCAL_ENDPOINT}, stack festival-lineup).
+The local stack is up (AWS at {LOCAL_ENDPOINT}, stack {STACK_NAME}).
 
   Upload a lineup:   .venv/bin/awslocal s3 cp seed/lineup.csv s3://{bucket}/{prefix}lineup.csv
   Read the email:    {MAIL_WEB_URL}   (or: make mail)
@@ -87,10 +92,10 @@ def status() -> None:
     click.echo(tabulate(rows, headers=["process", "pid", "state"]))
     if stack.localstack_healthy():
         try:
-            outputs = stack.stack_outputs(stack.local_client("cloudformation"), "festival-lineup")
-            click.echo(f"\nStack festival-lineup: deployed, bucket {outputs['UploadBucketName']}")
+            outputs = stack.stack_outputs(stack.local_client("cloudformation"), STACK_NAME)
+            click.echo(f"\nStack {STACK_NAME}: deployed, bucket {outputs['UploadBucketName']}")
         except Exception:  # noqa: BLE001 - any failure here means "not deployed"
-            click.echo("\nStack festival-lineup: not deployed (run make up)")
+            click.echo(f"\nStack {STACK_NAME}: not deployed (run make up)")
 
 
 @main.command()
@@ -110,8 +115,9 @@ def mail(limit: int) -> None:
         ]
         for email in emails
     ]
-    click.echo(tabulate(rows, headers=["received (UTC)", "to", "subject"]) if rows else
-               "No email yet.")
+    click.echo(
+        tabulate(rows, headers=["received (UTC)", "to", "subject"]) if rows else "No email yet."
+    )
     click.echo(f"\nRead them at {MAIL_WEB_URL}")
 
 

@@ -54,7 +54,8 @@ def stage_sources(paths: LocalPaths) -> Path:
     if build.exists():
         shutil.rmtree(build)
     shutil.copytree(
-        paths.root / "lambda", build / "lambda",
+        paths.root / "lambda",
+        build / "lambda",
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"),
     )
     shutil.copy2(paths.root / "cloudformation.yaml", build / "cloudformation.yaml")
@@ -64,7 +65,8 @@ def stage_sources(paths: LocalPaths) -> Path:
 def _cli(target: DeployTarget, *arguments: str) -> str:
     result = subprocess.run(
         [*target.cli, *arguments],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
         env={**os.environ, "DISABLE_DEPRECATION_NOTICE": "1", **target.env},
     )
     if result.returncode != 0:
@@ -79,11 +81,17 @@ def package(target: DeployTarget, paths: LocalPaths) -> Path:
     build = stage_sources(paths)
     packaged = paths.build / "packaged.yaml"
     _cli(
-        target, "cloudformation", "package",
-        "--template-file", str(build / "cloudformation.yaml"),
-        "--s3-bucket", target.artifacts_bucket,
-        "--s3-prefix", target.stack_name,
-        "--output-template-file", str(packaged),
+        target,
+        "cloudformation",
+        "package",
+        "--template-file",
+        str(build / "cloudformation.yaml"),
+        "--s3-bucket",
+        target.artifacts_bucket,
+        "--s3-prefix",
+        target.stack_name,
+        "--output-template-file",
+        str(packaged),
     )
     return packaged
 
@@ -91,13 +99,19 @@ def package(target: DeployTarget, paths: LocalPaths) -> Path:
 def create_change_set(target: DeployTarget, packaged: Path) -> str | None:
     """The change set's ARN, or None when the stack already matches the template."""
     output = _cli(
-        target, "cloudformation", "deploy",
-        "--template-file", str(packaged),
-        "--stack-name", target.stack_name,
-        "--capabilities", "CAPABILITY_IAM",
+        target,
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        str(packaged),
+        "--stack-name",
+        target.stack_name,
+        "--capabilities",
+        "CAPABILITY_IAM",
         "--no-execute-changeset",
         "--no-fail-on-empty-changeset",
-        "--parameter-overrides", *[f"{k}={v}" for k, v in target.parameters.items()],
+        "--parameter-overrides",
+        *[f"{k}={v}" for k, v in target.parameters.items()],
     )
     match = re.search(r"--change-set-name\s+(\S+)", output)
     return match.group(1) if match else None

@@ -14,9 +14,11 @@ class InterpreterNotFoundError(Exception):
 
 
 def _candidates(version: tuple[int, int] | None) -> list[str]:
-    names = [f"python{version[0]}.{version[1]}"] if version else [
-        f"python3.{minor}" for minor in range(20, 9, -1)
-    ] + ["python3"]
+    names = (
+        [f"python{version[0]}.{version[1]}"]
+        if version
+        else [f"python3.{minor}" for minor in range(20, 9, -1)] + ["python3"]
+    )
     found = [path for name in names if (path := shutil.which(name))]
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
     pattern = f"{version[0]}.{version[1]}.*" if version else "3.*"
@@ -32,7 +34,10 @@ def version_of(executable: str) -> tuple[int, int] | None:
     try:
         output = subprocess.run(
             [executable, "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=20, check=True,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
         ).stdout.split()
         return int(output[0]), int(output[1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
@@ -51,7 +56,8 @@ def find_python(
             return candidate
         if at_least and found >= at_least and not exactly:
             return candidate
-    wanted = f"{exactly[0]}.{exactly[1]}" if exactly else f">= {at_least[0]}.{at_least[1]}"
+    lowest = at_least or (3, 0)
+    wanted = f"{exactly[0]}.{exactly[1]}" if exactly else f">= {lowest[0]}.{lowest[1]}"
     example = f"{exactly[0]}.{exactly[1]}" if exactly else "3.12"
     raise InterpreterNotFoundError(
         f"no Python {wanted} found on PATH or under pyenv. Install one, for example "

@@ -6,6 +6,11 @@ subscribes a queue of its own to every topic that has email subscriptions, and f
 SNS message on that queue sends one email over SMTP to the topic's email subscribers,
 with the subject given to Publish. A message is deleted from the queue only after
 MailDev accepted it; its SNS MessageId is remembered so a redelivery is not sent twice.
+
+LocalStack logs every request it serves, so an idle forwarder stays quiet: it long-polls
+its queue (one request per 20 s, answered at once when a message comes) and lists topics
+and subscriptions again only before sending, or every few minutes to find new topics.
+Deploying a stack (`festival-local up`) subscribes the queue to its topics at once.
 """
 
 from __future__ import annotations
@@ -16,20 +21,33 @@ import logging
 import smtplib
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from festival.settings import LOCAL_ENDPOINT, LOCAL_REGION, local_session
+
 QUEUE_NAME = "festival-lineup-mail-forwarder"
 SENDER = "AWS Notifications <no-reply@sns.amazonaws.com>"
 DEFAULT_SUBJECT = "AWS Notification Message"  # what SNS uses when Publish has no subject
 REMEMBERED_IDS = 10_000
+LONG_POLL_S = 20  # SQS's longest wait for a message
+RECIPIENTS_FRESH_S = 5.0  # older than this, the email subscribers are read again before sending
+DISCOVER_EVERY_S = 300.0  # how often an idle forwarder looks for new topics
 LOG = logging.getLogger("festival.mailforward")
 
 
 class MailForwarder:
-    def __init__(self, session: boto3.Session, endpoint: str, smtp_host: str, smtp_port: int):
+    def __init__(
+        self,
+        session: boto3.Session,
+        endpoint: str,
+        smtp_host: str,
+        smtp_port: int,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.sns = session.client("sns", endpoint_url=endpoint)
         self.sqs = session.client("sqs", endpoint_url=endpoint)
         self.smtp_host = smtp_host
@@ -40,6 +58,8 @@ class MailForwarder:
         )["Attributes"]["QueueArn"]
         self.recipients: dict[str, list[str]] = {}
         self.sent: OrderedDict[str, None] = OrderedDict()
+        self.clock = clock
+        self.synced_at: float | None = None
 
     def sync_subscriptions(self) -> dict[str, list[str]]:
         """Subscribe our queue to each topic with email subscribers; remember who they are."""
@@ -62,13 +82,25 @@ class MailForwarder:
                     self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=self.queue_arn)
                     LOG.info("forwarding %s to %s", arn, ", ".join(emails))
         self.recipients = recipients
+        self.synced_at = self.clock()
         return recipients
 
-    def forward_pending(self, wait_s: int = 1) -> int:
-        """Send what is on the queue; the number of emails sent."""
+    def synced_within(self, seconds: float) -> bool:
+        return self.synced_at is not None and self.clock() - self.synced_at < seconds
+
+    def poll(self) -> int:
+        """One long poll of the queue, forwarding what comes; the number of emails sent."""
+        if not self.synced_within(DISCOVER_EVERY_S):
+            self.sync_subscriptions()
+        return self.forward_pending()
+
+    def forward_pending(self, wait_s: int = LONG_POLL_S) -> int:
+        """Send what is on the queue, waiting up to ``wait_s`` for it; the emails sent."""
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s
         ).get("Messages", [])
+        if messages and not self.synced_within(RECIPIENTS_FRESH_S):
+            self.sync_subscriptions()  # who subscribes may have changed since
         sent = 0
         for message in messages:
             envelope = json.loads(message["Body"])
@@ -103,14 +135,10 @@ class MailForwarder:
             self.sent.popitem(last=False)
 
 
-def serve(forwarder: MailForwarder, resync_every_s: float = 5.0) -> None:
-    last_sync = 0.0
+def serve(forwarder: MailForwarder) -> None:
     while True:
         try:
-            if time.monotonic() - last_sync > resync_every_s:
-                forwarder.sync_subscriptions()
-                last_sync = time.monotonic()
-            forwarder.forward_pending()
+            forwarder.poll()
         except (BotoCoreError, ClientError, OSError, smtplib.SMTPException) as error:
             # The emulator or MailDev may be restarting: unsent messages stay on the queue.
             LOG.warning("will retry: %s", error)
@@ -119,15 +147,13 @@ def serve(forwarder: MailForwarder, resync_every_s: float = 5.0) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint", default="http://127.0.0.1:4566")
+    parser.add_argument("--endpoint", default=LOCAL_ENDPOINT)
     parser.add_argument("--smtp-host", default="127.0.0.1")
     parser.add_argument("--smtp-port", type=int, default=1025)
-    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--region", default=LOCAL_REGION)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    session = boto3.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=arguments.region
-    )
+    session = local_session(arguments.region)
     while True:
         try:
             forwarder = MailForwarder(

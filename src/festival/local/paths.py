@@ -6,13 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-STACK_NAME = "festival-lineup"
 LOCALSTACK_VERSION = "4.14.0"
 MAILDEV_VERSION = "3.0.0"
-LOCALSTACK_PORT = 4566
 SMTP_PORT = 1025
 MAIL_WEB_PORT = 1080
-LOCAL_ENDPOINT = f"http://127.0.0.1:{LOCALSTACK_PORT}"
 MAIL_WEB_URL = f"http://127.0.0.1:{MAIL_WEB_PORT}"
 # The runtime the local stack deploys, so the end-to-end tests prove the code on 3.10.
 LOCAL_LAMBDA_RUNTIME = "python3.10"

@@ -94,9 +94,18 @@ def ensure_lambda_runtime(paths: LocalPaths, runtime: str = LOCAL_LAMBDA_RUNTIME
     log = paths.logs / f"setup-{runtime}.log"
     python = _make_venv(base, folder, log)
     _run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(requirements)],
-        f"installing boto3 for {runtime}", log,
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(requirements),
+        ],
+        f"installing boto3 for {runtime}",
+        log,
     )
     stamp.write_text(fingerprint)
     return python
@@ -116,9 +125,18 @@ def ensure_maildev(paths: LocalPaths) -> Path:
     _say(f"installing MailDev {MAILDEV_VERSION} from npm, once")
     paths.maildev.mkdir(parents=True, exist_ok=True)
     _run(
-        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error",
-         "--prefix", str(paths.maildev), f"maildev@{MAILDEV_VERSION}"],
-        "installing MailDev", paths.logs / "setup-maildev.log",
+        [
+            npm,
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+            str(paths.maildev),
+            f"maildev@{MAILDEV_VERSION}",
+        ],
+        "installing MailDev",
+        paths.logs / "setup-maildev.log",
     )
     stamp.write_text(MAILDEV_VERSION)
     return executable

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 
-import boto3
 import requests
 
 from festival.local import setup
@@ -15,37 +15,25 @@ from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_ou
 from festival.local.mailforward import MailForwarder
 from festival.local.paths import (
     LOCAL_EMAIL,
-    LOCAL_ENDPOINT,
     LOCAL_LAMBDA_RUNTIME,
-    LOCALSTACK_PORT,
     MAIL_WEB_PORT,
     MAIL_WEB_URL,
     SMTP_PORT,
-    STACK_NAME,
     LocalPaths,
 )
 from festival.local.processes import ProcessError, Service, http_ok
+from festival.settings import (
+    LOCAL_CREDENTIALS,
+    LOCAL_ENDPOINT,
+    LOCALSTACK_PORT,
+    STACK_NAME,
+    local_client,
+    local_session,
+)
 
 ARTIFACTS_BUCKET = "festival-lineup-artifacts"
-REGION = "us-east-1"
-LOCAL_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": REGION,
-}
 # Start order; stopped in reverse.
 SERVICE_NAMES = ("localstack", "maildev", "mailforward")
-
-
-def local_session() -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
-    )
-
-
-def local_client(service: str):
-    """A boto3 client for the local stack's endpoint."""
-    return local_session().client(service, endpoint_url=LOCAL_ENDPOINT)
 
 
 def localstack_healthy() -> bool:
@@ -97,35 +85,45 @@ def localstack_environment(paths: LocalPaths) -> dict[str, str]:
 
 
 def services(paths: LocalPaths) -> dict[str, Service]:
-    common = {"run_dir": paths.run, "log_dir": paths.logs}
+    service = functools.partial(Service, run_dir=paths.run, log_dir=paths.logs)
     emulator_python = paths.emulator_venv / "bin" / "python"
     maildev = paths.maildev / "node_modules" / ".bin" / "maildev"
     return {
-        "localstack": Service(
+        "localstack": service(
             name="localstack",
             command=[str(emulator_python), "-m", "localstack.runtime.main"],
             ports=[LOCALSTACK_PORT],
             env=localstack_environment(paths) if emulator_python.exists() else {},
             healthy=localstack_healthy,
             start_timeout_s=120,
-            **common,
         ),
-        "maildev": Service(
+        "maildev": service(
             name="maildev",
             command=[
-                str(maildev), "--ip", "127.0.0.1",
-                "--smtp", str(SMTP_PORT), "--web", str(MAIL_WEB_PORT),
-                "--mail-directory", str(paths.mail_store),
+                str(maildev),
+                "--ip",
+                "127.0.0.1",
+                "--smtp",
+                str(SMTP_PORT),
+                "--web",
+                str(MAIL_WEB_PORT),
+                "--mail-directory",
+                str(paths.mail_store),
             ],
             ports=[SMTP_PORT, MAIL_WEB_PORT],
             healthy=http_ok(f"{MAIL_WEB_URL}/api/healthz"),
-            **common,
         ),
-        "mailforward": Service(
+        "mailforward": service(
             name="mailforward",
-            command=[sys.executable, "-m", "festival.local.mailforward",
-                     "--endpoint", LOCAL_ENDPOINT, "--smtp-port", str(SMTP_PORT)],
-            **common,
+            command=[
+                sys.executable,
+                "-m",
+                "festival.local.mailforward",
+                "--endpoint",
+                LOCAL_ENDPOINT,
+                "--smtp-port",
+                str(SMTP_PORT),
+            ],
         ),
     }
 
@@ -191,9 +189,10 @@ def wait_until_function_ready(function: str, timeout_s: float = 120) -> None:
 def compose(paths: LocalPaths, *arguments: str) -> None:
     """Run `docker compose` on docker-compose.yml, or say why it cannot run."""
     docker = shutil.which("docker")
-    if not docker or subprocess.run(
-        [docker, "compose", "version"], capture_output=True
-    ).returncode != 0:
+    if (
+        not docker
+        or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0
+    ):
         raise ProcessError(
             "Docker Compose is not available here: use the default host mode (make up)"
         )

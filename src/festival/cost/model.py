@@ -1,0 +1,450 @@
+"""The bill of one month: a line per service and item, each a quantity times a list price.
+
+Quantities in a :class:`CostLine` are in the unit the price is quoted in. Storage grows
+month over month from an empty table, so the month matters unless the data expires.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from festival.cost.duration import load_seconds
+from festival.cost.measurements import Measurements
+from festival.cost.prices import (
+    ARCHITECTURES,
+    CAPACITY_MODES,
+    DAYS_PER_MONTH,
+    EVENTUALLY_CONSISTENT,
+    FILE_SHARDS,
+    GB,
+    HOURS_PER_MONTH,
+    ITEM_OVERHEAD_BYTES,
+    PRICES,
+    READ_UNIT_BYTES,
+    REJECTED_ROWS_LOGGED,
+    REPORT_RESERVE_S,
+    SECONDS_PER_DAY,
+    SERVICES,
+)
+from festival.cost.workload import Workload
+
+
+@dataclass(frozen=True)
+class CostLine:
+    service: str
+    item: str
+    quantity: float  # in `unit`, per month
+    unit: str
+    unit_price_usd: float
+    monthly_usd: float
+    free_quantity: float = 0.0  # the part of `quantity` the free tier covers (free_tier=True)
+
+
+def _line(
+    service: str, item: str, quantity: float, unit: str, price: float, free: float = 0.0
+) -> CostLine:
+    free = min(free, quantity)
+    return CostLine(service, item, quantity, unit, price, (quantity - free) * price, free)
+
+
+@dataclass
+class CostBreakdown:
+    lines: list[CostLine]
+    assumptions: dict[str, Any] = field(default_factory=dict)
+
+    def by_service(self) -> dict[str, float]:
+        totals = {service: 0.0 for service in SERVICES}
+        for line in self.lines:
+            totals[line.service] = totals.get(line.service, 0.0) + line.monthly_usd
+        return totals
+
+    @property
+    def monthly_total_usd(self) -> float:
+        return sum(line.monthly_usd for line in self.lines)
+
+    def to_json(self) -> dict[str, Any]:
+        services: dict[str, Any] = {}
+        for service, total in self.by_service().items():
+            lines = [asdict(line) for line in self.lines if line.service == service]
+            for line in lines:
+                del line["service"]
+            services[service] = {"monthly_usd": total, "lines": lines}
+        return {
+            "monthly_total_usd": self.monthly_total_usd,
+            "services": services,
+            "assumptions": self.assumptions,
+        }
+
+
+# --- Helpers the comparisons share -------------------------------------------------------------
+
+
+def average_days_kept(start_day: float, end_day: float, keep_days: float | None) -> float:
+    """Average over [start, end] of min(t, keep): days' worth of data held when data
+    arrives at a steady rate from day 0 and each day's data is deleted after keep_days."""
+    keep = math.inf if keep_days is None else keep_days
+
+    def integral(t: float) -> float:  # of min(x, keep) dx from 0 to t
+        return t * t / 2 if t <= keep else keep * keep / 2 + keep * (t - keep)
+
+    return (integral(end_day) - integral(start_day)) / (end_day - start_day)
+
+
+def month_days(month: int) -> tuple[float, float]:
+    """The first and last day of month ``month`` (1 = the first month after launch)."""
+    if month < 1:
+        raise ValueError("month counts from 1")
+    return (month - 1) * DAYS_PER_MONTH, month * DAYS_PER_MONTH
+
+
+def normalize_architecture(architecture: str) -> str:
+    architecture = {"x86": "x86_64", "amd64": "x86_64", "aarch64": "arm64"}.get(
+        architecture, architecture
+    )
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, not {architecture!r}")
+    return architecture
+
+
+def query_read_units(workload: Workload) -> float:
+    """Read request units per query: the bytes read, rounded up to 4 KB, halved."""
+    return max(1, math.ceil(workload.bytes_per_query / READ_UNIT_BYTES)) * EVENTUALLY_CONSISTENT
+
+
+def file_read_units(workload: Workload, measurements: Measurements) -> float:
+    """Read request units the Lambda spends per file: the GetItem of the longest set, and
+    the stale-row check that queries the file's 16 partitions (a query is billed on the
+    items it reads, whatever its filter and projection)."""
+    rows_per_partition = workload.rows_per_file * (1 - workload.rejected_row_share) / FILE_SHARDS
+    bytes_per_partition = rows_per_partition * measurements.item_bytes
+    per_partition = max(1, math.ceil(bytes_per_partition / READ_UNIT_BYTES))
+    return EVENTUALLY_CONSISTENT + FILE_SHARDS * per_partition * EVENTUALLY_CONSISTENT
+
+
+def provisioned_capacity(
+    workload: Workload, measurements: Measurements, gsis: int
+) -> dict[str, int]:
+    """Capacity units that let the day's file load within one invocation of the configured
+    timeout (uploads come at unknown times and auto scaling reacts in minutes, so the
+    capacity is on all month); at least 1 unit each for the table and every GSI."""
+    w = workload
+    budget_s = w.lambda_timeout_s - REPORT_RESERVE_S
+    seconds = max(budget_s, load_seconds(w, measurements))
+    rows_per_s = w.rows_per_file * (1 - w.rejected_row_share) / seconds
+    wcu = max(1, math.ceil(rows_per_s * measurements.write_units_per_row))
+    table_rcu = max(1, math.ceil(file_read_units(w, measurements) / seconds))
+    peak_query_rcu = (
+        w.queries_per_day / SECONDS_PER_DAY * w.query_peak_to_average * query_read_units(w)
+    )
+    gsi_rcu = max(1, math.ceil(peak_query_rcu / max(gsis, 1)))
+    if gsis == 0:
+        table_rcu += math.ceil(peak_query_rcu)
+    return {"table_wcu": wcu, "gsi_wcu": wcu, "table_rcu": table_rcu, "gsi_rcu": gsi_rcu}
+
+
+# --- One month's lines, service by service -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Month:
+    """One billed month of a workload: what every service's lines are computed from."""
+
+    workload: Workload
+    measurements: Measurements
+    start_day: float
+    end_day: float
+    free: dict[str, Any]  # the free tier's allowances, or zeros
+
+    @property
+    def files(self) -> float:
+        return self.workload.files_per_day * DAYS_PER_MONTH
+
+    def days_kept(self, keep_days: float | None) -> float:
+        return average_days_kept(self.start_day, self.end_day, keep_days)
+
+
+def _on_demand_lines(month: _Month, gsis: int) -> list[CostLine]:
+    """Write and read request units: every row written to the table and each GSI."""
+    w, m, ddb = month.workload, month.measurements, PRICES["dynamodb"]
+    copies = 1 + gsis
+    rows_written = w.records_per_day * DAYS_PER_MONTH * (1 - w.rejected_row_share)
+    row_wru = rows_written * m.write_units_per_row * copies
+    file_wru = month.files * w.writes_per_file
+    query_rru = w.queries_per_day * DAYS_PER_MONTH * query_read_units(w)
+    file_rru = month.files * file_read_units(w, m)
+    wru_price = ddb["write_request_units_per_million"]
+    rru_price = ddb["read_request_units_per_million"]
+    return [
+        _line(
+            "dynamodb",
+            f"writes: rows into the table and {gsis} GSIs ({copies} WRU/row)",
+            row_wru / 1e6,
+            "million WRU",
+            wru_price,
+        ),
+        _line(
+            "dynamodb",
+            "writes: ingest record and longest-set update, per file",
+            file_wru / 1e6,
+            "million WRU",
+            wru_price,
+        ),
+        _line(
+            "dynamodb",
+            f"reads: queries ({query_read_units(w)} RRU each)",
+            query_rru / 1e6,
+            "million RRU",
+            rru_price,
+        ),
+        _line(
+            "dynamodb",
+            "reads: longest-set GetItem and stale-row check, per file",
+            file_rru / 1e6,
+            "million RRU",
+            rru_price,
+        ),
+    ]
+
+
+def _provisioned_lines(month: _Month, gsis: int) -> list[CostLine]:
+    """Capacity units kept all month; the free tier's units go to the table first."""
+    ddb = PRICES["dynamodb"]
+    units = provisioned_capacity(month.workload, month.measurements, gsis)
+    free_wcu_hours = month.free["dynamodb_provisioned_wcu"] * HOURS_PER_MONTH
+    free_rcu_hours = month.free["dynamodb_provisioned_rcu"] * HOURS_PER_MONTH
+    table_wcu_h = units["table_wcu"] * HOURS_PER_MONTH
+    gsi_wcu_h = units["gsi_wcu"] * gsis * HOURS_PER_MONTH
+    table_rcu_h = units["table_rcu"] * HOURS_PER_MONTH
+    gsi_rcu_h = units["gsi_rcu"] * gsis * HOURS_PER_MONTH
+    return [
+        _line(
+            "dynamodb",
+            f"write capacity: table, {units['table_wcu']} WCU all month",
+            table_wcu_h,
+            "WCU-hour",
+            ddb["wcu_hour"],
+            free_wcu_hours,
+        ),
+        _line(
+            "dynamodb",
+            f"write capacity: {gsis} GSIs, {units['gsi_wcu']} WCU each",
+            gsi_wcu_h,
+            "WCU-hour",
+            ddb["wcu_hour"],
+            max(free_wcu_hours - table_wcu_h, 0),
+        ),
+        _line(
+            "dynamodb",
+            f"read capacity: table, {units['table_rcu']} RCU all month",
+            table_rcu_h,
+            "RCU-hour",
+            ddb["rcu_hour"],
+            free_rcu_hours,
+        ),
+        _line(
+            "dynamodb",
+            f"read capacity: {gsis} GSIs, {units['gsi_rcu']} RCU each",
+            gsi_rcu_h,
+            "RCU-hour",
+            ddb["rcu_hour"],
+            max(free_rcu_hours - table_rcu_h, 0),
+        ),
+    ]
+
+
+def _dynamodb_storage_line(month: _Month, gsis: int, expire_after_days: int | None) -> CostLine:
+    """New rows, stored once per copy, plus each file's ingest record."""
+    w, m = month.workload, month.measurements
+    row_bytes = (m.item_bytes + ITEM_OVERHEAD_BYTES) * (1 + gsis)
+    daily_bytes = w.records_per_day * (
+        1 - w.rejected_row_share
+    ) * w.new_record_share * row_bytes + w.files_per_day * (
+        w.ingest_record_bytes + ITEM_OVERHEAD_BYTES
+    )
+    ttl = "no expiry" if expire_after_days is None else f"TTL {expire_after_days} days"
+    return _line(
+        "dynamodb",
+        f"storage: table and {gsis} GSI copies, {ttl}",
+        daily_bytes * month.days_kept(expire_after_days) / GB,
+        "GB-month",
+        PRICES["dynamodb"]["storage_gb_month"],
+        month.free["dynamodb_storage_gb"],
+    )
+
+
+def _lambda_lines(
+    workload: Workload,
+    measurements: Measurements,
+    architecture: str,
+    files: float,
+    free: dict[str, Any],
+) -> list[CostLine]:
+    """One request per file, and the GB-seconds of its modeled duration."""
+    lam = PRICES["lambda"]
+    memory_mb = workload.lambda_memory_mb
+    gb_seconds = files * load_seconds(workload, measurements) * memory_mb / 1024
+    return [
+        _line(
+            "lambda",
+            "requests (one invocation per file)",
+            files / 1e6,
+            "million requests",
+            lam["requests_per_million"],
+            free["lambda_requests"] / 1e6,
+        ),
+        _line(
+            "lambda",
+            f"compute ({architecture}, {memory_mb} MB)",
+            gb_seconds,
+            "GB-second",
+            lam["gb_second"][architecture],
+            free["lambda_gb_seconds"],
+        ),
+    ]
+
+
+def _s3_lines(month: _Month) -> list[CostLine]:
+    """The upload, the Lambda's read of it, and the uploads kept until their expiry."""
+    w, s3, files = month.workload, PRICES["s3"], month.files
+    kept = (
+        "kept"
+        if w.upload_retention_days is None
+        else f"expire after {w.upload_retention_days} days"
+    )
+    stored_gb = (
+        w.records_per_day * w.bytes_per_record * month.days_kept(w.upload_retention_days) / GB
+    )
+    return [
+        _line("s3", "PUT: uploads", files / 1000, "1,000 requests", s3["put_per_1000"]),
+        _line(
+            "s3",
+            "GET: the Lambda reads each upload",
+            files / 1000,
+            "1,000 requests",
+            s3["get_per_1000"],
+        ),
+        _line("s3", f"storage: uploads ({kept})", stored_gb, "GB-month", s3["storage_gb_month"]),
+    ]
+
+
+def _sns_lines(month: _Month) -> list[CostLine]:
+    """One publish and one email per file."""
+    sns, files, free = PRICES["sns"], month.files, month.free
+    return [
+        _line(
+            "sns",
+            "publishes (one per file)",
+            files / 1e6,
+            "million publishes",
+            sns["publishes_per_million"],
+            free["sns_publishes"] / 1e6,
+        ),
+        _line(
+            "sns",
+            "email deliveries (one subscriber)",
+            files / 1e5,
+            "100,000 emails",
+            sns["email_per_100000"],
+            free["sns_email_deliveries"] / 1e5,
+        ),
+    ]
+
+
+def _logs_lines(month: _Month) -> list[CostLine]:
+    """A few log lines per invocation, plus the rejected rows it lists."""
+    w, logs = month.workload, PRICES["cloudwatch_logs"]
+    rejected_logged = min(w.rows_per_file * w.rejected_row_share, REJECTED_ROWS_LOGGED)
+    daily_log_bytes = w.files_per_day * (
+        w.log_bytes_per_invocation + rejected_logged * w.log_bytes_per_rejected_row
+    )
+    ingested_gb = daily_log_bytes * DAYS_PER_MONTH / GB
+    stored_gb = daily_log_bytes * month.days_kept(w.log_retention_days) / GB
+    free_logs = month.free["cloudwatch_logs_gb"]
+    return [
+        _line("cloudwatch_logs", "ingestion", ingested_gb, "GB", logs["ingestion_gb"], free_logs),
+        _line(
+            "cloudwatch_logs",
+            f"storage ({w.log_retention_days}-day retention, uncompressed)",
+            stored_gb,
+            "GB-month",
+            logs["storage_gb_month"],
+            max(free_logs - ingested_gb, 0),
+        ),
+    ]
+
+
+def _free_allowances(free_tier: bool) -> dict[str, Any]:
+    allowances = PRICES["free_tier"]
+    return allowances if free_tier else dict.fromkeys(allowances, 0)
+
+
+def monthly_cost(
+    workload: Workload,
+    measurements: Measurements,
+    *,
+    architecture: str = "arm64",
+    capacity: str = "on-demand",
+    gsis: int = 3,
+    expire_after_days: int | None = None,
+    free_tier: bool = False,
+    month: int = 12,
+) -> CostBreakdown:
+    """The cost of month ``month`` (1 = the first month after launch) of running ``workload``.
+
+    Storage grows month over month from an empty table, so the month matters unless the
+    data expires: ``expire_after_days`` is a DynamoDB TTL on the rows (TTL deletes are free),
+    ``workload.upload_retention_days`` the S3 lifecycle expiry of the uploads.
+    ``capacity="provisioned"`` prices the capacity that loads the day's file within one
+    invocation, kept all month (see :func:`provisioned_vs_on_demand`); ``free_tier=True``
+    subtracts the always-free allowances (``CostLine.free_quantity``).
+    """
+    architecture = normalize_architecture(architecture)
+    if capacity not in CAPACITY_MODES:
+        raise ValueError(f"capacity must be one of {CAPACITY_MODES}, not {capacity!r}")
+    if gsis < 0:
+        raise ValueError("gsis must be >= 0")
+    billed = _Month(workload, measurements, *month_days(month), _free_allowances(free_tier))
+    throughput = _on_demand_lines if capacity == "on-demand" else _provisioned_lines
+    lines = [
+        *throughput(billed, gsis),
+        _dynamodb_storage_line(billed, gsis, expire_after_days),
+        *_lambda_lines(workload, measurements, architecture, billed.files, billed.free),
+        *_s3_lines(billed),
+        *_sns_lines(billed),
+        *_logs_lines(billed),
+    ]
+    assumptions = {
+        "workload": asdict(workload),
+        "measurements": asdict(measurements),
+        "architecture": architecture,
+        "capacity": capacity,
+        "gsis": gsis,
+        "expire_after_days": expire_after_days,
+        "free_tier": free_tier,
+        "month": month,
+        "days_per_month": DAYS_PER_MONTH,
+        "prices_as_of": PRICES["as_of"],
+        "region": PRICES["region"],
+    }
+    return CostBreakdown(lines, assumptions)
+
+
+def monthly_series(
+    workload: Workload, measurements: Measurements, months: int = 12, **options: Any
+) -> list[CostBreakdown]:
+    """Months 1..months, to see storage grow (or level off once data expires)."""
+    return [
+        monthly_cost(workload, measurements, month=month, **options)
+        for month in range(1, months + 1)
+    ]
+
+
+def lambda_usd_per_file(
+    workload: Workload, measurements: Measurements, architecture: str = "arm64"
+) -> float:
+    """What Lambda bills for one file: the request and the GB-seconds (no free tier)."""
+    architecture = normalize_architecture(architecture)
+    lines = _lambda_lines(workload, measurements, architecture, 1, _free_allowances(False))
+    return sum(line.monthly_usd for line in lines)
