@@ -173,6 +173,46 @@ def uploads(ctx: click.Context) -> None:
     )
 
 
+def _global_options_here(command: Callable) -> Callable:
+    """Accept the global options after the subcommand too (festival serve --local)."""
+
+    def remember(name: str) -> Callable:
+        def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+            if value not in (None, False):
+                ctx.find_root().obj[name] = value
+
+        return store
+
+    for name, extra in (("region", {}), ("profile", {}), ("stack", {}),
+                        ("local", {"is_flag": True})):
+        command = click.option(f"--{name}", f"{name}_here", expose_value=False,
+                               callback=remember(name), help="As before the command.",
+                               **extra)(command)
+    return command
+
+
+@main.command()
+@_global_options_here
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1.")
+@click.option("--max-upload-mb", type=click.IntRange(1, 5 * 1024), default=100,
+              show_default=True, help="The largest file the Upload page takes.")
+@click.pass_context
+@explained
+def serve(ctx: click.Context, port: int, max_upload_mb: int) -> None:
+    """The lineup explorer: web pages over the same queries, on http://127.0.0.1:PORT/."""
+    from festival.explorer.server import PortInUseError  # Flask is loaded for this only
+    from festival.explorer.server import serve as run_explorer
+
+    options = ctx.obj
+    session, endpoint = aws_session(options["local"], options["profile"], options["region"])
+    try:
+        run_explorer(session, endpoint, options["stack"], local=options["local"], port=port,
+                     max_upload_bytes=max_upload_mb * 2**20, announce=click.echo)
+    except PortInUseError as error:
+        raise CommandError(str(error)) from error
+
+
 @main.command()
 @click.option("--records-per-day", type=click.IntRange(min=1), required=True)
 @click.option("--files-per-day", type=click.IntRange(min=1), default=1, show_default=True)
