@@ -16,9 +16,9 @@ from typing import Any
 
 from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import InternalServerError, NotFound, RequestEntityTooLarge
 
-from festival.explorer.stack import UNREACHABLE_ERRORS, explain
+from festival.explorer.stack import UNREACHABLE_ERRORS, Problem, explain
 from festival.explorer.timeline import day_timeline
 from festival.explorer.uploader import UploadNameError
 from festival.queries import QueryInputError, parse_local_datetime
@@ -107,6 +107,14 @@ def create_app(
             f"The file is larger than the {max_upload_bytes / 2**20:g} MB this page takes: "
             "upload it with aws s3 cp (see the Upload page's note), or start festival serve "
             "with a larger --max-upload-mb.", status=413)
+
+    @app.errorhandler(InternalServerError)
+    def unexpected(error: InternalServerError):
+        cause = error.original_exception or error
+        return render_template("problem.html", problem=Problem(
+            "Something unexpected failed",
+            f"{type(cause).__name__}: {cause}. The terminal running festival serve shows "
+            "the details.")), 500
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):
