@@ -16,8 +16,14 @@ from waitress import create_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 LAPTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
@@ -27,8 +33,9 @@ PHONE = {"width": 390, "height": 844}
 def chromium() -> Iterator:
     """A Playwright browser on Debian's Chromium (a fresh profile each launch)."""
     if not CHROMIUM.exists():
-        pytest.fail(f"the browser tests need {CHROMIUM}: run `make browser` "
-                    "(or apt-get install chromium)")
+        pytest.fail(
+            f"the browser tests need {CHROMIUM}: run `make browser` (or apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -34,13 +34,16 @@ def main() -> None:
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
-        lineup = MotoLineup(boto3.client("s3", region_name="us-east-1"),
-                            boto3.client("dynamodb", region_name="us-east-1"))
+        lineup = MotoLineup(
+            boto3.client("s3", region_name="us-east-1"),
+            boto3.client("dynamodb", region_name="us-east-1"),
+        )
         lineup.load("uploads/lineup.csv", SEED.read_bytes())
         app = create_app(lineup.queries, lineup.uploader, now=lambda: NOW)
         with serving(app) as url, chromium() as browser:
-            shots = [(arguments.out, LAPTOP)] + ([(arguments.phone, PHONE)]
-                                                 if arguments.phone else [])
+            shots = [(arguments.out, LAPTOP)] + (
+                [(arguments.phone, PHONE)] if arguments.phone else []
+            )
             for path, viewport in shots:
                 page = browser.new_page(viewport=viewport)
                 page.goto(f"{url}/day?date={DAY}")

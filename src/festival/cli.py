@@ -183,12 +183,11 @@ def _global_options_here(command: Callable) -> Callable:
 
         return store
 
-    for name, extra in (("region", {}), ("profile", {}), ("stack", {}),
-                        ("local", {"is_flag": True})):
+    for name in ("region", "profile", "stack"):
         command = click.option(f"--{name}", f"{name}_here", expose_value=False,
-                               callback=remember(name), help="As before the command.",
-                               **extra)(command)
-    return command
+                               callback=remember(name), help="As before the command.")(command)
+    return click.option("--local", "local_here", is_flag=True, expose_value=False,
+                        callback=remember("local"), help="As before the command.")(command)
 
 
 @main.command()

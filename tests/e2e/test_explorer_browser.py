@@ -48,7 +48,9 @@ def explorer(local_stack, tmp_path_factory):
     with open(log, "w", encoding="utf-8") as output:
         server = subprocess.Popen(
             [str(FESTIVAL), "--local", "serve", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT, text=True,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     url = f"http://127.0.0.1:{port}"
 
@@ -110,34 +112,46 @@ def moved(pipeline: Pipeline) -> MovedLineup:
     first_day = date(2040, 1, 1) + timedelta(days=int(tag, 16) % 3650)
     days = {seed: (first_day + timedelta(days=n)).isoformat() for n, seed in enumerate(SEED_DAYS)}
     with open(SEED, encoding="utf-8", newline="") as seed:
-        rows = [{**row, "Performer": f"{row['Performer']} {tag}", "Date": days[row["Date"]]}
-                for row in csv.DictReader(seed)]
-    rows.append({"Performer": f"{HOSTILE} {tag}", "Stage": "Main Stage", "Start": "12:00",
-                 "End": "13:00", "Date": first_day.isoformat()})
+        rows = [
+            {**row, "Performer": f"{row['Performer']} {tag}", "Date": days[row["Date"]]}
+            for row in csv.DictReader(seed)
+        ]
+    rows.append(
+        {
+            "Performer": f"{HOSTILE} {tag}",
+            "Stage": "Main Stage",
+            "Start": "12:00",
+            "End": "13:00",
+            "Date": first_day.isoformat(),
+        }
+    )
     body = io.StringIO()
     writer = csv.DictWriter(body, fieldnames=list(rows[0]), lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     key = pipeline.unique_key("explorer.csv")
     pipeline.upload(key, body.getvalue().encode("utf-8"))
-    wait_for(f"the ingest record of {key}", lambda: pipeline.upload_records(key),
-             deadline_s=LOAD_DEADLINE_S)
+    wait_for(
+        f"the ingest record of {key}",
+        lambda: pipeline.upload_records(key),
+        deadline_s=LOAD_DEADLINE_S,
+    )
     return MovedLineup(key, tag, first_day, rows)
 
 
-def test_the_seed_lineup_uploaded_from_the_page_is_followed_to_its_report(
-    pipeline, explorer, page
-):
+def test_the_seed_lineup_uploaded_from_the_page_is_followed_to_its_report(pipeline, explorer, page):
     name = f"lineup-{uuid.uuid4().hex[:10]}.csv"
     key = f"{pipeline.prefix}{name}"
     page.goto(f"{explorer}/upload")
-    page.set_input_files("input[name=lineup]", files=[
-        {"name": name, "mimeType": "text/csv", "buffer": SEED.read_bytes()},
-    ])
+    page.set_input_files(
+        "input[name=lineup]",
+        files=[
+            {"name": name, "mimeType": "text/csv", "buffer": SEED.read_bytes()},
+        ],
+    )
     page.click("button[type=submit]")
 
-    report = page.wait_for_selector(".report[data-status=OK]",
-                                    timeout=LOAD_DEADLINE_S * 1000)
+    report = page.wait_for_selector(".report[data-status=OK]", timeout=LOAD_DEADLINE_S * 1000)
     text = " ".join(report.inner_text().split())
     assert key in text
     assert "Rows loaded 24" in text and "Rows rejected 0" in text
@@ -186,8 +200,12 @@ def test_whats_on_at_a_time_is_what_festival_at_answers_on_each_stage(moved, exp
         for stage in page.locator(".on-stage").all()
     }
     stages = sorted({row["Stage"] for row in moved.rows})
-    answered = {stage: sorted(p["performer"] for p in festival_json(
-        "at", stage, when.strftime("%Y-%m-%dT%H:%M"))) for stage in stages}
+    answered = {
+        stage: sorted(
+            p["performer"] for p in festival_json("at", stage, when.strftime("%Y-%m-%dT%H:%M"))
+        )
+        for stage in stages
+    }
     assert shown == {stage: names for stage, names in answered.items() if names}
     assert len(shown) == 4  # every stage has a set on at 22:30 on the seed's first day
 

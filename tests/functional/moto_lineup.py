@@ -35,8 +35,9 @@ class MotoLineup:
         self.dynamodb.create_table(TableName=self.name, **table_definition())
         table = LineupTable(self.dynamodb, self.name, RetryBudget(lambda: 300_000))
         # Files this small load in one part: no part is ever queued.
-        self.ingestion = Ingestion(UploadBucket(self.s3), table, PartsQueue(None, ""),
-                                   self.reports.append, LoadSettings())
+        self.ingestion = Ingestion(
+            UploadBucket(self.s3), table, PartsQueue(None, ""), self.reports.append, LoadSettings()
+        )
 
     @property
     def queries(self) -> LineupQueries:

@@ -56,8 +56,9 @@ class Element:
         return found
 
     def style(self, name: str) -> str:
-        styles = dict(part.split(":", 1) for part in self.attrs.get("style", "").split(";")
-                      if ":" in part)
+        styles = dict(
+            part.split(":", 1) for part in self.attrs.get("style", "").split(";") if ":" in part
+        )
         return styles[name]
 
 
@@ -100,14 +101,19 @@ def words(text: str) -> str:
 def shown_sets(element: Element) -> list[tuple[str, str, str, str]]:
     """(performer, stage, start, end) of each row of the sets tables on a page."""
     return sorted(
-        (words(row.find("performer")[0].text), words(row.find("stage")[0].text),
-         words(row.find("start")[0].text), words(row.find("end")[0].text))
+        (
+            words(row.find("performer")[0].text),
+            words(row.find("stage")[0].text),
+            words(row.find("start")[0].text),
+            words(row.find("end")[0].text),
+        )
         for row in element.find("set-row")
     )
 
 
 def as_shown(performances: list[dict], on_day: bool = False) -> list[tuple[str, str, str, str]]:
     """What the sets tables show for these answers of festival.queries."""
+
     def start(p: dict) -> str:
         moment = datetime.fromisoformat(p["start"])
         return moment.strftime("%H:%M") if on_day else moment.strftime("%a %d %b %Y, %H:%M")
@@ -124,14 +130,18 @@ def as_shown(performances: list[dict], on_day: bool = False) -> list[tuple[str, 
 
 @pytest.fixture
 def moto(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
-        yield MotoLineup(boto3.client("s3", region_name=REGION),
-                         boto3.client("dynamodb", region_name=REGION))
+        yield MotoLineup(
+            boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
+        )
 
 
 @pytest.fixture
@@ -158,7 +168,7 @@ def _walk(element: Element):
 
 
 def upload(client, name: str, body: bytes, token: str | None = None):
-    data = {"lineup": (io.BytesIO(body), name)}
+    data: dict[str, object] = {"lineup": (io.BytesIO(body), name)}
     if token is not None:
         data["csrf_token"] = token
     return client.post("/upload", data=data, content_type="multipart/form-data")
@@ -258,9 +268,14 @@ def on_stages(element: Element) -> dict[str, list[tuple[str, str]]]:
 
 
 def at_answers(performances: list[dict]) -> list[tuple[str, str]]:
-    return [(p["performer"], f"{p['start'][11:16]}–{p['end'][11:16]}"
-             + (" (next day)" if p["end"][:10] > p["start"][:10] else ""))
-            for p in performances]
+    return [
+        (
+            p["performer"],
+            f"{p['start'][11:16]}–{p['end'][11:16]}"
+            + (" (next day)" if p["end"][:10] > p["start"][:10] else ""),
+        )
+        for p in performances
+    ]
 
 
 @pytest.mark.parametrize("moment", ["2025-07-12T22:30", "2025-07-13T00:30", "2025-07-13T01:59"])
@@ -309,9 +324,13 @@ def test_whats_on_an_empty_range_says_why(seeded):
 
 
 def test_uploads_page_shows_status_counts_and_rejected_rows_with_line_and_reason(moto):
-    body = lineup_csv([["Good Band", "Main Stage", "20:00", "21:00", "2025-07-12"],
-                       ["Bad Time Band", "Main Stage", "25:00", "26:00", "2025-07-12"],
-                       ["", "Main Stage", "20:00", "21:00", "2025-07-12"]])
+    body = lineup_csv(
+        [
+            ["Good Band", "Main Stage", "20:00", "21:00", "2025-07-12"],
+            ["Bad Time Band", "Main Stage", "25:00", "26:00", "2025-07-12"],
+            ["", "Main Stage", "20:00", "21:00", "2025-07-12"],
+        ]
+    )
     report = moto.load("uploads/partly-bad.csv", body)
     assert report.status.value == "PARTIAL"
 
@@ -321,9 +340,13 @@ def test_uploads_page_shows_status_counts_and_rejected_rows_with_line_and_reason
     assert words(row.find("file")[0].text) == "uploads/partly-bad.csv"
     assert words(row.find("status")[0].text) == "PARTIAL"
     rejected = shown.find("rejected")[0]
-    lines = [(words(cells[0].text), words(cells[1].text))
-             for cells in ([c for c in r.children if c.tag == "td"]
-                           for r in _walk(rejected) if r.tag == "tr") if cells]
+    lines = [
+        (words(cells[0].text), words(cells[1].text))
+        for cells in (
+            [c for c in r.children if c.tag == "td"] for r in _walk(rejected) if r.tag == "tr"
+        )
+        if cells
+    ]
     assert [line for line, _ in lines] == ["3", "4"]
     assert [reason for _, reason in lines] == [e.reason for e in report.rejected.first]
 
@@ -333,18 +356,24 @@ def set_record(lineup: MotoLineup, file: str, **values) -> None:
     (version,) = lineup.queries.upload_versions(file)
     names = {f"#a{n}": name for n, name in enumerate(values)}
     lineup.dynamodb.update_item(
-        TableName=lineup.name, Key=to_attributes(schema.upload_record_key(file, version["etag"])),
+        TableName=lineup.name,
+        Key=to_attributes(schema.upload_record_key(file, version["etag"])),
         UpdateExpression="SET " + ", ".join(f"#a{n} = :v{n}" for n in range(len(values))),
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=to_attributes(
-            {f":v{n}": value for n, value in enumerate(values.values())}),
+            {f":v{n}": value for n, value in enumerate(values.values())}
+        ),
     )
 
 
 def test_uploads_page_shows_who_uploaded_when_the_record_has_it(seeded):
     assert "not recorded" in words(page(client_of(seeded).get("/uploads")).find("upload")[0].text)
-    set_record(seeded, "uploads/lineup.csv",
-               uploaded_by="arn:aws:iam::123456789012:user/alice", source_ip="203.0.113.7")
+    set_record(
+        seeded,
+        "uploads/lineup.csv",
+        uploaded_by="arn:aws:iam::123456789012:user/alice",
+        source_ip="203.0.113.7",
+    )
 
     (row,) = page(client_of(seeded).get("/uploads")).find("upload")
 
@@ -353,9 +382,16 @@ def test_uploads_page_shows_who_uploaded_when_the_record_has_it(seeded):
 
 
 def test_uploads_page_shows_a_loading_file_s_progress_and_keeps_polling(seeded):
-    set_record(seeded, "uploads/lineup.csv", status="LOADING", parts_total=4,
-               parts={"0": {"rows_read": 10, "rows_loaded": 9, "rows_rejected": 1},
-                      "1": {"rows_read": 12, "rows_loaded": 12, "rows_rejected": 0}})
+    set_record(
+        seeded,
+        "uploads/lineup.csv",
+        status="LOADING",
+        parts_total=4,
+        parts={
+            "0": {"rows_read": 10, "rows_loaded": 9, "rows_rejected": 1},
+            "1": {"rows_read": 12, "rows_loaded": 12, "rows_rejected": 0},
+        },
+    )
 
     shown = page(client_of(seeded).get("/uploads/table"))
 
@@ -394,8 +430,13 @@ def test_upload_puts_the_file_under_the_prefix_and_follows_it_to_its_report(moto
     report = page(client.get(location.replace("/uploads/follow?", "/uploads/follow/report?")))
     (section,) = report.find("report")
     assert section.attrs["data-status"] == "OK"
-    counts = dict(zip((words(e.text) for e in _walk(section) if e.tag == "dt"),
-                      (words(e.text) for e in _walk(section) if e.tag == "dd"), strict=True))
+    counts = dict(
+        zip(
+            (words(e.text) for e in _walk(section) if e.tag == "dt"),
+            (words(e.text) for e in _walk(section) if e.tag == "dd"),
+            strict=True,
+        )
+    )
     assert counts["Rows loaded"] == "24" and counts["Rows rejected"] == "0"
     assert "data-loading" not in section.attrs
     (link,) = [e for e in _walk(section) if e.tag == "a" and "button" in e.classes]
@@ -471,19 +512,26 @@ def test_upload_keeps_only_the_file_name_and_writes_the_csv_suffix_in_lower_case
 
 @pytest.fixture
 def hostile(moto) -> MotoLineup:
-    body = lineup_csv([[HOSTILE, "<img src=x onerror=alert(2)>", "20:00", "21:00", "2025-07-12"],
-                       [HOSTILE, "Main Stage", "22:00", "23:00", "2025-07-12"]])
+    body = lineup_csv(
+        [
+            [HOSTILE, "<img src=x onerror=alert(2)>", "20:00", "21:00", "2025-07-12"],
+            [HOSTILE, "Main Stage", "22:00", "23:00", "2025-07-12"],
+        ]
+    )
     assert moto.load(f"uploads/{HOSTILE}.csv", body).rows_loaded == 2
     return moto
 
 
-@pytest.mark.parametrize("url", [
-    "/day?date=2025-07-12",
-    "/performer?name=%3CSCRIPT%3Ealert(1)%3C/script%3E",
-    "/whats-on?at=2025-07-12T20:30",
-    "/whats-on?from=2025-07-12T19:00&to=2025-07-12T23:30",
-    "/uploads",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/day?date=2025-07-12",
+        "/performer?name=%3CSCRIPT%3Ealert(1)%3C/script%3E",
+        "/whats-on?at=2025-07-12T20:30",
+        "/whats-on?from=2025-07-12T19:00&to=2025-07-12T23:30",
+        "/uploads",
+    ],
+)
 def test_a_hostile_name_is_shown_as_text_on_every_page(hostile, url):
     response = client_of(hostile).get(url)
 
@@ -496,8 +544,10 @@ def test_a_hostile_name_is_shown_as_text_on_every_page(hostile, url):
 def test_pages_send_a_content_security_policy_that_runs_no_inline_script(seeded):
     response = client_of(seeded).get("/day")
 
-    policy = dict(directive.strip().split(" ", 1)
-                  for directive in response.headers["Content-Security-Policy"].split(";"))
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["Content-Security-Policy"].split(";")
+    )
     assert policy["script-src"] == "'self'" and policy["default-src"] == "'self'"
     assert policy["frame-ancestors"] == "'none'"
     assert not re.search(r"<script(?![^>]*\bsrc=)", response.get_data(as_text=True))
@@ -514,18 +564,26 @@ def test_pages_ask_dynamodb_with_query_only_and_the_upload_only_puts_the_object(
     # The app's own clients, so that the Lambda's calls (made here by notify) are not counted.
     dynamodb, s3 = (boto3.client(name, region_name=REGION) for name in ("dynamodb", "s3"))
     calls: list[str] = []
-    dynamodb.meta.events.register("before-call.dynamodb.*",
-                                  lambda model, **_: calls.append(f"dynamodb:{model.name}"))
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(f"dynamodb:{model.name}")
+    )
     s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(f"s3:{model.name}"))
     app = create_app(LineupQueries(dynamodb, seeded.name), S3Uploader(s3, seeded.name, PREFIX))
     client = app.test_client()
-    for url in ["/", "/day", "/day?date=2025-07-13", "/performer?name=bonobo",
-                "/whats-on?at=2025-07-12T22:30", "/whats-on?at=2025-07-12T22:30&stage=Side+Stage",
-                "/whats-on?from=2025-07-12T20:00&to=2025-07-13T02:00", "/uploads",
-                "/uploads/table", "/upload"]:
+    for url in [
+        "/",
+        "/day",
+        "/day?date=2025-07-13",
+        "/performer?name=bonobo",
+        "/whats-on?at=2025-07-12T22:30",
+        "/whats-on?at=2025-07-12T22:30&stage=Side+Stage",
+        "/whats-on?from=2025-07-12T20:00&to=2025-07-13T02:00",
+        "/uploads",
+        "/uploads/table",
+        "/upload",
+    ]:
         assert client.get(url, follow_redirects=True).status_code == 200, url
-    location, _ = follow(client, upload(client, "again.csv", SEED.read_bytes(),
-                                        csrf_token(client)))
+    location, _ = follow(client, upload(client, "again.csv", SEED.read_bytes(), csrf_token(client)))
     seeded.notify("uploads/again.csv")
     assert page(client.get(location)).find("report")
 
@@ -544,7 +602,9 @@ class StackMissingSession:
         stubber = Stubber(self.cloudformation)
         for _ in range(4):
             stubber.add_client_error(
-                "describe_stacks", service_error_code="ValidationError", http_status_code=400,
+                "describe_stacks",
+                service_error_code="ValidationError",
+                http_status_code=400,
                 service_message="Stack with id festival-lineup does not exist",
             )
         stubber.activate()
@@ -573,9 +633,16 @@ def test_a_stack_not_deployed_gets_a_page_saying_so_not_a_traceback(monkeypatch)
 
 
 def test_missing_credentials_get_a_page_saying_what_to_do(monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                 "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))

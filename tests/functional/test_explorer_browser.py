@@ -35,8 +35,9 @@ def lineup():
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
         patch.delenv("AWS_PROFILE", raising=False)
         with mock_aws():
-            lineup = MotoLineup(boto3.client("s3", region_name=REGION),
-                                boto3.client("dynamodb", region_name=REGION))
+            lineup = MotoLineup(
+                boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
+            )
             lineup.load("uploads/seed.csv", SEED.read_bytes())
             yield lineup
 
@@ -118,17 +119,26 @@ def test_on_a_phone_the_page_fits_and_the_timeline_scrolls_to_now(explorer, brow
 def test_a_performer_found_in_another_case_and_a_hostile_name_shown_as_text(
     lineup, explorer, page, dialogs
 ):
-    lineup.load(f"uploads/{HOSTILE}.csv", lineup_csv([
-        [HOSTILE, "Main Stage", "20:00", "21:00", "2025-07-20"],
-        ["Night Owl", "Main Stage", "23:00", "1:00", "2025-07-20"],
-    ]))
+    lineup.load(
+        f"uploads/{HOSTILE}.csv",
+        lineup_csv(
+            [
+                [HOSTILE, "Main Stage", "20:00", "21:00", "2025-07-20"],
+                ["Night Owl", "Main Stage", "23:00", "1:00", "2025-07-20"],
+            ]
+        ),
+    )
     page.goto(f"{explorer}/performer")
     page.fill("input[name=name]", "  NIGHT   owl")
     page.click("button[type=submit]")
     assert page.locator(".set-row .performer").all_inner_texts() == ["Night Owl"]
 
-    for url in ("/day?date=2025-07-20", "/performer?name=%3Cscript%3Ealert(1)%3C/script%3E",
-                "/whats-on?at=2025-07-20T20:30", "/uploads"):
+    for url in (
+        "/day?date=2025-07-20",
+        "/performer?name=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/whats-on?at=2025-07-20T20:30",
+        "/uploads",
+    ):
         page.goto(f"{explorer}{url}")
         assert HOSTILE in page.inner_text("main"), url
     assert dialogs == []

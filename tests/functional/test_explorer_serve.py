@@ -20,12 +20,19 @@ ROOT = Path(__file__).resolve().parents[2]
 def festival_serve(port: int, *more: str) -> subprocess.Popen:
     """No AWS is reached: no page that needs it is asked for."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ACCESS_KEY_ID="test",
-               AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
-               PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "lambda")]))
+    env.update(
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "lambda")]),
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "festival.cli", "serve", "--port", str(port), *more],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -83,6 +90,5 @@ def test_festival_serve_on_a_port_in_use_says_so_in_one_line():
 
     assert server.returncode == 1
     assert err.splitlines() == [
-        f"festival: cannot listen on 127.0.0.1:{port} (Address already in use): "
-        "pass another --port"
+        f"festival: cannot listen on 127.0.0.1:{port} (Address already in use): pass another --port"
     ]

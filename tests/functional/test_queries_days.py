@@ -36,13 +36,16 @@ def sets(performances) -> Counter:
     (A set written twice in a file, in two spellings, is one item; which spelling the item
     keeps is the loader's business, not the query's.)
     """
-    return Counter((str(p["start"]), name_key(p["stage"]), name_key(p["performer"]))
-                   for p in performances)
+    return Counter(
+        (str(p["start"]), name_key(p["stage"]), name_key(p["performer"])) for p in performances
+    )
 
 
 def written(lineup_sets) -> Counter:
-    return Counter((row.start.strftime("%Y-%m-%dT%H:%M"), name_key(row.stage),
-                    name_key(row.performer)) for row in lineup_sets)
+    return Counter(
+        (row.start.strftime("%Y-%m-%dT%H:%M"), name_key(row.stage), name_key(row.performer))
+        for row in lineup_sets
+    )
 
 
 @queries_settings
@@ -53,8 +56,9 @@ def test_a_days_sets_and_a_files_days_are_what_a_brute_force_filter_finds(memory
         for offset in range(-1, FESTIVAL_DAYS + 1):
             day = FIRST_DAY + timedelta(days=offset)
             found = queries.on_day(day)
-            assert sets(found) == written(p for p in performances if p.start.date() == day), \
+            assert sets(found) == written(p for p in performances if p.start.date() == day), (
                 f"sets of {day}"
+            )
             assert [p["start"] for p in found] == sorted(p["start"] for p in found)
 
         for number, rows in enumerate(scenario.files):

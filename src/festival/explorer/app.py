@@ -44,13 +44,14 @@ def create_app(
     queries: Any,
     uploader: Any,
     *,
-    stack: str = "festival-lineup",
+    stack: str | None = None,
     local: bool = False,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     now: Callable[[], datetime] = datetime.now,
     secret_key: str | None = None,
 ) -> Flask:
-    """The explorer's WSGI app. ``now`` is the festival's local time (the laptop's clock)."""
+    """The explorer's WSGI app. ``stack`` names the stack in the pages' header; ``now`` is the
+    festival's local time (the laptop's clock)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or secrets.token_hex(32),
@@ -78,8 +79,7 @@ def create_app(
     def until(performance: dict) -> str:
         """The end as a time, with the day after when the set runs past midnight."""
         end = performance["end"][11:16]
-        return f"{end} (next day)" if performance["end"][:10] > performance["start"][:10] \
-            else end
+        return f"{end} (next day)" if performance["end"][:10] > performance["start"][:10] else end
 
     @app.after_request
     def safe_headers(response):
@@ -99,22 +99,30 @@ def create_app(
     def forged(error: CSRFError):
         return render_upload_form(
             "The upload was refused: the form's security token was missing or stale. "
-            "Reload this page and choose the file again.", status=400)
+            "Reload this page and choose the file again.",
+            status=400,
+        )
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge):
         return render_upload_form(
             f"The file is larger than the {max_upload_bytes / 2**20:g} MB this page takes: "
             "upload it with aws s3 cp (see the Upload page's note), or start festival serve "
-            "with a larger --max-upload-mb.", status=413)
+            "with a larger --max-upload-mb.",
+            status=413,
+        )
 
     @app.errorhandler(InternalServerError)
     def unexpected(error: InternalServerError):
         cause = error.original_exception or error
-        return render_template("problem.html", problem=Problem(
-            "Something unexpected failed",
-            f"{type(cause).__name__}: {cause}. The terminal running festival serve shows "
-            "the details.")), 500
+        return render_template(
+            "problem.html",
+            problem=Problem(
+                "Something unexpected failed",
+                f"{type(cause).__name__}: {cause}. The terminal running festival serve shows "
+                "the details.",
+            ),
+        ), 500
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):
@@ -141,22 +149,33 @@ def create_app(
             shown = default_day(today.date(), known_days)
         performances = queries.on_day(shown)
         return render_template(
-            "day.html", shown=shown, error=error, known_days=known_days,
+            "day.html",
+            shown=shown,
+            error=error,
+            known_days=known_days,
             timeline=day_timeline(shown, performances, today),
-            performances=performances, is_today=shown == today.date(), now=today,
-            previous_day=shown - timedelta(days=1), next_day=shown + timedelta(days=1),
+            performances=performances,
+            is_today=shown == today.date(),
+            now=today,
+            previous_day=shown - timedelta(days=1),
+            next_day=shown + timedelta(days=1),
         )
 
     def lineup_days() -> list[date]:
         """The days of the latest file that loaded rows: the day picker's shortcuts."""
-        loaded = [record for record in queries.uploads()
-                  if record["status"] in {"OK", "PARTIAL"} and record["rows_loaded"]]
+        loaded = [
+            record
+            for record in queries.uploads()
+            if record["status"] in {"OK", "PARTIAL"} and record["rows_loaded"]
+        ]
         for record in loaded[:LATEST_FILES_TRIED]:  # a file's rows may be gone since
             found = queries.days_of(record["file"])
             if found:
                 first, last = found
-                return [first + timedelta(days=n)
-                        for n in range(min((last - first).days + 1, MAX_DAY_SHORTCUTS))]
+                return [
+                    first + timedelta(days=n)
+                    for n in range(min((last - first).days + 1, MAX_DAY_SHORTCUTS))
+                ]
         return []
 
     def default_day(today: date, known_days: list[date]) -> date:
@@ -176,8 +195,9 @@ def create_app(
 
     @app.get("/whats-on")
     def whats_on():
-        asked = {field: request.args.get(field, "").strip()
-                 for field in ("at", "from", "to", "stage")}
+        asked = {
+            field: request.args.get(field, "").strip() for field in ("at", "from", "to", "stage")
+        }
         stage = asked["stage"] or None
         answer: dict[str, Any] = {}
         error = None
@@ -188,8 +208,11 @@ def create_app(
             elif asked["from"] or asked["to"]:
                 first = parse_local_datetime(asked["from"])
                 last = parse_local_datetime(asked["to"])
-                answer = {"first": first, "last": last,
-                          "performances": queries.between(first, last, stage=stage)}
+                answer = {
+                    "first": first,
+                    "last": last,
+                    "performances": queries.between(first, last, stage=stage),
+                }
         except QueryInputError as problem:
             error = str(problem)
         return render_template("whats_on.html", asked=asked, answer=answer, error=error)
@@ -237,17 +260,23 @@ def create_app(
             return render_upload_form(f"Not uploaded: {problem}.", status=400)
         # A load is known by the file and its ETag; the same content uploaded again
         # replaces its record, so the page waits for a record newer than the one there now.
-        earlier = {record["etag"]: record["started_at"]
-                   for record in queries.upload_versions(key)}
+        earlier = {record["etag"]: record["started_at"] for record in queries.upload_versions(key)}
         try:
             uploaded = uploader.put(key, chosen.stream)
         except UNREACHABLE_ERRORS as problem:
             return render_template(
-                "problem.html", problem=explain(problem, local=local, uploading=True)), 503
-        return redirect(url_for(
-            "follow", file=uploaded.key, etag=uploaded.etag,
-            after=earlier.get(uploaded.etag) or "", since=int(time.time()),
-        ), code=303)
+                "problem.html", problem=explain(problem, local=local, uploading=True)
+            ), 503
+        return redirect(
+            url_for(
+                "follow",
+                file=uploaded.key,
+                etag=uploaded.etag,
+                after=earlier.get(uploaded.etag) or "",
+                since=int(time.time()),
+            ),
+            code=303,
+        )
 
     @app.get("/uploads/follow")
     def follow():
@@ -268,8 +297,13 @@ def create_app(
         days = None
         if record and record["status"] in {"OK", "PARTIAL"} and record["rows_loaded"]:
             days = queries.days_of(file)
-        return {"file": file, "etag": etag, "record": record, "days": days,
-                "late": record is None and waited > PICKUP_PATIENCE_S,
-                "query": request.args}
+        return {
+            "file": file,
+            "etag": etag,
+            "record": record,
+            "days": days,
+            "late": record is None and waited > PICKUP_PATIENCE_S,
+            "query": request.args,
+        }
 
     return app

@@ -18,20 +18,41 @@ class PortInUseError(Exception):
     """The port is taken (the message names it)."""
 
 
-def serve(session: boto3.Session, endpoint: str | None, stack_name: str, *, local: bool,
-          port: int, max_upload_bytes: int, announce: Callable[[str], None]) -> None:
+def serve(
+    session: boto3.Session,
+    endpoint: str | None,
+    stack_name: str,
+    *,
+    local: bool,
+    port: int,
+    max_upload_bytes: int,
+    announce: Callable[[str], None],
+) -> None:
     """Serve until interrupted. The stack is looked up when a page first needs it."""
     stack = DeployedStack(session, endpoint, stack_name)
-    app = create_app(OnFirstUse(stack.queries), OnFirstUse(stack.uploader),
-                     stack=stack_name, local=local, max_upload_bytes=max_upload_bytes)
+    app = create_app(
+        OnFirstUse(stack.queries),
+        OnFirstUse(stack.uploader),
+        stack=stack_name,
+        local=local,
+        max_upload_bytes=max_upload_bytes,
+    )
     try:
-        server = create_server(app, host=HOST, port=port, threads=THREADS,
-                               max_request_body_size=max_upload_bytes + 1024 * 1024)
+        server = create_server(
+            app,
+            host=HOST,
+            port=port,
+            threads=THREADS,
+            max_request_body_size=max_upload_bytes + 1024 * 1024,
+        )
     except OSError as error:
-        raise PortInUseError(f"cannot listen on {HOST}:{port} ({error.strerror}): "
-                             "pass another --port") from error
-    announce(f"Lineup explorer on http://{HOST}:{server.effective_port}/ (stack {stack_name}"
-             f"{', local' if local else ''}); Ctrl+C stops it.")
+        raise PortInUseError(
+            f"cannot listen on {HOST}:{port} ({error.strerror}): pass another --port"
+        ) from error
+    announce(
+        f"Lineup explorer on http://{HOST}:{server.effective_port}/ (stack {stack_name}"
+        f"{', local' if local else ''}); Ctrl+C stops it."
+    )
     try:
         server.run()
     except KeyboardInterrupt:

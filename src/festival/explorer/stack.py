@@ -77,28 +77,46 @@ def explain(error: Exception, *, local: bool, uploading: bool = False) -> Proble
     if isinstance(error, CommandError):
         return Problem("The stack is not deployed here", str(error))
     if isinstance(error, NoCredentialsError):
-        return Problem("No AWS credentials",
-                       "festival serve uses your own AWS credentials: configure a profile "
-                       "(aws configure, or --profile), or use --local for the local stack.")
+        return Problem(
+            "No AWS credentials",
+            "festival serve uses your own AWS credentials: configure a profile "
+            "(aws configure, or --profile), or use --local for the local stack.",
+        )
     if isinstance(error, NoRegionError):
-        return Problem("No AWS region", "Set a region (aws configure, AWS_DEFAULT_REGION, "
-                                        "or --region).")
+        return Problem(
+            "No AWS region", "Set a region (aws configure, AWS_DEFAULT_REGION, or --region)."
+        )
     if isinstance(error, EndpointConnectionError):
-        hint = ("Is the local stack running? Start it with make up." if local
-                else "Check your network and the region.")
+        hint = (
+            "Is the local stack running? Start it with make up."
+            if local
+            else "Check your network and the region."
+        )
         return Problem("AWS cannot be reached", f"{error}. {hint}")
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
-            policy = "uploader policy (UploaderPolicyArn)" if uploading else \
-                "reader policy (ReaderPolicyArn)"
-            return Problem("Not allowed",
-                           f"Your credentials may not do this: attach the stack's {policy} "
-                           f"to your user or role. AWS said: {error}")
-        if code in {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                    "UnrecognizedClientException", "InvalidAccessKeyId",
-                    "SignatureDoesNotMatch"}:
-            return Problem("Your AWS credentials were refused",
-                           f"Renew or fix them (aws sso login, aws configure). AWS said: {error}")
+            policy = (
+                "uploader policy (UploaderPolicyArn)"
+                if uploading
+                else "reader policy (ReaderPolicyArn)"
+            )
+            return Problem(
+                "Not allowed",
+                f"Your credentials may not do this: attach the stack's {policy} "
+                f"to your user or role. AWS said: {error}",
+            )
+        if code in {
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+        }:
+            return Problem(
+                "Your AWS credentials were refused",
+                f"Renew or fix them (aws sso login, aws configure). AWS said: {error}",
+            )
         return Problem("An AWS call failed", str(error))
     return Problem("AWS could not be reached", str(error))

@@ -73,8 +73,9 @@ def day_timeline(day: date, performances: list[dict], now: datetime) -> DayTimel
     ticks = []
     tick = start
     while tick <= end:
-        ticks.append(Tick("24:00" if tick == next_midnight else tick.strftime("%H:%M"),
-                          position(tick)))
+        ticks.append(
+            Tick("24:00" if tick == next_midnight else tick.strftime("%H:%M"), position(tick))
+        )
         tick += timedelta(hours=1)
 
     by_stage: dict[str, list[dict]] = {}
@@ -105,12 +106,10 @@ def _in_lanes(performances: list[dict], position, end: datetime) -> list[Block]:
         left = position(set_start)
         width = max(position(set_end) - left, MIN_WIDTH)
         left = round(min(left, 100 - width), 3)
-        lane = next((n for n, drawn_to in enumerate(lane_ends) if drawn_to <= left),
-                    len(lane_ends))
+        lane = next((n for n, drawn_to in enumerate(lane_ends) if drawn_to <= left), len(lane_ends))
         if lane == len(lane_ends):
             lane_ends.append(left + width)
         else:
             lane_ends[lane] = left + width
-        blocks.append(Block(performance, left, round(width, 3), lane,
-                            past_midnight=set_end > end))
+        blocks.append(Block(performance, left, round(width, 3), lane, past_midnight=set_end > end))
     return blocks

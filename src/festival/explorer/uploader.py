@@ -55,6 +55,7 @@ class S3Uploader:
 
     def put(self, key: str, body: IO[bytes]) -> Uploaded:
         """Upload the file as one object; its ETag names the load that follows."""
-        response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body,
-                                      ContentType="text/csv")
+        response = self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType="text/csv"
+        )
         return Uploaded(key, str(response["ETag"]).strip('"'))
