@@ -12,7 +12,7 @@ BOOTSTRAP_PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10
 # Stay off bytecode caches in lambda/ so packaging sees only sources.
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup up down status mail test bench lint clean deploy-aws destroy-aws
+.PHONY: help setup up down status mail test bench lint clean deploy-aws destroy-aws browser
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,7 +42,24 @@ status: $(VENV)/.installed ## Show which local processes run and whether the sta
 mail: $(VENV)/.installed ## List the emails captured by MailDev
 	@$(VENV)/bin/festival-local mail
 
-test: setup ## Run every test (starts the local stack if needed, stops what it started)
+# The browser tests drive Debian's chromium (tests/browser.py); Playwright downloads nothing.
+CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
+
+browser: ## Install Debian's chromium for the browser tests, if it is missing
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if command -v $(APT_GET) >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then AS_ROOT=; elif sudo -n true 2>/dev/null; then AS_ROOT="sudo -n"; else AS_ROOT=no; fi; \
+		if [ "$$AS_ROOT" != no ]; then \
+			echo "Installing Debian's chromium for the browser tests (apt-get), once"; mkdir -p .local/logs; \
+			{ $$AS_ROOT $(APT_GET) update && $$AS_ROOT env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y chromium; } \
+				> .local/logs/setup-chromium.log 2>&1 || tail -n 20 .local/logs/setup-chromium.log >&2; \
+			if [ -x $(CHROMIUM) ]; then exit 0; fi; fi; \
+	fi; \
+	echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package as root (apt-get install chromium) and run make again." >&2; \
+	exit 1
+
+test: setup browser ## Run every test (starts the local stack if needed, stops what it started)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)
