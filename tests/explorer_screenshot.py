@@ -16,6 +16,7 @@ from pathlib import Path
 import boto3
 from moto import mock_aws
 
+from festival.cli import DEFAULT_STACK
 from festival.explorer import create_app
 from tests.browser import LAPTOP, PHONE, chromium, serving
 from tests.functional.moto_lineup import MotoLineup
@@ -39,7 +40,9 @@ def main() -> None:
             boto3.client("dynamodb", region_name="us-east-1"),
         )
         lineup.load("uploads/lineup.csv", SEED.read_bytes())
-        app = create_app(lineup.queries, lineup.uploader, now=lambda: NOW)
+        app = create_app(
+            lineup.queries, lineup.uploader, stack=DEFAULT_STACK, local=True, now=lambda: NOW
+        )
         with serving(app) as url, chromium() as browser:
             shots = [(arguments.out, LAPTOP)] + (
                 [(arguments.phone, PHONE)] if arguments.phone else []
