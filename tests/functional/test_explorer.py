@@ -507,6 +507,39 @@ def test_upload_keeps_only_the_file_name_and_writes_the_csv_suffix_in_lower_case
     assert moto.object_keys() == ["uploads/LINEUP.csv"]
 
 
+def test_a_load_that_never_begins_gets_a_hint_after_a_minute(moto):
+    client = client_of(moto)
+    location, _ = follow(
+        client, upload(client, "lineup.csv", SEED.read_bytes(), csrf_token(client))
+    )
+    since = re.search(r"since=(\d+)", location)
+    assert since is not None
+    late = location.replace(since.group(0), f"since={int(since.group(1)) - 61}")
+
+    assert "Nothing has started" not in words(page(client.get(location)).text)
+    assert "Nothing has started after a minute" in words(page(client.get(late)).text)
+
+
+def test_an_upload_refused_by_aws_names_the_uploader_policy(moto):
+    s3 = boto3.client("s3", region_name=REGION)
+    stubber = Stubber(s3)
+    stubber.add_client_error(
+        "put_object",
+        service_error_code="AccessDenied",
+        service_message="Access Denied",
+        http_status_code=403,
+    )
+    stubber.activate()
+    client = create_app(moto.queries, S3Uploader(s3, moto.name, PREFIX)).test_client()
+
+    response = upload(client, "lineup.csv", SEED.read_bytes(), csrf_token(client))
+
+    problem = words(page(response).find("problem")[0].text)
+    assert response.status_code == 503
+    assert problem.startswith("Not allowed")
+    assert "attach the stack's uploader policy (UploaderPolicyArn)" in problem
+
+
 # --- safety -----------------------------------------------------------------------------------
 
 

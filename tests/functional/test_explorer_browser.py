@@ -142,3 +142,22 @@ def test_a_performer_found_in_another_case_and_a_hostile_name_shown_as_text(
         page.goto(f"{explorer}{url}")
         assert HOSTILE in page.inner_text("main"), url
     assert dialogs == []
+
+
+def test_a_file_over_the_limit_is_stopped_in_the_browser(lineup, browser):
+    app = create_app(lineup.queries, lineup.uploader, max_upload_bytes=1024)
+    with serving(app) as url:
+        small = browser.new_page()
+        small.goto(f"{url}/upload")
+        small.set_input_files(
+            "input[name=lineup]",
+            files=[
+                {"name": "big.csv", "mimeType": "text/csv", "buffer": b"x" * 2048},
+            ],
+        )
+        small.click("button[type=submit]")
+
+        assert "larger than this page takes" in small.inner_text(".chosen")
+        assert small.url == f"{url}/upload"
+        small.close()
+    assert "uploads/big.csv" not in lineup.object_keys()
