@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 from moto import mock_aws
 
-from festival.cli import DEFAULT_STACK
+from festival.cli import main as festival
 from festival.explorer import create_app
 from tests.browser import LAPTOP, PHONE, chromium, serving
 from tests.functional.moto_lineup import MotoLineup
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seed" / "lineup.csv"
 DAY = "2025-07-12"
 NOW = datetime(2025, 7, 12, 22, 40)
+STACK = next(option.default for option in festival.params if option.name == "stack")
 
 
 def main() -> None:
@@ -40,9 +41,7 @@ def main() -> None:
             boto3.client("dynamodb", region_name="us-east-1"),
         )
         lineup.load("uploads/lineup.csv", SEED.read_bytes())
-        app = create_app(
-            lineup.queries, lineup.uploader, stack=DEFAULT_STACK, local=True, now=lambda: NOW
-        )
+        app = create_app(lineup.queries, lineup.uploader, stack=STACK, local=True, now=lambda: NOW)
         with serving(app) as url, chromium() as browser:
             shots = [(arguments.out, LAPTOP)] + (
                 [(arguments.phone, PHONE)] if arguments.phone else []

@@ -183,11 +183,14 @@ def _global_options_here(command: Callable) -> Callable:
 
         return store
 
-    for name in ("region", "profile", "stack"):
+    helps = {"region": "AWS region.", "profile": "AWS profile.",
+             "stack": "CloudFormation stack whose outputs name the table and bucket."}
+    for name, text in helps.items():
         command = click.option(f"--{name}", f"{name}_here", expose_value=False,
-                               callback=remember(name), help="As before the command.")(command)
+                               callback=remember(name), help=text)(command)
     return click.option("--local", "local_here", is_flag=True, expose_value=False,
-                        callback=remember("local"), help="As before the command.")(command)
+                        callback=remember("local"),
+                        help=f"Use the local stack at {LOCAL_ENDPOINT}.")(command)
 
 
 @main.command()

@@ -638,7 +638,7 @@ class StackMissingSession:
                 "describe_stacks",
                 service_error_code="ValidationError",
                 http_status_code=400,
-                service_message="Stack with id festival-lineup does not exist",
+                service_message="Stack with id lineup-stack does not exist",
             )
         stubber.activate()
 
@@ -648,7 +648,7 @@ class StackMissingSession:
 
 
 def deployed_app(session, local: bool = False):
-    stack = DeployedStack(session, None, "festival-lineup")
+    stack = DeployedStack(session, None, "lineup-stack")
     return create_app(OnFirstUse(stack.queries), OnFirstUse(stack.uploader), local=local)
 
 

@@ -22,8 +22,8 @@ def festival_serve(port: int, *more: str) -> subprocess.Popen:
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     env.update(
         AWS_ENDPOINT_URL="http://127.0.0.1:9",
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
         PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "lambda")]),
     )
