@@ -28,7 +28,8 @@ def aws_session(
 ) -> tuple[boto3.Session, str | None]:
     if local:
         session = boto3.Session(
-            aws_access_key_id="test", aws_secret_access_key="test",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
             region_name=region or "us-east-1",
         )
         return session, LOCAL_ENDPOINT
@@ -73,18 +74,33 @@ def explained(command: Callable) -> Callable:
 
 
 @click.group()
-@click.option("--stack", default=DEFAULT_STACK, show_default=True,
-              help="CloudFormation stack whose outputs name the table.")
+@click.option(
+    "--stack",
+    default=DEFAULT_STACK,
+    show_default=True,
+    help="CloudFormation stack whose outputs name the table.",
+)
 @click.option("--local", is_flag=True, help=f"Use the local stack at {LOCAL_ENDPOINT}.")
 @click.option("--profile", default=None, help="AWS profile (else the standard configuration).")
 @click.option("--region", default=None, help="AWS region (else the standard configuration).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
-def main(ctx: click.Context, stack: str, local: bool, profile: str | None,
-         region: str | None, as_json: bool) -> None:
+def main(
+    ctx: click.Context,
+    stack: str,
+    local: bool,
+    profile: str | None,
+    region: str | None,
+    as_json: bool,
+) -> None:
     """Query the festival lineup loaded from uploaded CSV files."""
-    ctx.obj = {"stack": stack, "local": local, "profile": profile, "region": region,
-               "json": as_json}
+    ctx.obj = {
+        "stack": stack,
+        "local": local,
+        "profile": profile,
+        "region": region,
+        "json": as_json,
+    }
 
 
 def _queries(ctx: click.Context) -> LineupQueries:
@@ -94,8 +110,13 @@ def _queries(ctx: click.Context) -> LineupQueries:
     return LineupQueries(session.client("dynamodb", endpoint_url=endpoint), table)
 
 
-def _print_records(ctx: click.Context, records: list[dict], nothing: str,
-                   headers: list[str], row: Callable[[dict], list]) -> None:
+def _print_records(
+    ctx: click.Context,
+    records: list[dict],
+    nothing: str,
+    headers: list[str],
+    row: Callable[[dict], list],
+) -> None:
     """JSON with --json, else a table (or a sentence when there is nothing)."""
     if ctx.obj["json"]:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
@@ -107,9 +128,16 @@ def _print_records(ctx: click.Context, records: list[dict], nothing: str,
 
 def _print_performances(ctx: click.Context, performances: list[dict]) -> None:
     _print_records(
-        ctx, performances, "No performance found.", ["performer", "stage", "start", "end"],
-        lambda p: [p["performer"], p["stage"], p["start"].replace("T", " "),
-                   p["end"].replace("T", " ")],
+        ctx,
+        performances,
+        "No performance found.",
+        ["performer", "stage", "start", "end"],
+        lambda p: [
+            p["performer"],
+            p["stage"],
+            p["start"].replace("T", " "),
+            p["end"].replace("T", " "),
+        ],
     )
 
 
@@ -120,8 +148,14 @@ def _json_option(command: Callable) -> Callable:
         if value:
             ctx.find_root().obj["json"] = True
 
-    return click.option("--json", "as_json_late", is_flag=True, expose_value=False,
-                        callback=remember, help="Print JSON instead of a table.")(command)
+    return click.option(
+        "--json",
+        "as_json_late",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Print JSON instead of a table.",
+    )(command)
 
 
 @main.command()
@@ -165,11 +199,19 @@ def at(ctx: click.Context, stage: str, when: str) -> None:
 def uploads(ctx: click.Context) -> None:
     """Every upload: file, status, parts done, counts and time; loads going on first."""
     _print_records(
-        ctx, _queries(ctx).uploads(), "No upload yet.",
+        ctx,
+        _queries(ctx).uploads(),
+        "No upload yet.",
         ["file", "status", "parts", "loaded", "rejected", "removed", "finished (UTC)"],
-        lambda r: [r["file"], r["status"], f"{r['parts_done']}/{r['parts_total']}",
-                   r["rows_loaded"], r["rows_rejected"], r["rows_removed"],
-                   (r["finished_at"] or "").replace("T", " ")],
+        lambda r: [
+            r["file"],
+            r["status"],
+            f"{r['parts_done']}/{r['parts_total']}",
+            r["rows_loaded"],
+            r["rows_rejected"],
+            r["rows_removed"],
+            (r["finished_at"] or "").replace("T", " "),
+        ],
     )
 
 
@@ -183,22 +225,41 @@ def _global_options_here(command: Callable) -> Callable:
 
         return store
 
-    helps = {"region": "AWS region.", "profile": "AWS profile.",
-             "stack": "CloudFormation stack whose outputs name the table and bucket."}
+    helps = {
+        "region": "AWS region.",
+        "profile": "AWS profile.",
+        "stack": "CloudFormation stack whose outputs name the table and bucket.",
+    }
     for name, text in helps.items():
-        command = click.option(f"--{name}", f"{name}_here", expose_value=False,
-                               callback=remember(name), help=text)(command)
-    return click.option("--local", "local_here", is_flag=True, expose_value=False,
-                        callback=remember("local"),
-                        help=f"Use the local stack at {LOCAL_ENDPOINT}.")(command)
+        command = click.option(
+            f"--{name}", f"{name}_here", expose_value=False, callback=remember(name), help=text
+        )(command)
+    return click.option(
+        "--local",
+        "local_here",
+        is_flag=True,
+        expose_value=False,
+        callback=remember("local"),
+        help=f"Use the local stack at {LOCAL_ENDPOINT}.",
+    )(command)
 
 
 @main.command()
 @_global_options_here
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1.")
-@click.option("--max-upload-mb", type=click.IntRange(1, 5 * 1024), default=100,
-              show_default=True, help="The largest file the Upload page takes.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1.",
+)
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(1, 5 * 1024),
+    default=100,
+    show_default=True,
+    help="The largest file the Upload page takes.",
+)
 @click.pass_context
 @explained
 def serve(ctx: click.Context, port: int, max_upload_mb: int) -> None:
@@ -209,8 +270,15 @@ def serve(ctx: click.Context, port: int, max_upload_mb: int) -> None:
     options = ctx.obj
     session, endpoint = aws_session(options["local"], options["profile"], options["region"])
     try:
-        run_explorer(session, endpoint, options["stack"], local=options["local"], port=port,
-                     max_upload_bytes=max_upload_mb * 2**20, announce=click.echo)
+        run_explorer(
+            session,
+            endpoint,
+            options["stack"],
+            local=options["local"],
+            port=port,
+            max_upload_bytes=max_upload_mb * 2**20,
+            announce=click.echo,
+        )
     except PortInUseError as error:
         raise CommandError(str(error)) from error
 
@@ -218,17 +286,34 @@ def serve(ctx: click.Context, port: int, max_upload_mb: int) -> None:
 @main.command()
 @click.option("--records-per-day", type=click.IntRange(min=1), required=True)
 @click.option("--files-per-day", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--architecture", type=click.Choice(["arm64", "x86_64"]), default="arm64",
-              show_default=True)
-@click.option("--month", type=click.IntRange(1, 120), default=12, show_default=True,
-              help="Month after launch (storage grows month over month).")
-@click.option("--memory", "memory_mb", type=click.IntRange(128, 10_240), default=None,
-              help="The Lambda's memory in MB (default: the model's recommended size).")
+@click.option(
+    "--architecture", type=click.Choice(["arm64", "x86_64"]), default="arm64", show_default=True
+)
+@click.option(
+    "--month",
+    type=click.IntRange(1, 120),
+    default=12,
+    show_default=True,
+    help="Month after launch (storage grows month over month).",
+)
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(128, 10_240),
+    default=None,
+    help="The Lambda's memory in MB (default: the model's recommended size).",
+)
 @_json_option
 @click.pass_context
 @explained
-def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architecture: str,
-         month: int, memory_mb: int | None) -> None:
+def cost(
+    ctx: click.Context,
+    records_per_day: int,
+    files_per_day: int,
+    architecture: str,
+    month: int,
+    memory_mb: int | None,
+) -> None:
     """What a month costs on AWS (us-east-1) for a daily volume, by service."""
     from festival import cost as model  # the model is only needed here
 
@@ -237,23 +322,29 @@ def cost(ctx: click.Context, records_per_day: int, files_per_day: int, architect
     except model.MeasurementsError as error:
         raise CommandError(str(error)) from error
     workload = model.Workload(
-        records_per_day=records_per_day, files_per_day=files_per_day,
+        records_per_day=records_per_day,
+        files_per_day=files_per_day,
         lambda_memory_mb=memory_mb or model.RECOMMENDED_MEMORY_MB,
     )
-    breakdown = model.monthly_cost(workload, measurements, architecture=architecture,
-                                   month=month)
+    breakdown = model.monthly_cost(workload, measurements, architecture=architecture, month=month)
     if ctx.obj["json"]:
         click.echo(json.dumps(breakdown.to_json(), indent=2))
         return
-    rows = [[line.service, line.item, f"{line.quantity:,.2f} {line.unit}",
-             f"${line.monthly_usd:,.4f}"] for line in breakdown.lines]
+    rows = [
+        [line.service, line.item, f"{line.quantity:,.2f} {line.unit}", f"${line.monthly_usd:,.4f}"]
+        for line in breakdown.lines
+    ]
     click.echo(tabulate(rows, headers=["service", "item", "quantity / month", "USD"]))
-    click.echo(f"\nMonth {month}, {records_per_day:,} records/day in {files_per_day} file(s)/day,"
-               f" on-demand, {architecture} with {workload.lambda_memory_mb:,} MB: "
-               f"${breakdown.monthly_total_usd:,.2f} a month")
-    click.echo(f"Prices: {model.PRICES['region']} as of {model.PRICES['as_of']}; "
-               f"measurements of {measurements.measured_at}; DynamoDB latency assumed "
-               f"{workload.batch_write_item_ms:g} ms a batch.")
+    click.echo(
+        f"\nMonth {month}, {records_per_day:,} records/day in {files_per_day} file(s)/day,"
+        f" on-demand, {architecture} with {workload.lambda_memory_mb:,} MB: "
+        f"${breakdown.monthly_total_usd:,.2f} a month"
+    )
+    click.echo(
+        f"Prices: {model.PRICES['region']} as of {model.PRICES['as_of']}; "
+        f"measurements of {measurements.measured_at}; DynamoDB latency assumed "
+        f"{workload.batch_write_item_ms:g} ms a batch."
+    )
 
 
 if __name__ == "__main__":

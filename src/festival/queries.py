@@ -88,9 +88,7 @@ class LineupQueries:
         items = self._query(
             IndexName=schema.PERFORMER_INDEX,
             KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": schema.performer_partition(performer)}
-            ),
+            ExpressionAttributeValues=to_attributes({":pk": schema.performer_partition(performer)}),
         )
         return _sorted([_performance(item) for item in items])
 
@@ -118,18 +116,28 @@ class LineupQueries:
         self, partition: str, earliest: datetime, before: datetime, after: datetime
     ) -> list[dict]:
         # Sort keys are "<start>#...": BETWEEN lo AND "<before>" keeps starts < before.
-        return self._running(schema.TIME_INDEX, "gsi3", partition,
-                             _iso(earliest), _iso(before), after)
+        return self._running(
+            schema.TIME_INDEX, "gsi3", partition, _iso(earliest), _iso(before), after
+        )
 
     def _on_stage(
         self, stage: str, earliest: datetime, latest_start: datetime, after: datetime
     ) -> list[dict]:
         # "$" sorts after "#", so "<latest_start>$" keeps starts <= latest_start.
-        return _sorted(self._running(schema.STAGE_INDEX, "gsi2", schema.stage_partition(stage),
-                                     _iso(earliest), _iso(latest_start) + "$", after))
+        return _sorted(
+            self._running(
+                schema.STAGE_INDEX,
+                "gsi2",
+                schema.stage_partition(stage),
+                _iso(earliest),
+                _iso(latest_start) + "$",
+                after,
+            )
+        )
 
-    def _running(self, index: str, key: str, partition: str, low: str, high: str,
-                 after: datetime) -> list[dict]:
+    def _running(
+        self, index: str, key: str, partition: str, low: str, high: str, after: datetime
+    ) -> list[dict]:
         """Sets of one index partition starting in [low, high] and ending after ``after``."""
         items = self._query(
             IndexName=index,
@@ -165,10 +173,13 @@ class LineupQueries:
         for partition in schema.file_partitions(file):
             for forward in (True, False):
                 response = self.dynamodb.query(
-                    TableName=self.table_name, Limit=1, ScanIndexForward=forward,
+                    TableName=self.table_name,
+                    Limit=1,
+                    ScanIndexForward=forward,
                     KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
                     ExpressionAttributeValues=to_attributes({":pk": partition, ":perf": "PERF#"}),
-                    ProjectionExpression="#start", ExpressionAttributeNames={"#start": "start"},
+                    ProjectionExpression="#start",
+                    ExpressionAttributeNames={"#start": "start"},
                 )
                 starts += [from_attributes(item)["start"] for item in response.get("Items", [])]
         if not starts:
@@ -179,20 +190,24 @@ class LineupQueries:
         """The ingest records of one file's uploads (one per version, by ETag)."""
         items = self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
-            ExpressionAttributeValues=to_attributes({
-                ":pk": schema.UPLOADS_PARTITION,
-                ":file": schema.upload_record_key(file, "")["sk"],
-            }),
+            ExpressionAttributeValues=to_attributes(
+                {
+                    ":pk": schema.UPLOADS_PARTITION,
+                    ":file": schema.upload_record_key(file, "")["sk"],
+                }
+            ),
         )
         return [_upload(item) for item in items]
 
     def upload(self, file: str, etag: str) -> dict | None:
         """The ingest record of one upload of a file (None until its load has begun)."""
         key = schema.upload_record_key(file, etag)
-        items = list(self._query(
-            KeyConditionExpression="pk = :pk AND sk = :sk",
-            ExpressionAttributeValues=to_attributes({":pk": key["pk"], ":sk": key["sk"]}),
-        ))
+        items = list(
+            self._query(
+                KeyConditionExpression="pk = :pk AND sk = :sk",
+                ExpressionAttributeValues=to_attributes({":pk": key["pk"], ":sk": key["sk"]}),
+            )
+        )
         return _upload(items[0]) if items else None
 
     def uploads(self) -> list[dict]:

@@ -26,8 +26,9 @@ QUERY_PATHS = {
     "on_day": lambda q: q.on_day(date(2025, 7, 12)),
     "days_of": lambda q: q.days_of("uploads/lineup.csv"),
     "upload_versions": lambda q: q.upload_versions("uploads/lineup.csv"),
-    "upload": lambda q: q.upload("uploads/lineup.csv",
-                                 q.upload_versions("uploads/lineup.csv")[0]["etag"]),
+    "upload": lambda q: q.upload(
+        "uploads/lineup.csv", q.upload_versions("uploads/lineup.csv")[0]["etag"]
+    ),
     "longest_set_minutes": lambda q: q.longest_set_minutes(),
 }
 

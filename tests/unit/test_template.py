@@ -79,7 +79,7 @@ def as_list(value: Any) -> list:
 def resolve(value: Any, template: dict) -> Any:
     """A value with the parameters at their defaults: Ref to a parameter and Fn::If."""
     if isinstance(value, dict) and len(value) == 1:
-        (function, argument), = value.items()
+        ((function, argument),) = value.items()
         if function == "Ref" and argument in template.get("Parameters", {}):
             return template["Parameters"][argument].get("Default")
         if function == "Fn::If":
@@ -92,7 +92,7 @@ def resolve(value: Any, template: dict) -> Any:
 def holds(condition: str | dict, template: dict) -> bool:
     if isinstance(condition, str):
         return holds(template["Conditions"][condition], template)
-    (function, argument), = condition.items()
+    ((function, argument),) = condition.items()
     if function == "Fn::Equals":
         left, right = (str(resolve(side, template)) for side in argument)
         return left == right
@@ -178,42 +178,87 @@ def _no_star_action(p: dict) -> bool:
 
 RULES = [
     Rule("CKV_AWS_18", "AWS::S3::Bucket", "access logging", lambda p: "LoggingConfiguration" in p),
-    Rule("CKV_AWS_19", "AWS::S3::Bucket", "server-side encryption",
-         lambda p: bool(p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration"))),
-    Rule("CKV_AWS_21", "AWS::S3::Bucket", "versioning",
-         lambda p: p.get("VersioningConfiguration", {}).get("Status") == "Enabled"),
+    Rule(
+        "CKV_AWS_19",
+        "AWS::S3::Bucket",
+        "server-side encryption",
+        lambda p: bool(p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")),
+    ),
+    Rule(
+        "CKV_AWS_21",
+        "AWS::S3::Bucket",
+        "versioning",
+        lambda p: p.get("VersioningConfiguration", {}).get("Status") == "Enabled",
+    ),
     Rule("CKV_AWS_53", "AWS::S3::Bucket", "block public ACLs", _public_access("BlockPublicAcls")),
-    Rule("CKV_AWS_54", "AWS::S3::Bucket", "block public policy",
-         _public_access("BlockPublicPolicy")),
-    Rule("CKV_AWS_55", "AWS::S3::Bucket", "ignore public ACLs",
-         _public_access("IgnorePublicAcls")),
-    Rule("CKV_AWS_56", "AWS::S3::Bucket", "restrict public buckets",
-         _public_access("RestrictPublicBuckets")),
+    Rule(
+        "CKV_AWS_54", "AWS::S3::Bucket", "block public policy", _public_access("BlockPublicPolicy")
+    ),
+    Rule("CKV_AWS_55", "AWS::S3::Bucket", "ignore public ACLs", _public_access("IgnorePublicAcls")),
+    Rule(
+        "CKV_AWS_56",
+        "AWS::S3::Bucket",
+        "restrict public buckets",
+        _public_access("RestrictPublicBuckets"),
+    ),
     Rule("CKV_AWS_26", "AWS::SNS::Topic", "topic encrypted", lambda p: "KmsMasterKeyId" in p),
-    Rule("CKV_AWS_27", "AWS::SQS::Queue", "queue encrypted with KMS",
-         lambda p: "KmsMasterKeyId" in p),
-    Rule("CKV_AWS_28", "AWS::DynamoDB::Table", "point-in-time recovery",
-         lambda p: _true(p.get("PointInTimeRecoverySpecification", {})
-                         .get("PointInTimeRecoveryEnabled"))),
-    Rule("CKV_AWS_119", "AWS::DynamoDB::Table", "customer managed key",
-         lambda p: "KMSMasterKeyId" in p.get("SSESpecification", {})),
+    Rule(
+        "CKV_AWS_27", "AWS::SQS::Queue", "queue encrypted with KMS", lambda p: "KmsMasterKeyId" in p
+    ),
+    Rule(
+        "CKV_AWS_28",
+        "AWS::DynamoDB::Table",
+        "point-in-time recovery",
+        lambda p: _true(
+            p.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
+        ),
+    ),
+    Rule(
+        "CKV_AWS_119",
+        "AWS::DynamoDB::Table",
+        "customer managed key",
+        lambda p: "KMSMasterKeyId" in p.get("SSESpecification", {}),
+    ),
     Rule("CKV_AWS_7", "AWS::KMS::Key", "key rotation", lambda p: _true(p.get("EnableKeyRotation"))),
     Rule("CKV_AWS_33", "AWS::KMS::Key", "no wildcard principal", _no_wildcard_principal),
     Rule("CKV_AWS_66", "AWS::Logs::LogGroup", "retention", lambda p: "RetentionInDays" in p),
     Rule("CKV_AWS_158", "AWS::Logs::LogGroup", "KMS encryption", lambda p: "KmsKeyId" in p),
-    Rule("CKV_AWS_60", "AWS::IAM::Role", "specific assume-role principals",
-         _assume_role_principals_specific),
+    Rule(
+        "CKV_AWS_60",
+        "AWS::IAM::Role",
+        "specific assume-role principals",
+        _assume_role_principals_specific,
+    ),
     Rule("CKV_AWS_63", "AWS::IAM::Role", "no `*` action", _no_star_action),
-    Rule("CKV_AWS_115", "AWS::Lambda::Function", "concurrency limit",
-         lambda p: "ReservedConcurrentExecutions" in p),
-    Rule("CKV_AWS_116", "AWS::Lambda::Function", "dead-letter queue",
-         lambda p: "TargetArn" in p.get("DeadLetterConfig", {})),
+    Rule(
+        "CKV_AWS_115",
+        "AWS::Lambda::Function",
+        "concurrency limit",
+        lambda p: "ReservedConcurrentExecutions" in p,
+    ),
+    Rule(
+        "CKV_AWS_116",
+        "AWS::Lambda::Function",
+        "dead-letter queue",
+        lambda p: "TargetArn" in p.get("DeadLetterConfig", {}),
+    ),
     Rule("CKV_AWS_117", "AWS::Lambda::Function", "in a VPC", lambda p: "VpcConfig" in p),
-    Rule("CKV_AWS_173", "AWS::Lambda::Function", "environment encrypted with a CMK",
-         lambda p: "Environment" not in p or "KmsKeyArn" in p),
-    Rule("CKV_AWS_364", "AWS::Lambda::Permission", "service principal limited by source",
-         lambda p: not str(p.get("Principal", "")).endswith(".amazonaws.com")
-         or "SourceArn" in p or "SourceAccount" in p),
+    Rule(
+        "CKV_AWS_173",
+        "AWS::Lambda::Function",
+        "environment encrypted with a CMK",
+        lambda p: "Environment" not in p or "KmsKeyArn" in p,
+    ),
+    Rule(
+        "CKV_AWS_364",
+        "AWS::Lambda::Permission",
+        "service principal limited by source",
+        lambda p: (
+            not str(p.get("Principal", "")).endswith(".amazonaws.com")
+            or "SourceArn" in p
+            or "SourceAccount" in p
+        ),
+    ),
 ]
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
@@ -266,8 +311,10 @@ def test_table_defaults_are_encrypted_recoverable_protected_and_retained(templat
 def test_reserved_concurrency_defaults_to_a_cost_guard_and_zero_means_none(template):
     concurrency = properties(template, "IngestFunction")["ReservedConcurrentExecutions"]
     assert int(resolve(concurrency, template)) == 10
-    zero = {**template, "Parameters": {**template["Parameters"],
-                                       "ReservedConcurrency": {"Default": 0}}}
+    zero = {
+        **template,
+        "Parameters": {**template["Parameters"], "ReservedConcurrency": {"Default": 0}},
+    }
     assert resolve(concurrency, zero) == {"Ref": "AWS::NoValue"}
 
 
@@ -350,14 +397,22 @@ def wildcard_in(value: Any, template: dict) -> bool:
 
 def justifications(template: dict, resource: str) -> dict[str, str]:
     metadata = template["Resources"][resource].get("Metadata", {})
-    return {sid: str(reason).strip()
-            for sid, reason in metadata.get("WildcardJustifications", {}).items()}
+    return {
+        sid: str(reason).strip()
+        for sid, reason in metadata.get("WildcardJustifications", {}).items()
+    }
 
 
 def test_there_are_policies_to_check(template):
     kinds = {template["Resources"][s.resource]["Type"] for s in policy_statements(template)}
-    assert kinds >= {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy",
-                     "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::KMS::Key"}
+    assert kinds >= {
+        "AWS::IAM::Role",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::S3::BucketPolicy",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SNS::TopicPolicy",
+        "AWS::KMS::Key",
+    }
 
 
 def test_every_policy_statement_has_a_unique_sid(template):
@@ -378,8 +433,7 @@ def wildcard_fields(statement: dict, template: dict) -> list[str]:
     """The fields of a statement that can match more than one thing once rendered: Action
     or Resource with a `*`, a principal `*` (anyone, even in a Deny), any Not... field."""
     wild = []
-    for field in ("Action", "NotAction", "Resource", "NotResource", "Principal",
-                  "NotPrincipal"):
+    for field in ("Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal"):
         if field not in statement:
             continue
         value = statement[field]
@@ -405,7 +459,8 @@ def test_no_wildcard_in_action_resource_or_principal_without_a_justification(tem
 
 def test_no_allow_statement_grants_to_any_principal(template):
     open_to_all = [
-        s.where for s in policy_statements(template)
+        s.where
+        for s in policy_statements(template)
         if s.body.get("Effect") == "Allow" and s.body.get("Principal") in ("*", {"AWS": "*"})
     ]
     assert open_to_all == []
@@ -476,8 +531,9 @@ RUNTIME_ACTIONS = {
 }
 
 
-def actions_called_in(sources: list[Path], services: tuple[str, ...], *,
-                      references: bool = False) -> set[str]:
+def actions_called_in(
+    sources: list[Path], services: tuple[str, ...], *, references: bool = False
+) -> set[str]:
     """IAM actions for every operation of these services the sources call.
 
     A call is ``x.operation(...)`` or ``x.get_paginator("operation")``; with ``references``,
@@ -495,8 +551,7 @@ def actions_called_in(sources: list[Path], services: tuple[str, ...], *,
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 name = node.func.attr
-                if (name == "get_paginator" and node.args
-                        and isinstance(node.args[0], ast.Constant)):
+                if name == "get_paginator" and node.args and isinstance(node.args[0], ast.Constant):
                     name = str(node.args[0].value)
             elif references and isinstance(node, ast.Attribute):
                 name = node.attr
@@ -524,22 +579,32 @@ def test_ingest_role_resources_are_its_own_bucket_prefix_table_topic_queue_and_l
     template,
 ):
     granted = role_actions(template)
-    assert granted["s3:GetObject"]["Fn::Sub"][0].endswith(":::festival-lineup-"
-                                                          "${AWS::AccountId}-${AWS::Region}-"
-                                                          "${Suffix}/${UploadPrefix}*")
+    assert granted["s3:GetObject"]["Fn::Sub"][0].endswith(
+        ":::festival-lineup-${AWS::AccountId}-${AWS::Region}-${Suffix}/${UploadPrefix}*"
+    )
     assert granted["s3:ListBucket"]["Fn::Sub"][0].endswith("-${Suffix}")
-    for action in ("dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem",
-                   "dynamodb:UpdateItem", "dynamodb:Query"):
+    for action in (
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    ):
         # The base table only: no `/index/*`, the function never queries an index.
         assert granted[action] == {"Fn::GetAtt": ["LineupTable", "Arn"]}
     assert granted["sns:Publish"] == {"Ref": "NotificationTopic"}
     parts_queue = {"Fn::GetAtt": ["PartsQueue", "Arn"]}
     assert granted["sqs:SendMessage"] == [parts_queue, {"Fn::GetAtt": ["FailureQueue", "Arn"]}]
-    for action in ("sqs:ChangeMessageVisibility", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-                   "sqs:GetQueueAttributes"):
+    for action in (
+        "sqs:ChangeMessageVisibility",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    ):
         assert granted[action] == parts_queue
-    log_group = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" \
-                "${IngestLogGroup}"
+    log_group = (
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${IngestLogGroup}"
+    )
     assert granted["logs:CreateLogStream"] == {"Fn::Sub": f"{log_group}:*"}
     assert granted["logs:PutLogEvents"] == {"Fn::Sub": f"{log_group}:log-stream:*"}
 
@@ -552,8 +617,11 @@ def test_every_permission_of_the_role_and_the_people_policies_is_explained_in_th
         for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
         if path.exists()
     )
-    granted = [*role_actions(template), *managed_policy_actions(template, "UploaderPolicy"),
-               *managed_policy_actions(template, "ReaderPolicy")]
+    granted = [
+        *role_actions(template),
+        *managed_policy_actions(template, "UploaderPolicy"),
+        *managed_policy_actions(template, "ReaderPolicy"),
+    ]
     missing = [action for action in granted if f"`{action}`" not in docs]
     assert missing == []
     assert "--policy-arn" in docs  # how to attach them
@@ -566,8 +634,10 @@ def test_every_permission_of_the_role_and_the_people_policies_is_explained_in_th
 QUERY_PATH_SERVICES = ("cloudformation", "dynamodb", "s3", "sns", "sqs", "cloudwatch")
 # What the query path may import from the Lambda's package: key shapes and the attribute
 # converters, which make no AWS call (a client-using adapter here would escape the walk).
-PURE_LAMBDA_IMPORTS = {"lineup_ingest": {"schema"},
-                       "lineup_ingest.adapters": {"from_attributes", "to_attributes"}}
+PURE_LAMBDA_IMPORTS = {
+    "lineup_ingest": {"schema"},
+    "lineup_ingest.adapters": {"from_attributes", "to_attributes"},
+}
 
 
 def _festival_module(module: str) -> Path | None:
@@ -634,12 +704,14 @@ def test_reader_policy_resources_are_this_stack_its_table_and_its_three_indexes(
     granted = managed_policy_actions(template, "ReaderPolicy")
     assert granted["cloudformation:DescribeStacks"] == {
         "Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:"
-                   "stack/${AWS::StackName}/*"
+        "stack/${AWS::StackName}/*"
     }
     from lineup_ingest import schema
 
-    indexes = [index["IndexName"]
-               for index in properties(template, "LineupTable")["GlobalSecondaryIndexes"]]
+    indexes = [
+        index["IndexName"]
+        for index in properties(template, "LineupTable")["GlobalSecondaryIndexes"]
+    ]
     assert sorted(indexes) == sorted(
         [schema.PERFORMER_INDEX, schema.STAGE_INDEX, schema.TIME_INDEX]
     )
@@ -698,8 +770,10 @@ def test_notification_fires_on_created_csv_objects_under_the_upload_prefix(templ
 def test_upload_bucket_blocks_public_access_and_is_encrypted(template):
     p = properties(template, "UploadBucket")
     assert p["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     (rule,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
@@ -707,20 +781,23 @@ def test_upload_bucket_blocks_public_access_and_is_encrypted(template):
 
 def test_bucket_policy_denies_every_request_without_tls(template):
     (policy,) = [
-        resource["Properties"] for resource in resources(template, "AWS::S3::BucketPolicy").values()
+        resource["Properties"]
+        for resource in resources(template, "AWS::S3::BucketPolicy").values()
         if resource["Properties"]["Bucket"] == {"Ref": "UploadBucket"}
     ]
     denials = [
-        statement for statement in _statements(policy["PolicyDocument"])
+        statement
+        for statement in _statements(policy["PolicyDocument"])
         if statement["Effect"] == "Deny"
-        and str(statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport"))
-        .lower() == "false"
+        and str(statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower()
+        == "false"
     ]
     assert len(denials) == 1
     (deny,) = denials
     assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
     assert deny["Resource"] == [
-        {"Fn::GetAtt": ["UploadBucket", "Arn"]}, {"Fn::Sub": "${UploadBucket.Arn}/*"}
+        {"Fn::GetAtt": ["UploadBucket", "Arn"]},
+        {"Fn::Sub": "${UploadBucket.Arn}/*"},
     ]
 
 
@@ -744,9 +821,7 @@ def test_parts_of_large_files_go_through_an_encrypted_queue_that_fails_over(temp
     queue = properties(template, "PartsQueue")
     assert _true(queue["SqsManagedSseEnabled"])
     assert queue["VisibilityTimeout"] == {"Ref": "FunctionTimeout"}
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
-        "Fn::GetAtt": ["FailureQueue", "Arn"]
-    }
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
     assert queue["RedrivePolicy"]["maxReceiveCount"] == {"Ref": "PartAttempts"}
     (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
     p = mapping["Properties"]
@@ -760,7 +835,8 @@ def test_parts_of_large_files_go_through_an_encrypted_queue_that_fails_over(temp
 
 def alarm_on(template: dict, namespace: str, metric: str) -> dict:
     found = [
-        alarm["Properties"] for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+        alarm["Properties"]
+        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
         if alarm["Properties"]["Namespace"] == namespace
         and alarm["Properties"]["MetricName"] == metric
     ]
@@ -793,7 +869,8 @@ def test_alarm_topic_key_is_customer_managed_rotated_and_usable_by_cloudwatch(te
     assert key["Type"] == "AWS::KMS::Key"
     assert _true(key["Properties"]["EnableKeyRotation"])
     cloudwatch = [
-        statement for statement in _statements(key["Properties"]["KeyPolicy"])
+        statement
+        for statement in _statements(key["Properties"]["KeyPolicy"])
         if statement["Effect"] == "Allow"
         and statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     ]
@@ -807,7 +884,8 @@ def test_alarm_topic_key_is_customer_managed_rotated_and_usable_by_cloudwatch(te
 
 def topic_policy(template: dict, topic: str) -> list[dict]:
     (policy,) = [
-        resource["Properties"] for resource in resources(template, "AWS::SNS::TopicPolicy").values()
+        resource["Properties"]
+        for resource in resources(template, "AWS::SNS::TopicPolicy").values()
         if resource["Properties"]["Topics"] == [{"Ref": topic}]
     ]
     return _statements(policy["PolicyDocument"])
@@ -815,13 +893,19 @@ def topic_policy(template: dict, topic: str) -> list[dict]:
 
 @pytest.mark.parametrize("topic", ["NotificationTopic", "AlarmTopic"])
 def test_every_topic_refuses_publishes_without_tls(template, topic):
-    denials = [statement for statement in topic_policy(template, topic)
-               if statement["Effect"] == "Deny"]
-    assert denials == [{
-        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-        "Action": "sns:Publish", "Resource": {"Ref": topic},
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }]
+    denials = [
+        statement for statement in topic_policy(template, topic) if statement["Effect"] == "Deny"
+    ]
+    assert denials == [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": {"Ref": topic},
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
 
 
 def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template):
@@ -830,12 +914,17 @@ def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template):
     assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert allow["Action"] == "sns:Publish" and allow["Resource"] == {"Ref": "AlarmTopic"}
     assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    alarms = [name for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items()
-              if {"Ref": "AlarmTopic"} in alarm["Properties"].get("AlarmActions", [])]
+    alarms = [
+        name
+        for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items()
+        if {"Ref": "AlarmTopic"} in alarm["Properties"].get("AlarmActions", [])
+    ]
     assert len(alarms) == 3
     assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
-                    f"alarm:${{{name}}}"}
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
+            f"alarm:${{{name}}}"
+        }
         for name in alarms
     ]
 
@@ -847,8 +936,15 @@ def test_the_upload_report_topic_policy_grants_nothing(template):
 
 def test_outputs_name_everything_the_kit_and_the_tests_use(template):
     assert set(template["Outputs"]) >= {
-        "UploadBucketName", "UploadPrefix", "TableName", "TopicArn", "FunctionName",
-        "FailureQueueUrl", "AlarmTopicArn", "UploaderPolicyArn", "ReaderPolicyArn",
+        "UploadBucketName",
+        "UploadPrefix",
+        "TableName",
+        "TopicArn",
+        "FunctionName",
+        "FailureQueueUrl",
+        "AlarmTopicArn",
+        "UploaderPolicyArn",
+        "ReaderPolicyArn",
     }
 
 
@@ -868,7 +964,8 @@ def test_template_deploys_on_the_local_stack_with_every_resource_complete(templa
         ]
     }
     expected = {
-        name for name, resource in template["Resources"].items()
+        name
+        for name, resource in template["Resources"].items()
         if "Condition" not in resource or holds(resource["Condition"], template)
     }
     assert set(deployed) == expected
