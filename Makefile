@@ -19,7 +19,7 @@ CHECKOV_VENV := .local/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
 .PHONY: help setup up down status mail check lint typecheck scan unit-tests test bench clean \
-	deploy-aws destroy-aws
+	deploy-aws destroy-aws browser
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,23 @@ status: $(VENV)/.installed ## Show which local processes run and whether the sta
 mail: $(VENV)/.installed ## List the emails captured by MailDev
 	@$(VENV)/bin/festival-local mail
 
+# The browser tests drive Debian's chromium (tests/browser.py); Playwright downloads nothing.
+CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
+
+browser: ## Install Debian's chromium for the browser tests, if it is missing
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if command -v $(APT_GET) >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then AS_ROOT=; elif sudo -n true 2>/dev/null; then AS_ROOT="sudo -n"; else AS_ROOT=no; fi; \
+		if [ "$$AS_ROOT" != no ]; then \
+			echo "Installing Debian's chromium for the browser tests (apt-get), once"; mkdir -p .local/logs; \
+			{ $$AS_ROOT $(APT_GET) update && $$AS_ROOT env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y chromium; } \
+				> .local/logs/setup-chromium.log 2>&1 || tail -n 20 .local/logs/setup-chromium.log >&2; \
+			if [ -x $(CHROMIUM) ]; then exit 0; fi; fi; \
+	fi; \
+	echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package as root (apt-get install chromium) and run make again." >&2; \
+	exit 1
+
 check: lint typecheck scan unit-tests ## Lint, type-check, scan the template, run the tests that need no local stack
 
 lint: $(VENV)/.installed ## Lint the code (ruff rules and format) and the template (cfn-lint)
@@ -63,10 +80,10 @@ scan: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## Scan the template with ch
 	@$(CHECKOV) --file cloudformation.yaml --framework cloudformation --compact --quiet \
 		--skip-download
 
-unit-tests: $(VENV)/.installed ## Run the unit and functional tests on every core (no local stack)
+unit-tests: $(VENV)/.installed browser ## Run the unit and functional tests on every core (no local stack)
 	@$(PY) -m pytest --ignore=tests/e2e --numprocesses=auto --dist=worksteal
 
-test: check setup ## Run every test: `make check`, then tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
+test: check setup browser ## Run every test: `make check`, then tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
 	@$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)

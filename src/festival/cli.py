@@ -244,6 +244,45 @@ def _upload_row(record: dict) -> list:
 
 
 @main.command()
+@_global_options(after_command=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1.",
+)
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(1, 5 * 1024),
+    default=100,
+    show_default=True,
+    help="The largest file the Upload page takes.",
+)
+@click.pass_context
+@explained
+def serve(ctx: click.Context, port: int, max_upload_mb: int) -> None:
+    """The lineup explorer: web pages over the same queries, on http://127.0.0.1:PORT/."""
+    from festival.explorer.server import PortInUseError  # Flask is loaded for this only
+    from festival.explorer.server import serve as run_explorer
+
+    options = ctx.obj
+    session, endpoint = aws_session(options["local"], options["profile"], options["region"])
+    try:
+        run_explorer(
+            session,
+            endpoint,
+            options["stack"],
+            local=options["local"],
+            port=port,
+            max_upload_bytes=max_upload_mb * 2**20,
+            announce=click.echo,
+        )
+    except PortInUseError as error:
+        raise CommandError(str(error)) from error
+
+
+@main.command()
 @click.option(
     "--records-per-day", type=click.IntRange(min=1), required=True, help="Rows uploaded a day."
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from lineup_ingest import schema
@@ -147,6 +147,66 @@ class LineupQueries:
             ),
         )
         return [_performance(item) for item in items]
+
+    def on_day(self, day: date) -> list[dict]:
+        """Every set starting on a day (its Date in the file), in time order: the day's
+        partitions of ByTime, whole. A set past midnight is here, with its end the next day."""
+        found = []
+        for partition in schema.day_partitions(day.isoformat()):
+            items = self._query(
+                IndexName=schema.TIME_INDEX,
+                KeyConditionExpression="gsi3pk = :pk",
+                ExpressionAttributeValues=to_attributes({":pk": partition}),
+            )
+            found += [_performance(item) for item in items]
+        return _sorted(found)
+
+    def days_of(self, file: str) -> tuple[date, date] | None:
+        """The first and the last day a loaded file has sets on (None if it has none).
+
+        A file partition's sort keys start with the set's start: the first and the last
+        item of each of the file's partitions are enough, however long the file.
+        """
+        starts = []
+        for partition in schema.file_partitions(file):
+            for forward in (True, False):
+                response = self.dynamodb.query(
+                    TableName=self.table_name,
+                    Limit=1,
+                    ScanIndexForward=forward,
+                    KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
+                    ExpressionAttributeValues=to_attributes({":pk": partition, ":perf": "PERF#"}),
+                    ProjectionExpression="#start",
+                    ExpressionAttributeNames={"#start": "start"},
+                )
+                starts += [from_attributes(item)["start"] for item in response.get("Items", [])]
+        if not starts:
+            return None
+        return date.fromisoformat(min(starts)[:10]), date.fromisoformat(max(starts)[:10])
+
+    def upload_versions(self, file: str) -> list[dict]:
+        """The ingest records of one file's uploads (one per version, by ETag)."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
+            ExpressionAttributeValues=to_attributes(
+                {
+                    ":pk": schema.UPLOADS_PARTITION,
+                    ":file": schema.upload_record_key(file, "")["sk"],
+                }
+            ),
+        )
+        return [_upload(item) for item in items]
+
+    def upload(self, file: str, etag: str) -> dict | None:
+        """The ingest record of one upload of a file (None until its load has begun)."""
+        key = schema.upload_record_key(file, etag)
+        items = list(
+            self._query(
+                KeyConditionExpression="pk = :pk AND sk = :sk",
+                ExpressionAttributeValues=to_attributes({":pk": key["pk"], ":sk": key["sk"]}),
+            )
+        )
+        return _upload(items[0]) if items else None
 
     def uploads(self) -> list[dict]:
         """The record of every upload and removal of a file, those still going first, then

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import boto3
@@ -23,6 +23,12 @@ QUERY_PATHS = {
     ),
     "at": lambda q: q.at("MAIN  stage", datetime(2025, 7, 13, 0, 30)),
     "uploads": lambda q: q.uploads(),
+    "on_day": lambda q: q.on_day(date(2025, 7, 12)),
+    "days_of": lambda q: q.days_of("uploads/lineup.csv"),
+    "upload_versions": lambda q: q.upload_versions("uploads/lineup.csv"),
+    "upload": lambda q: q.upload(
+        "uploads/lineup.csv", q.upload_versions("uploads/lineup.csv")[0]["etag"]
+    ),
     "longest_set_minutes": lambda q: q.longest_set_minutes(),
 }
 

@@ -1,0 +1,309 @@
+"""The lineup explorer: server-rendered pages over `festival.queries`, and an upload form.
+
+`create_app` takes what the pages ask (a `LineupQueries`, or anything answering the same
+methods) and what uploads (an `S3Uploader`); `festival serve` passes the deployed stack's,
+tests pass moto-backed ones. Every answer comes from `LineupQueries`, so the pages and the
+`festival` command cannot disagree.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Flask, abort, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import InternalServerError, NotFound, RequestEntityTooLarge
+
+from festival.explorer.stack import UNREACHABLE_ERRORS, Problem, explain
+from festival.explorer.timeline import day_timeline
+from festival.explorer.uploader import UploadNameError
+from festival.queries import QueryInputError, parse_local_datetime
+from lineup_ingest import schema
+
+DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+# Names the explorer answers to: a page fetched through another name (DNS rebinding by a
+# web site the user visits) is refused.
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+LATEST_FILES_TRIED = 3
+MAX_DAY_SHORTCUTS = 31
+# How long the follow page waits for the load to begin before saying what to check.
+PICKUP_PATIENCE_S = 60
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    # The timeline places sets with computed percentages in style attributes.
+    "style-src-attr 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def create_app(
+    queries: Any,
+    uploader: Any,
+    *,
+    stack: str | None = None,
+    local: bool = False,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    now: Callable[[], datetime] = datetime.now,
+    secret_key: str | None = None,
+) -> Flask:
+    """The explorer's WSGI app. ``stack`` names the stack in the pages' header; ``now`` is the
+    festival's local time (the laptop's clock)."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=max_upload_bytes,
+        TRUSTED_HOSTS=LOOPBACK_HOSTS,
+        SESSION_COOKIE_SAMESITE="Strict",
+        # The form's token lives as long as the page: the key is new at every start anyway.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    CSRFProtect(app)
+
+    @app.context_processor
+    def everywhere() -> dict:
+        return {"stack": stack, "local": local, "max_upload_mb": max_upload_bytes / 2**20}
+
+    @app.template_filter("hm")
+    def hour_minute(moment: str) -> str:
+        return moment[11:16]
+
+    @app.template_filter("when")
+    def when(moment: str) -> str:
+        return datetime.fromisoformat(moment).strftime("%a %d %b %Y, %H:%M")
+
+    @app.template_filter("until")
+    def until(performance: dict) -> str:
+        """The end as a time, with the day after when the set runs past midnight."""
+        end = performance["end"][11:16]
+        return f"{end} (next day)" if performance["end"][:10] > performance["start"][:10] else end
+
+    @app.after_request
+    def safe_headers(response):
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def unreachable(error: Exception):
+        return render_template("problem.html", problem=explain(error, local=local)), 503
+
+    for error_class in UNREACHABLE_ERRORS:
+        app.register_error_handler(error_class, unreachable)
+
+    @app.errorhandler(CSRFError)
+    def forged(error: CSRFError):
+        return render_upload_form(
+            "The upload was refused: the form's security token was missing or stale. "
+            "Reload this page and choose the file again.",
+            status=400,
+        )
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        return render_upload_form(
+            f"The file is larger than the {max_upload_bytes / 2**20:g} MB this page takes: "
+            "upload it with aws s3 cp (see the Upload page's note), or start festival serve "
+            "with a larger --max-upload-mb.",
+            status=413,
+        )
+
+    @app.errorhandler(InternalServerError)
+    def unexpected(error: InternalServerError):
+        cause = error.original_exception or error
+        return render_template(
+            "problem.html",
+            problem=Problem(
+                "Something unexpected failed",
+                f"{type(cause).__name__}: {cause}. The terminal running festival serve shows "
+                "the details.",
+            ),
+        ), 500
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):
+        return render_template("not_found.html"), 404
+
+    # --- day view --------------------------------------------------------------------------
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("day"))
+
+    @app.get("/day")
+    def day():
+        today = now()
+        asked = request.args.get("date", "").strip()
+        error = None
+        known_days = lineup_days()
+        if asked:
+            try:
+                shown = date.fromisoformat(asked)
+            except ValueError:
+                error, shown = f"{asked!r} is not a date like 2025-07-12", today.date()
+        else:
+            shown = default_day(today.date(), known_days)
+        performances = queries.on_day(shown)
+        return render_template(
+            "day.html",
+            shown=shown,
+            error=error,
+            known_days=known_days,
+            timeline=day_timeline(shown, performances, today),
+            performances=performances,
+            is_today=shown == today.date(),
+            now=today,
+            previous_day=shown - timedelta(days=1),
+            next_day=shown + timedelta(days=1),
+        )
+
+    def lineup_days() -> list[date]:
+        """The days of the latest file that loaded rows: the day picker's shortcuts."""
+        loaded = [
+            record
+            for record in queries.uploads()
+            if record["status"] in {"OK", "PARTIAL"} and record["rows_loaded"]
+        ]
+        for record in loaded[:LATEST_FILES_TRIED]:  # a file's rows may be gone since
+            found = queries.days_of(record["file"])
+            if found:
+                first, last = found
+                return [
+                    first + timedelta(days=n)
+                    for n in range(min((last - first).days + 1, MAX_DAY_SHORTCUTS))
+                ]
+        return []
+
+    def default_day(today: date, known_days: list[date]) -> date:
+        if today in known_days or not known_days or queries.on_day(today):
+            return today
+        return known_days[0]
+
+    # --- performer search -----------------------------------------------------------------
+
+    @app.get("/performer")
+    def performer():
+        name = request.args.get("name", "")
+        performances = queries.by_performer(name) if name.strip() else None
+        return render_template("performer.html", name=name, performances=performances)
+
+    # --- what's on ------------------------------------------------------------------------
+
+    @app.get("/whats-on")
+    def whats_on():
+        asked = {
+            field: request.args.get(field, "").strip() for field in ("at", "from", "to", "stage")
+        }
+        stage = asked["stage"] or None
+        answer: dict[str, Any] = {}
+        error = None
+        try:
+            if asked["at"]:
+                moment = parse_local_datetime(asked["at"])
+                answer = {"moment": moment, "stages": on_each_stage(moment, stage)}
+            elif asked["from"] or asked["to"]:
+                first = parse_local_datetime(asked["from"])
+                last = parse_local_datetime(asked["to"])
+                answer = {
+                    "first": first,
+                    "last": last,
+                    "performances": queries.between(first, last, stage=stage),
+                }
+        except QueryInputError as problem:
+            error = str(problem)
+        return render_template("whats_on.html", asked=asked, answer=answer, error=error)
+
+    def on_each_stage(moment: datetime, stage: str | None) -> list[tuple[str, list[dict]]]:
+        """The set(s) running at a moment, by stage: `at` for one stage, else every set
+        occurring in the minute [moment, moment + 1 min), which is what `at` answers on
+        each stage."""
+        if stage is not None:
+            found = queries.at(stage, moment)
+            return [(found[0]["stage"] if found else stage, found)]
+        by_stage: dict[str, list[dict]] = {}
+        names: dict[str, str] = {}
+        for performance in queries.between(moment, moment + timedelta(minutes=1)):
+            key = schema.name_key(performance["stage"])
+            names.setdefault(key, performance["stage"])
+            by_stage.setdefault(key, []).append(performance)
+        return [(names[key], by_stage[key]) for key in sorted(by_stage)]
+
+    # --- uploads --------------------------------------------------------------------------
+
+    @app.get("/uploads")
+    def uploads():
+        return render_template("uploads.html", records=queries.uploads())
+
+    @app.get("/uploads/table")
+    def uploads_table():
+        return render_template("_uploads_table.html", records=queries.uploads())
+
+    @app.get("/upload")
+    def upload_form():
+        return render_upload_form()
+
+    def render_upload_form(error: str | None = None, status: int = 200):
+        return render_template("upload.html", error=error), status
+
+    @app.post("/upload")
+    def upload():
+        chosen = request.files.get("lineup")
+        if chosen is None or not chosen.filename:
+            return render_upload_form("Choose a CSV file first.", status=400)
+        try:
+            key = uploader.key_for(chosen.filename)
+        except UploadNameError as problem:
+            return render_upload_form(f"Not uploaded: {problem}.", status=400)
+        # A load is known by the file and its ETag; the same content uploaded again
+        # replaces its record, so the page waits for a record newer than the one there now.
+        earlier = {record["etag"]: record["started_at"] for record in queries.upload_versions(key)}
+        try:
+            uploaded = uploader.put(key, chosen.stream)
+        except UNREACHABLE_ERRORS as problem:
+            return render_template(
+                "problem.html", problem=explain(problem, local=local, uploading=True)
+            ), 503
+        return redirect(
+            url_for(
+                "follow",
+                file=uploaded.key,
+                etag=uploaded.etag,
+                after=earlier.get(uploaded.etag) or "",
+                since=int(time.time()),
+            ),
+            code=303,
+        )
+
+    @app.get("/uploads/follow")
+    def follow():
+        return render_template("follow.html", **following())
+
+    @app.get("/uploads/follow/report")
+    def follow_report():
+        return render_template("_follow_report.html", **following())
+
+    def following() -> dict:
+        file, etag = request.args.get("file", ""), request.args.get("etag", "")
+        if not file or not etag:
+            abort(404)
+        record = queries.upload(file, etag)
+        if record is not None and record["started_at"] == request.args.get("after"):
+            record = None  # still the record of an earlier upload of the same content
+        waited = time.time() - request.args.get("since", type=float, default=time.time())
+        days = None
+        if record and record["status"] in {"OK", "PARTIAL"} and record["rows_loaded"]:
+            days = queries.days_of(file)
+        return {
+            "file": file,
+            "etag": etag,
+            "record": record,
+            "days": days,
+            "late": record is None and waited > PICKUP_PATIENCE_S,
+            "query": request.args,
+        }
+
+    return app
