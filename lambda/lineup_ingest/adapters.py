@@ -19,6 +19,8 @@ from lineup_ingest.parts import PartTask, Progress
 from lineup_ingest.ports import BATCH_LIMIT, ObjectGoneError, ObjectReplacedError
 from lineup_ingest.retry import RetryBudget
 
+# BatchWriteItem requests in flight at once: a batch spends most of its time on the network.
+WRITES_IN_FLIGHT = 4
 # Conditional deletes in flight at once: within the 10 connections botocore's client pools.
 DELETES_IN_FLIGHT = 8
 RETRYABLE_CODES = frozenset(
@@ -124,7 +126,7 @@ class LineupTable:
         client,
         table_name: str,
         budget: RetryBudget,
-        concurrency: int = 4,
+        concurrency: int = WRITES_IN_FLIGHT,
         writer=None,
     ) -> None:
         self.client = client

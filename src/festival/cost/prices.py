@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# The design's own numbers come from the Lambda's code, so the model cannot drift from it.
+from lineup_ingest import schema
+from lineup_ingest.adapters import WRITES_IN_FLIGHT as WRITES_IN_FLIGHT  # BatchWriteItems in flight
+from lineup_ingest.config import Config
+from lineup_ingest.report import REJECTED_ROWS_SHOWN
+
 DAYS_PER_MONTH = 30.4167  # 365 / 12
 HOURS_PER_MONTH = 730.0  # 30.4167 x 24
 SECONDS_PER_DAY = 86_400
@@ -101,18 +107,17 @@ READ_UNIT_BYTES = 4096
 EVENTUALLY_CONSISTENT = 0.5  # read units per 4 KB read; GSIs only offer eventual consistency
 PARTITION_WCU_PER_S = 1_000  # per partition (and so per partition-key value)
 NEW_ON_DEMAND_TABLE_WRU_PER_S = 4_000  # what a new on-demand table serves before it grows
-FILE_SHARDS = 16  # the table's partition key: FILE#<key>#<00-15>
-TIME_SHARDS = 4  # ByTime's partition key: DAY#<date>#<0-3>
+FILE_SHARDS = schema.FILE_SHARDS  # the table's partition key: FILE#<key>#<00-15>
+TIME_SHARDS = schema.TIME_SHARDS  # ByTime's partition key: DAY#<date>#<0-3>
 LAMBDA_MAX_TIMEOUT_S = 900
-WRITES_IN_FLIGHT = 4  # BatchWriteItem requests the ingest keeps in flight (LineupTable)
 RECOMMENDED_MEMORY_MB = 512  # the template's default; why: docs/cost-and-scalability.md
 POWER_TUNING_MEMORY_MB = (256, 512, 1024, 1769, 3008)
-REPORT_RESERVE_S = 10  # the handler keeps 10 s back to record and report the outcome
+REPORT_RESERVE_S = Config.reserve_ms // 1000  # kept back to record and report the outcome
 # The template's defaults for large files (tests/unit/test_template.py keeps them equal).
 PART_BYTES = 16 * 1024 * 1024  # PartBytes: a file is loaded in parts of this size
 PART_CONCURRENCY = 2  # PartConcurrency: parts of one file loading at once
 RETENTION_DAYS = 90  # UploadRetentionDays: uploads and their rows (TTL) expire after it
-REJECTED_ROWS_LOGGED = 50  # the report (and its log line) lists the first 50 rejected rows
+REJECTED_ROWS_LOGGED = REJECTED_ROWS_SHOWN  # the report and its log line list the first ones
 SNS_EMAIL_DELIVERIES_PER_S = 10  # quota "Delivery rate for email messages", per account
 PROVISIONED_BREAK_EVEN_UTILIZATION = (PRICES["dynamodb"]["wcu_hour"] / 3600) / (
     PRICES["dynamodb"]["write_request_units_per_million"] / 1e6
