@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from lineup_ingest import schema
-from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.parts import PartTask, Progress, part_counts, part_done_item
 from lineup_ingest.ports import ObjectGoneError, ObjectReplacedError
 
 
@@ -199,22 +199,8 @@ class MemoryTable:
         started_at: str = "",
         finished_at: str = "",
     ) -> dict[str, Any] | None:
-        counts: dict[str, Any] = {
-            "rows_read": progress.rows_read,
-            "rows_loaded": progress.rows_loaded,
-            "rows_rejected": progress.rows_rejected,
-            "started_at": started_at,
-            "finished_at": finished_at,
-        }
-        if failure:
-            counts["failure"] = failure
-        part_item = {
-            **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
-            "part": task.part,
-            "first_line": task.line,
-            **counts,
-            "rejected": [[line, reason] for line, reason in progress.rejected],
-        }
+        counts = part_counts(progress, failure, started_at, finished_at)
+        part_item = part_done_item(task, progress, counts)
         if not (failure and self._get(part_item) is not None):
             self._put(part_item)
         return self._set_parts(task, {task.part: counts}, keep_existing=bool(failure))

@@ -15,12 +15,11 @@ from botocore.exceptions import ClientError
 
 from lineup_ingest import schema
 from lineup_ingest.codec import from_attributes, to_attributes
-from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.config import WRITES_IN_FLIGHT
+from lineup_ingest.parts import PartTask, Progress, part_counts, part_done_item
 from lineup_ingest.ports import BATCH_LIMIT, ObjectGoneError, ObjectReplacedError
 from lineup_ingest.retry import RetryBudget
 
-# BatchWriteItem requests in flight at once: a batch spends most of its time on the network.
-WRITES_IN_FLIGHT = 4
 # Conditional deletes in flight at once: within the 10 connections botocore's client pools.
 DELETES_IN_FLIGHT = 8
 RETRYABLE_CODES = frozenset(
@@ -470,23 +469,8 @@ class LineupTable:
         often they are repeated, so a part retried or delivered twice is counted once, and
         the record's map holds exactly the parts done.
         """
-        counts = {
-            "rows_read": progress.rows_read,
-            "rows_loaded": progress.rows_loaded,
-            "rows_rejected": progress.rows_rejected,
-            "started_at": started_at,
-            "finished_at": finished_at,
-        }
-        if failure:
-            counts["failure"] = failure
-        part_item = {
-            **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
-            "part": task.part,
-            "first_line": task.line,
-            **counts,
-            "rejected": [[line, reason] for line, reason in progress.rejected],
-            **schema.expiry(task.expires_at),
-        }
+        counts = part_counts(progress, failure, started_at, finished_at)
+        part_item = part_done_item(task, progress, counts)
         if failure:  # a late failure of a part that was loaded keeps the part's counts
             self._put_if_absent(part_item)
         else:

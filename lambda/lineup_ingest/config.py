@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+# BatchWriteItem requests in flight at once: a batch spends most of its time on the network.
+WRITES_IN_FLIGHT = 4
+
 
 class ConfigError(Exception):
     """A required environment variable is missing or not a number."""

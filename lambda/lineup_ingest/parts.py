@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
+from lineup_ingest import schema
 from lineup_ingest.parsing import Header, RowError
 
 # How many rejected rows a part keeps, to show the file's first ones in its email.
@@ -81,3 +83,31 @@ class PartTask:
             header=Header(header[0], header[1], header[2]),
             done=Progress(**done),
         )
+
+
+def part_counts(
+    progress: Progress, failure: str | None, started_at: str = "", finished_at: str = ""
+) -> dict[str, Any]:
+    """A part's entry in its upload's ``parts`` map: its counts, and why it failed."""
+    counts: dict[str, Any] = {
+        "rows_read": progress.rows_read,
+        "rows_loaded": progress.rows_loaded,
+        "rows_rejected": progress.rows_rejected,
+        "started_at": started_at,
+        "finished_at": finished_at,
+    }
+    if failure:
+        counts["failure"] = failure
+    return counts
+
+
+def part_done_item(task: PartTask, progress: Progress, counts: dict[str, Any]) -> dict[str, Any]:
+    """The item that keeps a part's counts and its first rejected rows."""
+    return {
+        **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
+        "part": task.part,
+        "first_line": task.line,
+        **counts,
+        "rejected": [[line, reason] for line, reason in progress.rejected],
+        **schema.expiry(task.expires_at),
+    }

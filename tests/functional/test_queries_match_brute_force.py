@@ -266,7 +266,10 @@ def loaded(aws: MemoryAws, files: list[list[LineupSet]]) -> Iterator[LineupQueri
     aws.s3.create_bucket(Bucket=name)
     aws.dynamodb.create_table(TableName=name, **table_definition())
     try:
-        table = LineupTable(aws.dynamodb, name, RetryBudget(lambda: 300_000))
+        # One batch at a time: these tests check the queries, and moto in this process is not
+        # known to be safe under the loader's 4 threads (a set went missing once in a run of
+        # `make check`, not reproduced; the loader's threads are tested on the local stack).
+        table = LineupTable(aws.dynamodb, name, RetryBudget(lambda: 300_000), concurrency=1)
         reports: list[IngestReport] = []
         # Files this small load in one part: no part is ever queued. The generated times are
         # written on a 24-hour clock, and a file of early sets only would read as evening.

@@ -10,7 +10,7 @@ from typing import Any
 
 # The design's own numbers come from the Lambda's code, so the model cannot drift from it.
 from lineup_ingest import schema
-from lineup_ingest.adapters import WRITES_IN_FLIGHT as WRITES_IN_FLIGHT  # BatchWriteItems in flight
+from lineup_ingest.config import WRITES_IN_FLIGHT as WRITES_IN_FLIGHT  # BatchWriteItems in flight
 from lineup_ingest.config import Config
 from lineup_ingest.report import REJECTED_ROWS_SHOWN
 
