@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
-from tests.lineups import lineup_csv, lineup_rows  # noqa: E402
+from tests.lineups import ChunkStream, lineup_csv, lineup_rows  # noqa: E402
 
 from lineup_ingest.adapters import LineupTable  # noqa: E402
 from lineup_ingest.events import UploadedObject  # noqa: E402
@@ -23,12 +23,11 @@ from lineup_ingest.ingest import Ingestion, LoadSettings  # noqa: E402
 from lineup_ingest.retry import RetryBudget  # noqa: E402
 
 
-class GeneratedFile(io.RawIOBase):
+class GeneratedFile(ChunkStream):
     """A CSV of ``rows`` rows produced in chunks as it is read."""
 
     def __init__(self, rows: int, chunk: int = 5_000) -> None:
-        self.chunks = self._chunks(rows, chunk)
-        self.pending = b""
+        super().__init__(self._chunks(rows, chunk))
 
     @staticmethod
     def _chunks(rows: int, chunk: int):
@@ -37,19 +36,6 @@ class GeneratedFile(io.RawIOBase):
             block = lineup_rows(min(chunk, rows - first))
             renamed = [[f"{row[0]}-{first}", *row[1:]] for row in block]
             yield lineup_csv(renamed).split(b"\r\n", 1)[1]
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self.pending:
-            self.pending = next(self.chunks, b"")
-            if not self.pending:
-                return 0
-        size = min(len(buffer), len(self.pending))
-        buffer[:size] = self.pending[:size]
-        self.pending = self.pending[size:]
-        return size
 
 
 class CountingDynamoDB:

@@ -88,3 +88,24 @@ def _memory_hungry_block(tag: str) -> Iterator[str]:
         yield f"Short {tag}.{number},Side Stage\r\n"
     for number in range(2):
         yield f"Bad time {tag}.{number},Side Stage,2025-07-12,{number}:{tag},21:00\r\n"
+
+
+class ChunkStream(io.RawIOBase):
+    """The bytes of an iterator of chunks, read as they are made (never all in memory)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending:
+            self.pending = next(self.chunks, b"")
+            if not self.pending:
+                return 0
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size

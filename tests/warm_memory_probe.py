@@ -12,34 +12,12 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
 
 from lineup_ingest.adapters import LineupTable
 from lineup_ingest.events import UploadedObject
 from lineup_ingest.ingest import Ingestion, LoadSettings
 from lineup_ingest.retry import RetryBudget
-from tests.lineups import memory_hungry_lineup
-
-
-class GeneratedFile(io.RawIOBase):
-    """The bytes of a generator of chunks, read as they are made."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-        self.pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self.pending:
-            self.pending = next(self.chunks, b"")
-            if not self.pending:
-                return 0
-        size = min(len(buffer), len(self.pending))
-        buffer[:size] = self.pending[:size]
-        self.pending = self.pending[size:]
-        return size
+from tests.lineups import ChunkStream, memory_hungry_lineup
 
 
 class GeneratedBucket:
@@ -49,7 +27,7 @@ class GeneratedBucket:
         self.blocks = blocks
 
     def open_range(self, bucket: str, key: str, etag: str, start: int, end=None):
-        stream = io.BufferedReader(GeneratedFile(memory_hungry_lineup(self.blocks, key)))
+        stream = io.BufferedReader(ChunkStream(memory_hungry_lineup(self.blocks, key)))
         while start > 0:  # the ranges read are the head and the rows after the header
             start -= len(stream.read(min(start, 65536)))
         return stream
