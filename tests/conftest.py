@@ -39,3 +39,27 @@ def local_stack():
     result = stack.up(paths)
     yield result
     stack.down(paths, only=result.started)
+
+
+# The browser tests' fixtures (tests/functional and tests/e2e): Debian's Chromium, one per
+# module, and a laptop-sized page per test that records every dialog a page opened.
+@pytest.fixture(scope="module")
+def browser():
+    from tests.browser import chromium  # Playwright is loaded by browser tests only
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """Every alert, confirm or prompt a page opened."""
+    return []
+
+
+@pytest.fixture
+def page(browser, dialogs):
+    opened = browser.new_page(viewport={"width": 1280, "height": 900})
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield opened
+    opened.close()

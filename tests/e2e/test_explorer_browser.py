@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import chromium
 from tests.e2e.conftest import Pipeline, wait_for
 from tests.e2e.test_cli import FESTIVAL, festival_json
 
@@ -73,25 +72,6 @@ def explorer(local_stack, tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def dialogs() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def page(browser, dialogs):
-    opened = browser.new_page(viewport={"width": 1280, "height": 900})
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    yield opened
-    opened.close()
 
 
 @dataclass

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from festival.explorer import create_app
-from tests.browser import PHONE, chromium, serving
+from tests.browser import PHONE, serving
 from tests.functional.moto_lineup import MotoLineup
 from tests.lineups import lineup_csv
 
@@ -47,26 +47,6 @@ def explorer(lineup):
     app = create_app(lineup.queries, lineup.uploader, now=lambda: NOW)
     with serving(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def dialogs() -> list[str]:
-    """Every alert, confirm or prompt a page opened."""
-    return []
-
-
-@pytest.fixture
-def page(browser, dialogs):
-    opened = browser.new_page(viewport={"width": 1280, "height": 900})
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    yield opened
-    opened.close()
 
 
 def test_a_dropped_seed_lineup_is_uploaded_and_followed_to_its_report(lineup, explorer, page):
