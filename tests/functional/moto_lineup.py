@@ -11,6 +11,7 @@ from typing import Any
 from festival.explorer.uploader import S3Uploader
 from festival.queries import LineupQueries
 from lineup_ingest.adapters import LineupTable, PartsQueue, UploadBucket
+from lineup_ingest.config import WRITES_IN_FLIGHT
 from lineup_ingest.events import UploadedObject
 from lineup_ingest.ingest import Ingestion, LoadSettings
 from lineup_ingest.report import IngestReport
@@ -27,16 +28,20 @@ class MotoLineup:
 
     s3: Any
     dynamodb: Any
+    settings: LoadSettings = field(default_factory=LoadSettings)
+    writes_in_flight: int = WRITES_IN_FLIGHT
     name: str = field(default_factory=lambda: f"lineup-{uuid.uuid4().hex[:12]}")
     reports: list[IngestReport] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.s3.create_bucket(Bucket=self.name)
         self.dynamodb.create_table(TableName=self.name, **table_definition())
-        table = LineupTable(self.dynamodb, self.name, RetryBudget(lambda: 300_000))
+        table = LineupTable(
+            self.dynamodb, self.name, RetryBudget(lambda: 300_000), self.writes_in_flight
+        )
         # Files this small load in one part: no part is ever queued.
         self.ingestion = Ingestion(
-            UploadBucket(self.s3), table, PartsQueue(None, ""), self.reports.append, LoadSettings()
+            UploadBucket(self.s3), table, PartsQueue(None, ""), self.reports.append, self.settings
         )
 
     @property
@@ -59,3 +64,10 @@ class MotoLineup:
 
     def object_keys(self) -> list[str]:
         return [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.name).get("Contents", [])]
+
+    def remove(self) -> None:
+        """Delete the table, the objects and the bucket."""
+        self.dynamodb.delete_table(TableName=self.name)
+        for key in self.object_keys():
+            self.s3.delete_object(Bucket=self.name, Key=key)
+        self.s3.delete_bucket(Bucket=self.name)

@@ -13,7 +13,6 @@ multiset of (performer, stage, start, end), with a plain Python filter over the 
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,12 +27,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from festival.queries import LineupQueries
-from lineup_ingest.adapters import LineupTable, PartsQueue, UploadBucket
-from lineup_ingest.events import UploadedObject
-from lineup_ingest.ingest import Ingestion, LoadSettings
-from lineup_ingest.report import IngestReport
-from lineup_ingest.retry import RetryBudget
-from tests.cfn import table_definition
+from lineup_ingest.ingest import LoadSettings
+from tests.functional.moto_lineup import MotoLineup
 from tests.lineups import lineup_csv
 
 pytestmark = pytest.mark.functional
@@ -262,37 +257,21 @@ def loaded(aws: MemoryAws, files: list[list[LineupSet]]) -> Iterator[LineupQueri
 
     Each example gets its own bucket and table, removed afterwards.
     """
-    name = f"lineup-{uuid.uuid4().hex[:12]}"
-    aws.s3.create_bucket(Bucket=name)
-    aws.dynamodb.create_table(TableName=name, **table_definition())
+    # One batch at a time: these tests check the queries, and moto in this process is not
+    # known to be safe under the loader's 4 threads (a set went missing once in a run of
+    # `make check`, not reproduced; the loader's threads are tested on the local stack). The
+    # generated times are written on a 24-hour clock, and a file of early sets only would
+    # read as evening.
+    lineup = MotoLineup(aws.s3, aws.dynamodb, LoadSettings(clock="24h"), writes_in_flight=1)
     try:
-        # One batch at a time: these tests check the queries, and moto in this process is not
-        # known to be safe under the loader's 4 threads (a set went missing once in a run of
-        # `make check`, not reproduced; the loader's threads are tested on the local stack).
-        table = LineupTable(aws.dynamodb, name, RetryBudget(lambda: 300_000), concurrency=1)
-        reports: list[IngestReport] = []
-        # Files this small load in one part: no part is ever queued. The generated times are
-        # written on a 24-hour clock, and a file of early sets only would read as evening.
-        ingestion = Ingestion(
-            UploadBucket(aws.s3),
-            table,
-            PartsQueue(None, ""),
-            reports.append,
-            LoadSettings(clock="24h"),
-        )
         for number, rows in enumerate(files):
-            key = f"uploads/lineup-{number}.csv"
-            body = lineup_csv([row.row() for row in rows])
-            etag = aws.s3.put_object(Bucket=name, Key=key, Body=body)["ETag"].strip('"')
-            ingestion.start(UploadedObject(name, key, etag, len(body)))
-            report = reports[-1]
+            report = lineup.load(
+                f"uploads/lineup-{number}.csv", lineup_csv([row.row() for row in rows])
+            )
             assert (report.failure, report.rows_rejected) == (None, 0), report.facts()
-        yield LineupQueries(aws.dynamodb, name)
+        yield lineup.queries
     finally:
-        aws.dynamodb.delete_table(TableName=name)
-        for number in range(len(files)):
-            aws.s3.delete_object(Bucket=name, Key=f"uploads/lineup-{number}.csv")
-        aws.s3.delete_bucket(Bucket=name)
+        lineup.remove()
 
 
 @queries_settings
