@@ -5,4 +5,6 @@
 - ``runtime_init``: the process that stands in for LocalStack's Go ``lambda-runtime-init``.
 - ``dynamodb``: serves DynamoDB from moto instead of DynamoDB Local (which needs Java),
   with optional fault injection for tests.
+- ``s3_sequencer``: S3 event records carry a sequencer that increases with each event of a
+  key, as on AWS, instead of LocalStack's constant (applied at start by ``hooks``).
 """
