@@ -8,15 +8,21 @@ checks against them and against the real adapters over moto, so the two cannot d
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from lineup_ingest import schema
-from lineup_ingest.parts import PartTask, Progress, part_counts, part_done_item
+from lineup_ingest.parts import (
+    CollectTask,
+    PartTask,
+    Progress,
+    part_counts,
+    part_done_item,
+    task_from_message,
+)
 from lineup_ingest.ports import ObjectGoneError, ObjectReplacedError
 
 
@@ -31,15 +37,25 @@ class StoredObject:
 class MemoryBucket:
     """S3 with one version per key; `put` returns the event S3 would send."""
 
-    def __init__(self, name: str = "uploads-bucket") -> None:
+    def __init__(
+        self, name: str = "uploads-bucket", clock: Callable[[], str] | None = None
+    ) -> None:
         self.name = name
         self.objects: dict[str, StoredObject] = {}
         self._uploads = 0
+        self.clock = clock  # ISO to the second; by default each event a second later
+
+    def _moment(self) -> str:
+        """Each event a second later than the one before (2025-07-01 from midnight)."""
+        if self.clock is not None:
+            return self.clock()
+        hours, rest = divmod(self._uploads, 3600)
+        return f"2025-07-01T{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
     def put(self, key: str, body: bytes, metadata: dict[str, str] | None = None) -> dict:
         self._uploads += 1
         etag = hashlib.md5(body).hexdigest()  # noqa: S324 (S3's ETag of a single-part upload)
-        uploaded_at = f"2025-07-01T00:00:{self._uploads:02d}+00:00"  # each upload a second later
+        uploaded_at = f"{self._moment()}+00:00"
         self.objects[key] = StoredObject(body, etag, uploaded_at, dict(metadata or {}))
         return {
             "Records": [
@@ -48,7 +64,12 @@ class MemoryBucket:
                     "eventName": "ObjectCreated:Put",
                     "s3": {
                         "bucket": {"name": self.name},
-                        "object": {"key": key, "eTag": etag, "size": len(body)},
+                        "object": {
+                            "key": key,
+                            "eTag": etag,
+                            "size": len(body),
+                            "sequencer": f"{self._uploads:016X}",
+                        },
                     },
                 }
             ]
@@ -63,7 +84,7 @@ class MemoryBucket:
                 {
                     "eventSource": "aws:s3",
                     "eventName": "ObjectRemoved:Delete",
-                    "eventTime": f"2025-07-01T00:00:{self._uploads:02d}.000Z",
+                    "eventTime": f"{self._moment()}.000Z",
                     "s3": {
                         "bucket": {"name": self.name},
                         "object": {"key": key, "sequencer": f"{self._uploads:016X}"},
@@ -94,6 +115,21 @@ class MemoryBucket:
         found = self.objects.get(key)
         return found.etag if found else None
 
+    def list_objects(self, bucket: str, prefix: str = "") -> Iterator[tuple[str, str, str, int]]:
+        for key, stored in sorted(self.objects.items()):
+            if key.startswith(prefix):
+                yield key, stored.etag, stored.uploaded_at, len(stored.body)
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of plain data (what DynamoDB stores), several times faster than
+    copy.deepcopy: every read and write of the fake table copies, as the wire would."""
+    if isinstance(value, dict):
+        return {name: _clone(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_clone(inner) for inner in value]
+    return value
+
 
 @dataclass
 class Budget:
@@ -107,8 +143,9 @@ class CrashingWrites(Exception):
 class MemoryTable:
     """The lineup table as a dict of items keyed by (pk, sk)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], str] | None = None) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.clock = clock or (lambda: "2025-07-01T00:00:00.000+00:00")
         self.budget = Budget()
         self.write_requests = 0
         # A test sets this to make every batch whose rows it matches fail.
@@ -119,11 +156,11 @@ class MemoryTable:
 
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
         item = self.items.get(self._key(key))
-        return copy.deepcopy(item) if item is not None else None
+        return _clone(item) if item is not None else None
 
     def _put(self, item: dict[str, Any]) -> None:
         self.write_requests += 1
-        self.items[self._key(item)] = copy.deepcopy(item)
+        self.items[self._key(item)] = _clone(item)
 
     # performances
     def put_items(self, items: list[dict[str, Any]]) -> None:
@@ -148,24 +185,13 @@ class MemoryTable:
         if minutes > self.longest_set_minutes():
             self._put({**schema.LONGEST_SET_KEY, "minutes": minutes})
 
-    def other_versions_loaded(self, source_key: str, etag: str) -> bool:
-        prefix = schema.upload_record_key(source_key, "")["sk"]
-        current = schema.upload_record_key(source_key, etag)["sk"]
-        return any(
-            pk == schema.UPLOADS_PARTITION and sk.startswith(prefix) and sk != current
-            for pk, sk in self.items
-        )
-
-    def stale_keys(self, source_key: str, etag: str, uploaded_at: str) -> Iterator[dict[str, str]]:
-        partitions = set(schema.file_partitions(source_key))
-        for (pk, sk), item in list(self.items.items()):
-            if (
-                pk in partitions
-                and sk.startswith("PERF#")
-                and item["load_id"] != etag
-                and item["uploaded_at"] <= uploaded_at
-            ):
-                yield {"pk": pk, "sk": sk}
+    def version_keys(self, source_key: str, version: str, limit: int) -> list[dict[str, str]]:
+        partitions = {
+            *schema.file_partitions(source_key, version),
+            schema.load_partition(source_key, version),
+        }
+        found = [{"pk": pk, "sk": sk} for pk, sk in sorted(self.items) if pk in partitions]
+        return found[:limit]
 
     def delete_keys(self, keys: Iterable[dict[str, str]]) -> int:
         deleted = 0
@@ -175,21 +201,39 @@ class MemoryTable:
             deleted += 1
         return deleted
 
-    # the upload's record
-    def upload_record(self, source_key: str, etag: str) -> dict[str, Any] | None:
-        return self._get(schema.upload_record_key(source_key, etag))
+    # records
+    def record(self, key: dict[str, str]) -> dict[str, Any] | None:
+        return self._get(key)
 
-    def begin_load(self, record: dict[str, Any]) -> bool:
-        existing = self._get(record)
-        if existing is not None and existing.get("uploaded_at") == record["uploaded_at"]:
+    def create_record(self, record: dict[str, Any]) -> bool:
+        if self._key(record) in self.items:
             return False
         self._put(record)
         return True
 
-    def set_facts(self, source_key: str, etag: str, facts: dict[str, Any]) -> None:
-        key = schema.upload_record_key(source_key, etag)
-        self._put({**(self._get(key) or key), **facts})
+    def update_record(
+        self,
+        key: dict[str, str],
+        sets: dict[str, Any],
+        expect: dict[str, Any],
+        *,
+        add: dict[str, int] | None = None,
+    ) -> dict[str, Any] | None:
+        record = self._get(key)
+        if record is None or any(record.get(name) != value for name, value in expect.items()):
+            return None
+        record.update(_clone(sets))
+        for name, amount in (add or {}).items():
+            record[name] = int(record.get(name, 0)) + amount
+        self._put(record)
+        return _clone(record)
 
+    def records(self) -> Iterator[dict[str, Any]]:
+        for (pk, _), item in sorted(self.items.items()):
+            if pk == schema.UPLOADS_PARTITION:
+                yield _clone(item)
+
+    # parts
     def commit_part(
         self,
         task: PartTask,
@@ -198,107 +242,86 @@ class MemoryTable:
         *,
         started_at: str = "",
         finished_at: str = "",
+        unreached: str | None = None,
     ) -> dict[str, Any] | None:
         counts = part_counts(progress, failure, started_at, finished_at)
         part_item = part_done_item(task, progress, counts)
         if not (failure and self._get(part_item) is not None):
             self._put(part_item)
-        return self._set_parts(task, {task.part: counts}, keep_existing=bool(failure))
-
-    def commit_unreached(self, task: PartTask, reason: str) -> dict[str, Any] | None:
-        counts = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "failure": reason}
-        later = {part: counts for part in range(task.part + 1, task.parts)}
-        return self._set_parts(task, later, keep_existing=True)
-
-    def _set_parts(
-        self, task: PartTask, entries: dict[int, dict], *, keep_existing: bool
-    ) -> dict[str, Any] | None:
-        record = self.upload_record(task.key, task.etag)
-        if record is None or record.get("uploaded_at") != task.uploaded_at:
+        record = self._get(schema.upload_record_key(task.key, task.version))
+        if record is None or record.get("status") != "LOADING":
             return None
         parts = record.setdefault("parts", {})
-        for part, counts in entries.items():
-            if not (keep_existing and f"{part:06d}" in parts):
-                parts[f"{part:06d}"] = dict(counts)
+        entries = {task.part: counts}
+        if unreached:
+            empty = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "failure": unreached}
+            entries.update({part: empty for part in range(task.part + 1, task.parts)})
+        for part, value in entries.items():
+            if not (failure and f"{part:06d}" in parts):
+                parts[f"{part:06d}"] = dict(value)
+        record["updated_at"] = self.clock()
         self._put(record)
-        return copy.deepcopy(record)
+        return _clone(record)
 
     def committed_parts(self, task: PartTask) -> Iterator[dict[str, Any]]:
-        partition = schema.load_partition(task.key, task.etag, task.uploaded_at)
+        partition = schema.load_partition(task.key, task.version)
         for (pk, sk), item in sorted(self.items.items()):
             if pk == partition and sk.startswith("PART#"):
-                yield copy.deepcopy(item)
-
-    def claim_finish(self, source_key: str, etag: str, uploaded_at: str, who: str) -> bool:
-        record = self.upload_record(source_key, etag)
-        if (
-            record is None
-            or record.get("status") != "LOADING"
-            or record.get("uploaded_at") != uploaded_at
-            or record.get("finisher", who) != who
-        ):
-            return False
-        record["finisher"] = who
-        self._put(record)
-        return True
-
-    def put_final_record(self, record: dict[str, Any]) -> None:
-        existing = self._get(record)
-        if (
-            existing is not None
-            and existing.get("finisher") == record["finisher"]
-            and existing.get("uploaded_at") == record["uploaded_at"]
-        ):
-            self._put(record)
+                yield _clone(item)
 
     def was_queued(self, task: PartTask) -> bool:
-        key = schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part)
+        key = schema.part_queued_key(task.key, task.version, task.part)
         return self._key(key) in self.items
 
     def mark_queued(self, task: PartTask) -> None:
-        self._put(schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part))
+        self._put(schema.part_queued_key(task.key, task.version, task.part))
 
-    # a file deleted or expired
-    def record(self, key: dict[str, str]) -> dict[str, Any] | None:
-        return self._get(key)
+    # heads
+    def head(self, source_key: str) -> dict[str, Any] | None:
+        return self._get(schema.head_key(source_key))
 
-    def keys_uploaded_no_later(self, source_key: str, uploaded_at: str) -> Iterator[dict[str, str]]:
-        partitions = set(schema.file_partitions(source_key))
-        for (pk, sk), item in list(self.items.items()):
-            if pk in partitions and sk.startswith("PERF#") and item["uploaded_at"] <= uploaded_at:
-                yield {"pk": pk, "sk": sk}
+    def heads(self) -> Iterator[dict[str, Any]]:
+        for (pk, _), item in sorted(self.items.items()):
+            if pk == schema.HEADS_PARTITION:
+                yield _clone(item)
 
-    def delete_uploaded_no_later(self, keys: Iterable[dict[str, str]], uploaded_at: str) -> int:
-        deleted = 0
-        for key in list(keys):
-            item = self.items.get(self._key(key))
-            self.write_requests += 1
-            if item is not None and item.get("uploaded_at", "") <= uploaded_at:
-                del self.items[self._key(key)]
-                deleted += 1
-        return deleted
+    def _advance_head(
+        self, source_key: str, sequence: str, kind: str
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        head = self._get(schema.head_key(source_key)) or dict(schema.head_key(source_key))
+        if str(head.get("latest", "")) > sequence:
+            return None
+        old = _clone(head)
+        head.update({"latest": sequence, "latest_kind": kind, "file": source_key})
+        return head, old
 
-    def claim_removal(self, record: dict[str, Any]) -> bool:
-        existing = self._get(record)
-        if existing is not None and not (
-            existing.get("status") == "REMOVING" and existing.get("finisher") == record["finisher"]
-        ):
+    def note_upload(self, source_key: str, sequence: str) -> bool:
+        advanced = self._advance_head(source_key, sequence, "upload")
+        if advanced is not None:
+            self._put(advanced[0])
+        return advanced is not None
+
+    def make_current(
+        self, source_key: str, sequence: str, etag: str
+    ) -> tuple[bool, dict[str, Any] | None]:
+        advanced = self._advance_head(source_key, sequence, "upload")
+        if advanced is None:
+            return False, None
+        head, old = advanced
+        head.update({"current": sequence, "current_etag": etag})
+        head.pop("missing_since", None)
+        self._put(head)
+        return True, old
+
+    def remove_current(self, source_key: str, sequence: str, expected: str | None) -> bool:
+        advanced = self._advance_head(source_key, sequence, "delete")
+        if advanced is None or advanced[1].get("current") != expected:
             return False
-        self._put(record)
+        head = advanced[0]
+        for name in ("current", "current_etag", "missing_since"):
+            head.pop(name, None)
+        self._put(head)
         return True
-
-    def count_removed(self, key: dict[str, str], rows: int, who: str) -> int:
-        record = self._get(key)
-        if record is None or record.get("finisher") != who:
-            raise CrashingWrites("the removal is held by another delivery")
-        record["rows_removed"] = int(record.get("rows_removed", 0)) + rows
-        self._put(record)
-        return int(record["rows_removed"])
-
-    def finish_removal(self, record: dict[str, Any]) -> None:
-        existing = self._get(record)
-        if existing is not None and existing.get("finisher") == record["finisher"]:
-            self._put(record)
 
     # what tests look at
     def performances(self) -> list[dict[str, Any]]:
@@ -307,10 +330,11 @@ class MemoryTable:
 
 @dataclass
 class Message:
-    task: PartTask
+    task: PartTask | CollectTask
     message_id: str
     receive_count: int = 0
     visible: bool = True
+    delay_s: int = 0
 
 
 class MemoryQueue:
@@ -318,14 +342,15 @@ class MemoryQueue:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
-        self.failure_queue: list[PartTask] = []
+        self.failure_queue: list[PartTask | CollectTask] = []
         self.delays: list[int] = []
         self._sent = 0
 
-    def send(self, task: PartTask, delay_s: int = 0) -> None:
+    def send(self, task: PartTask | CollectTask, delay_s: int = 0) -> None:
         self._sent += 1
         self.delays.append(delay_s)
-        self.messages.append(Message(PartTask.from_message(task.to_message()), f"m{self._sent}"))
+        copied = task_from_message(task.to_message())
+        self.messages.append(Message(copied, f"m{self._sent}", delay_s=delay_s))
 
     def retry_delay_s(self, attempt: int) -> int:
         return 0 if attempt <= 0 else 30 * 2 ** (attempt - 1)
@@ -360,6 +385,15 @@ class MemoryQueue:
 
     def acknowledge(self, message_id: str) -> None:
         self.messages = [m for m in self.messages if m.message_id != message_id]
+
+    # the failure queue, as the sweep reads it
+    def receive(self, limit: int) -> list[tuple[str, str]]:
+        return [(str(n), task.to_message()) for n, task in enumerate(self.failure_queue)][:limit]
+
+    def delete(self, receipt: str) -> None:
+        self.failure_queue[int(receipt)] = None  # type: ignore[call-overload]
+        if all(task is None for task in self.failure_queue):
+            self.failure_queue.clear()
 
 
 class MemoryMail:

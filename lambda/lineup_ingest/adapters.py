@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
+from datetime import datetime, timezone
 from typing import IO, Any
 
 from botocore.exceptions import ClientError
@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from lineup_ingest import schema
 from lineup_ingest.codec import from_attributes, to_attributes
 from lineup_ingest.config import WRITES_IN_FLIGHT
-from lineup_ingest.parts import PartTask, Progress, part_counts, part_done_item
+from lineup_ingest.parts import CollectTask, PartTask, Progress, part_counts, part_done_item
 from lineup_ingest.ports import BATCH_LIMIT, ObjectGoneError, ObjectReplacedError
 from lineup_ingest.retry import RetryBudget
 
@@ -91,6 +91,19 @@ class UploadBucket:
             str(response.get("ETag", "")).strip('"'),
             int(response.get("ContentLength", 0)),
         )
+
+    def list_objects(self, bucket: str, prefix: str = "") -> Iterator[tuple[str, str, str, int]]:
+        """Every object under the prefix: its key, ETag, upload time (as describe gives it)
+        and size."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            for found in page.get("Contents", []):
+                yield (
+                    found["Key"],
+                    str(found.get("ETag", "")).strip('"'),
+                    found["LastModified"].isoformat(timespec="seconds"),
+                    int(found.get("Size", 0)),
+                )
 
     def current_etag(self, bucket: str, key: str) -> str | None:
         """The ETag of the object now, or None if it was deleted."""
@@ -216,101 +229,28 @@ class LineupTable:
             deleted += len(batch)
         return deleted
 
-    def other_versions_loaded(self, source_key: str, etag: str) -> bool:
-        """Whether another version of this file was ever loaded (it left an ingest record)."""
-        pages = self.client.get_paginator("query").paginate(
-            TableName=self.table_name,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
-            ProjectionExpression="sk",
-            ExpressionAttributeValues=to_attributes(
-                {
-                    ":pk": schema.UPLOADS_PARTITION,
-                    ":file": schema.upload_record_key(source_key, "")["sk"],
-                }
-            ),
-        )
-        current = schema.upload_record_key(source_key, etag)["sk"]
-        return any(item["sk"]["S"] != current for page in pages for item in page["Items"])
-
-    def stale_keys(
-        self, source_key: str, load_id: str, uploaded_at: str
-    ) -> Iterator[dict[str, str]]:
-        """Keys of this file's performances written by another version, uploaded no later.
-
-        Only the current version's finisher removes rows, so a newer upload's rows are
-        those of an upload that started since: never touched, unless within the same
-        second (S3 keeps upload times to the second).
-        """
-        for partition in schema.file_partitions(source_key):
-            pages = self.client.get_paginator("query").paginate(
+    def version_keys(self, source_key: str, version: str, limit: int) -> list[dict[str, str]]:
+        """Up to ``limit`` keys of one version's items: its rows (in partitions only it
+        writes) and its parts' bookkeeping."""
+        partitions = [
+            *schema.file_partitions(source_key, version),
+            schema.load_partition(source_key, version),
+        ]
+        keys: list[dict[str, str]] = []
+        for partition in partitions:
+            response = self.client.query(
                 TableName=self.table_name,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
-                FilterExpression="load_id <> :load AND uploaded_at <= :uploaded",
+                KeyConditionExpression="pk = :pk",
                 ProjectionExpression="pk, sk",
-                ExpressionAttributeValues=to_attributes(
-                    {":pk": partition, ":perf": "PERF#", ":load": load_id, ":uploaded": uploaded_at}
-                ),
+                ExpressionAttributeValues=to_attributes({":pk": partition}),
+                Limit=limit - len(keys),
             )
-            for page in pages:
-                for item in page.get("Items", []):
-                    yield {"pk": item["pk"]["S"], "sk": item["sk"]["S"]}
+            keys += [{"pk": item["pk"]["S"], "sk": item["sk"]["S"]} for item in response["Items"]]
+            if len(keys) >= limit:
+                break
+        return keys
 
-    # --- removals -------------------------------------------------------------------------
-
-    def keys_uploaded_no_later(self, source_key: str, uploaded_at: str) -> Iterator[dict[str, str]]:
-        """Keys of this file's performances whose version was uploaded at or before
-        ``uploaded_at`` (ISO to the second, like S3's LastModified), whichever version."""
-        for partition in schema.file_partitions(source_key):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
-                FilterExpression="uploaded_at <= :uploaded",
-                ProjectionExpression="pk, sk",
-                ExpressionAttributeValues=to_attributes(
-                    {":pk": partition, ":perf": "PERF#", ":uploaded": uploaded_at}
-                ),
-            )
-            for page in pages:
-                for item in page.get("Items", []):
-                    yield {"pk": item["pk"]["S"], "sk": item["sk"]["S"]}
-
-    def delete_uploaded_no_later(self, keys: Iterable[dict[str, str]], uploaded_at: str) -> int:
-        """Delete each row that is still of a version uploaded no later than ``uploaded_at``;
-        how many were deleted.
-
-        A newer upload may rewrite a row between the query that found it and its delete:
-        each delete is a DeleteItem on that condition (BatchWriteItem takes none),
-        DELETES_IN_FLIGHT at once, so a newer version's row is never deleted.
-        """
-        deleted = 0
-        iterator = iter(keys)
-        with ThreadPoolExecutor(DELETES_IN_FLIGHT, thread_name_prefix="delete") as pool:
-            while chunk := list(islice(iterator, 100)):  # a bounded number of keys held
-                deleted += sum(
-                    pool.map(lambda key: self._delete_if_uploaded_no_later(key, uploaded_at), chunk)
-                )
-        return deleted
-
-    def _delete_if_uploaded_no_later(self, key: dict[str, str], uploaded_at: str) -> bool:
-        attempt = 0
-        while True:
-            self._counted()
-            try:
-                self.client.delete_item(
-                    TableName=self.table_name,
-                    Key=to_attributes(key),
-                    ConditionExpression="uploaded_at <= :uploaded",
-                    ExpressionAttributeValues=to_attributes({":uploaded": uploaded_at}),
-                )
-            except ClientError as error:
-                if _error_code(error) == "ConditionalCheckFailedException":
-                    return False  # rewritten by a newer upload, or deleted already
-                if not is_retryable(error):
-                    raise
-                self.budget.wait(attempt, "a throttled delete")
-                attempt += 1
-                continue
-            return True
+    # --- records, moved by conditional writes ---------------------------------------------
 
     def record(self, key: dict[str, str]) -> dict[str, Any] | None:
         response = self.client.get_item(
@@ -319,21 +259,14 @@ class LineupTable:
         item = response.get("Item")
         return from_attributes(item) if item else None
 
-    def claim_removal(self, record: dict[str, Any]) -> bool:
-        """Write a removal's REMOVING record for ``record["finisher"]``; False if another
-        delivery of the same event holds it, or it is over."""
+    def create_record(self, record: dict[str, Any]) -> bool:
+        """Write a new record; False if one is there already (another delivery's)."""
         self._counted()
         try:
             self.client.put_item(
                 TableName=self.table_name,
                 Item=to_attributes(record),
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR (#status = :removing AND finisher = :who)"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_attributes(
-                    {":removing": "REMOVING", ":who": record["finisher"]}
-                ),
+                ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
             if _error_code(error) == "ConditionalCheckFailedException":
@@ -341,33 +274,132 @@ class LineupTable:
             raise
         return True
 
-    def count_removed(self, key: dict[str, str], rows: int, who: str) -> int:
-        """Add rows removed to a removal's record (a retry goes on from the count so far);
-        the count afterwards."""
-        self._counted()
-        response = self.client.update_item(
-            TableName=self.table_name,
-            Key=to_attributes(key),
-            UpdateExpression="ADD rows_removed :n",
-            ConditionExpression="finisher = :who",
-            ExpressionAttributeValues=to_attributes({":n": rows, ":who": who}),
-            ReturnValues="UPDATED_NEW",
-        )
-        return int(from_attributes(response["Attributes"])["rows_removed"])
-
-    def finish_removal(self, record: dict[str, Any]) -> None:
-        """Write a removal's final record, if ``record["finisher"]`` still holds it."""
+    def update_record(
+        self,
+        key: dict[str, str],
+        sets: dict[str, Any],
+        expect: dict[str, Any],
+        *,
+        add: dict[str, int] | None = None,
+    ) -> dict[str, Any] | None:
+        """Set (and add to) attributes of an existing record if each ``expect``ed attribute
+        has that value (None: has none); the record afterwards, or None if not."""
+        update, condition, names, values = _update_expression(sets, expect, add or {})
         self._counted()
         try:
-            self.client.put_item(
+            response = self.client.update_item(
                 TableName=self.table_name,
-                Item=to_attributes(record),
-                ConditionExpression="finisher = :who",
-                ExpressionAttributeValues=to_attributes({":who": record["finisher"]}),
+                Key=to_attributes(key),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_attributes(values),
+                ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
-                raise
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return from_attributes(response["Attributes"])
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every upload's and removal's record."""
+        yield from self._partition(schema.UPLOADS_PARTITION)
+
+    def _partition(self, partition: str) -> Iterator[dict[str, Any]]:
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": partition}),
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield from_attributes(item)
+
+    # --- heads ----------------------------------------------------------------------------
+
+    def head(self, source_key: str) -> dict[str, Any] | None:
+        return self.record(schema.head_key(source_key))
+
+    def heads(self) -> Iterator[dict[str, Any]]:
+        yield from self._partition(schema.HEADS_PARTITION)
+
+    def note_upload(self, source_key: str, sequence: str) -> bool:
+        """Record an upload as the file's newest event, unless a newer one came first."""
+        return (
+            self._advance_head(
+                source_key, sequence, "SET latest = :s, latest_kind = :kind, #file = :file", {}
+            )
+            is not None
+        )
+
+    def make_current(
+        self, source_key: str, sequence: str, etag: str
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Make a loaded version current, unless a newer event came first; the head before."""
+        old = self._advance_head(
+            source_key,
+            sequence,
+            "SET latest = :s, latest_kind = :kind, #file = :file, #current = :s,"
+            " current_etag = :etag REMOVE missing_since",
+            {":etag": etag},
+            returns="ALL_OLD",
+        )
+        return old is not None, (old or None)
+
+    def remove_current(self, source_key: str, sequence: str, expected: str | None) -> bool:
+        """Apply a removal: no version is current, if no newer upload came first and the
+        current version is still ``expected``."""
+        condition = "attribute_not_exists(#current)" if expected is None else "#current = :expected"
+        return (
+            self._advance_head(
+                source_key,
+                sequence,
+                "SET latest = :s, latest_kind = :kind, #file = :file"
+                " REMOVE #current, current_etag, missing_since",
+                {} if expected is None else {":expected": expected},
+                extra_condition=condition,
+                kind="delete",
+            )
+            is not None
+        )
+
+    def _advance_head(
+        self,
+        source_key: str,
+        sequence: str,
+        update: str,
+        values: dict[str, Any],
+        *,
+        extra_condition: str = "",
+        kind: str = "upload",
+        returns: str = "NONE",
+    ) -> dict[str, Any] | None:
+        """One conditional write on the head, ordered by sequence; None if refused."""
+        condition = "(attribute_not_exists(latest) OR latest <= :s)"
+        if extra_condition:
+            condition += f" AND {extra_condition}"
+        names = {"#file": "file"}
+        if "#current" in update or "#current" in condition:
+            names["#current"] = "current"
+        self._counted()
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(schema.head_key(source_key)),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_attributes(
+                    {":s": sequence, ":kind": kind, ":file": source_key, **values}
+                ),
+                ReturnValues=returns,
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return from_attributes(response.get("Attributes") or {})
 
     def longest_set_minutes(self) -> int:
         response = self.client.get_item(
@@ -397,60 +429,10 @@ class LineupTable:
         self.client.put_item(TableName=self.table_name, Item=to_attributes(record))
 
     def _put_if_absent(self, item: dict[str, Any]) -> None:
-        self._counted()
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=to_attributes(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
-                raise
+        if not self.create_record(item):
+            return
 
     # --- the bookkeeping of a load in parts ----------------------------------------------------
-
-    def upload_record(self, source_key: str, etag: str) -> dict[str, Any] | None:
-        response = self.client.get_item(
-            TableName=self.table_name,
-            ConsistentRead=True,
-            Key=to_attributes(schema.upload_record_key(source_key, etag)),
-        )
-        item = response.get("Item")
-        return from_attributes(item) if item else None
-
-    def begin_load(self, record: dict[str, Any]) -> bool:
-        """Write a new load's LOADING record; False if this load (upload) has one already.
-
-        The same content uploaded again under the same key is a new load: its record
-        replaces the earlier one's, whatever it said.
-        """
-        self._counted()
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=to_attributes(record),
-                ConditionExpression="attribute_not_exists(pk) OR uploaded_at <> :uploaded",
-                ExpressionAttributeValues=to_attributes({":uploaded": record["uploaded_at"]}),
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def set_facts(self, source_key: str, etag: str, facts: dict[str, Any]) -> None:
-        """Set facts of a load's record (the same values however often)."""
-        names = {f"#f{n}": name for n, name in enumerate(facts)}
-        values = {f":v{n}": value for n, value in enumerate(facts.values())}
-        self._counted()
-        self.client.update_item(
-            TableName=self.table_name,
-            Key=to_attributes(schema.upload_record_key(source_key, etag)),
-            UpdateExpression="SET " + ", ".join(f"#f{n} = :v{n}" for n in range(len(facts))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_attributes(values),
-        )
 
     def commit_part(
         self,
@@ -460,64 +442,50 @@ class LineupTable:
         *,
         started_at: str = "",
         finished_at: str = "",
+        unreached: str | None = None,
     ) -> dict[str, Any] | None:
-        """Record a part as done; the file's record afterwards (None if another upload of the
-        file has started since, and this part's load is over).
+        """Count a part (done, or failed with ``unreached`` parts after it) in one write; the
+        record afterwards, or None once its load is over.
 
-        The part's first rejected rows go to an item of its own; its counts go into the
-        record's ``parts`` map under its number. Both writes set the same values however
-        often they are repeated, so a part retried or delivered twice is counted once, and
-        the record's map holds exactly the parts done.
+        The part's first rejected rows go to an item of its own first; its counts go into
+        the record's ``parts`` map under its number. A failure never overwrites a part
+        counted done, so a part retried or delivered twice is counted once.
         """
         counts = part_counts(progress, failure, started_at, finished_at)
         part_item = part_done_item(task, progress, counts)
-        if failure:  # a late failure of a part that was loaded keeps the part's counts
+        if failure:
             self._put_if_absent(part_item)
         else:
             self.put_upload_record(part_item)
-        # A failure is recorded only where nothing is yet: it never overwrites a success.
-        condition = "uploaded_at = :uploaded" + (
-            " AND attribute_not_exists(parts.#part)" if failure else ""
-        )
-        return self._set_parts(task, {task.part: counts}, condition)
-
-    def commit_unreached(self, task: PartTask, reason: str) -> dict[str, Any] | None:
-        """Count the parts after ``task`` as failed, where not counted yet: nothing will
-        queue them (this part failed before it handed the next one on)."""
-        counts = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "failure": reason}
-        later = {part: counts for part in range(task.part + 1, task.parts)}
-        return self._set_parts(task, later, "uploaded_at = :uploaded", if_absent=True)
-
-    def _set_parts(
-        self, task: PartTask, entries: dict[int, dict], condition: str, if_absent: bool = False
-    ) -> dict[str, Any] | None:
-        """Set entries of the record's ``parts`` map; the record afterwards, or None if
-        another upload of the file has started since."""
+        entries = {task.part: counts}
+        if unreached:
+            empty = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "failure": unreached}
+            entries.update({part: empty for part in range(task.part + 1, task.parts)})
         names = {f"#p{part}": f"{part:06d}" for part in entries}
-        values = {f":c{part}": counts for part, counts in entries.items()}
+        values: dict[str, Any] = {f":c{part}": value for part, value in entries.items()}
         sets = [
             f"parts.#p{part} = "
-            + (f"if_not_exists(parts.#p{part}, :c{part})" if if_absent else f":c{part}")
+            + (f"if_not_exists(parts.#p{part}, :c{part})" if failure else f":c{part}")
             for part in entries
         ]
-        if "#part" in condition:
-            names["#part"] = f"{task.part:06d}"
+        update = "SET " + ", ".join([*sets, "updated_at = :now"])
         self._counted()
         try:
             response = self.client.update_item(
                 TableName=self.table_name,
-                Key=to_attributes(schema.upload_record_key(task.key, task.etag)),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_attributes({**values, ":uploaded": task.uploaded_at}),
+                Key=to_attributes(schema.upload_record_key(task.key, task.version)),
+                UpdateExpression=update,
+                ConditionExpression="#status = :loading",
+                ExpressionAttributeNames={**names, "#status": "status"},
+                ExpressionAttributeValues=to_attributes(
+                    {**values, ":now": _utc_now(), ":loading": "LOADING"}
+                ),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
-                raise
-            record = self.upload_record(task.key, task.etag)
-            return record if record and record.get("uploaded_at") == task.uploaded_at else None
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
         return from_attributes(response["Attributes"])
 
     def committed_parts(self, task: PartTask) -> Iterator[dict[str, Any]]:
@@ -527,7 +495,7 @@ class LineupTable:
             KeyConditionExpression="pk = :pk AND begins_with(sk, :part)",
             ExpressionAttributeValues=to_attributes(
                 {
-                    ":pk": schema.load_partition(task.key, task.etag, task.uploaded_at),
+                    ":pk": schema.load_partition(task.key, task.version),
                     ":part": "PART#",
                 }
             ),
@@ -536,61 +504,19 @@ class LineupTable:
             for item in page["Items"]:
                 yield from_attributes(item)
 
-    def claim_finish(self, source_key: str, etag: str, uploaded_at: str, who: str) -> bool:
-        """Whether ``who`` may finish this upload of the file: the first to ask while it is
-        loading, or the same one again (its retry)."""
-        self._counted()
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=to_attributes(schema.upload_record_key(source_key, etag)),
-                UpdateExpression="SET finisher = :who",
-                ConditionExpression=(
-                    "#status = :loading AND uploaded_at = :uploaded"
-                    " AND (attribute_not_exists(finisher) OR finisher = :who)"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_attributes(
-                    {":who": who, ":loading": "LOADING", ":uploaded": uploaded_at}
-                ),
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def put_final_record(self, record: dict[str, Any]) -> None:
-        """Write a finished upload's record, unless another finisher or upload took over."""
-        self._counted()
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=to_attributes(record),
-                ConditionExpression="finisher = :who AND uploaded_at = :uploaded",
-                ExpressionAttributeValues=to_attributes(
-                    {":who": record["finisher"], ":uploaded": record["uploaded_at"]}
-                ),
-            )
-        except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
-                raise
-
     def was_queued(self, task: PartTask) -> bool:
         response = self.client.get_item(
             TableName=self.table_name,
             ConsistentRead=True,
             ProjectionExpression="pk",
-            Key=to_attributes(
-                schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part)
-            ),
+            Key=to_attributes(schema.part_queued_key(task.key, task.version, task.part)),
         )
         return "Item" in response
 
     def mark_queued(self, task: PartTask) -> None:
         self.put_upload_record(
             {
-                **schema.part_queued_key(task.key, task.etag, task.uploaded_at, task.part),
+                **schema.part_queued_key(task.key, task.version, task.part),
                 **schema.expiry(task.expires_at),
             }
         )
@@ -604,7 +530,7 @@ class PartsQueue:
         self.queue_url = queue_url
         self.retry_base_s = retry_base_s
 
-    def send(self, task: PartTask, delay_s: int = 0) -> None:
+    def send(self, task: PartTask | CollectTask, delay_s: int = 0) -> None:
         self.sqs.send_message(
             QueueUrl=self.queue_url, MessageBody=task.to_message(), DelaySeconds=delay_s
         )
@@ -625,6 +551,56 @@ class PartsQueue:
             ReceiptHandle=receipt_handle,
             VisibilityTimeout=self.retry_delay_s(attempt),
         )
+
+
+class FailureQueueAdapter:
+    """The parts queue's failure queue, as the sweep reads it."""
+
+    def __init__(self, sqs_client, queue_url: str) -> None:
+        self.sqs = sqs_client
+        self.queue_url = queue_url
+
+    def receive(self, limit: int) -> list[tuple[str, str]]:
+        if not self.queue_url:
+            return []
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=limit, WaitTimeSeconds=0
+        )
+        return [(m["ReceiptHandle"], m["Body"]) for m in response.get("Messages", [])]
+
+    def delete(self, receipt: str) -> None:
+        self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _update_expression(
+    sets: dict[str, Any], expect: dict[str, Any], add: dict[str, int]
+) -> tuple[str, str, dict[str, str], dict[str, Any]]:
+    """An UpdateItem's expressions: every name and value a placeholder (no reserved word
+    can break one), the record required to exist."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    clauses = []
+    for n, (name, value) in enumerate(sets.items()):
+        names[f"#s{n}"], values[f":s{n}"] = name, value
+    if sets:
+        clauses.append("SET " + ", ".join(f"#s{n} = :s{n}" for n in range(len(sets))))
+    for n, (name, value) in enumerate(add.items()):
+        names[f"#a{n}"], values[f":a{n}"] = name, value
+    if add:
+        clauses.append("ADD " + ", ".join(f"#a{n} :a{n}" for n in range(len(add))))
+    conditions = ["attribute_exists(pk)"]
+    for n, (name, value) in enumerate(expect.items()):
+        names[f"#e{n}"] = name
+        if value is None:
+            conditions.append(f"attribute_not_exists(#e{n})")
+        else:
+            values[f":e{n}"] = value
+            conditions.append(f"#e{n} = :e{n}")
+    return " ".join(clauses), " AND ".join(conditions), names, values
 
 
 class Notifier:

@@ -12,14 +12,20 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from lineup_ingest import report as reports
-from lineup_ingest.adapters import LineupTable, Notifier, PartsQueue, UploadBucket
+from lineup_ingest.adapters import (
+    FailureQueueAdapter,
+    LineupTable,
+    Notifier,
+    PartsQueue,
+    UploadBucket,
+)
 from lineup_ingest.config import Config
 from lineup_ingest.dynamodb_http import batch_writer
-from lineup_ingest.ingest import Ingestion, LoadSettings
+from lineup_ingest.ingest import LoadSettings
 from lineup_ingest.memory import peak_memory_mb
-from lineup_ingest.removal import Removal
+from lineup_ingest.reconcile import SweepSettings
 from lineup_ingest.retry import RetryBudget
-from lineup_ingest.service import IngestService, Invocation, Steps
+from lineup_ingest.service import IngestService, Invocation, Steps, wire_steps
 
 LOG = logging.getLogger("lineup_ingest")
 # Retries of throttled writes are ours (bounded by the time left); botocore only retries
@@ -59,6 +65,10 @@ def build_service(config: Config, clients: Clients | None = None) -> IngestServi
     queue = PartsQueue(clients.sqs, config.parts_queue_url, config.part_retry_s)
     notifier = Notifier(clients.sns, config.topic_arn)
     bucket = UploadBucket(clients.s3)
+    failures = FailureQueueAdapter(clients.sqs, config.failure_queue_url)
+    sweep_settings = SweepSettings(
+        fence_s=config.fence_s, stuck_after_s=config.stuck_after_s, prefix=config.upload_prefix
+    )
     settings = LoadSettings(
         part_bytes=config.part_bytes,
         max_file_bytes=config.max_file_bytes,
@@ -96,9 +106,17 @@ def build_service(config: Config, clients: Clients | None = None) -> IngestServi
                 extra={**facts, "write_requests": table.write_requests},
             )
 
-        return Steps(
-            ingestion=Ingestion(bucket, table, queue, notify, settings),
-            removal=Removal(bucket, table, notify_removal),
+        return wire_steps(
+            bucket=bucket,
+            table=table,
+            queue=queue,
+            failures=failures,
+            notify=notify,
+            notify_removal=notify_removal,
+            settings=settings,
+            sweep_settings=sweep_settings,
+            bucket_name=config.bucket_name,
+            remaining_ms=invocation.remaining_ms,
         )
 
     return IngestService(steps_for, queue, config.part_attempts)

@@ -18,6 +18,14 @@ class Config:
     table_name: str
     topic_arn: str
     parts_queue_url: str
+    # The parts queue's failure queue (its DLQ) and the bucket: what the sweep reconciles.
+    failure_queue_url: str = ""
+    bucket_name: str = ""
+    upload_prefix: str = ""
+    # The function's timeout: no invocation outlives it (collection's fence).
+    fence_s: int = 300
+    # A load with no part counted for this long is ended FAILED by the sweep.
+    stuck_after_s: int = 1800
     # Time kept back from the retry budget to record and report the outcome.
     reserve_ms: int = 10_000
     part_bytes: int = 16 * 1024 * 1024
@@ -45,6 +53,8 @@ class Config:
             "part_attempts": "PART_ATTEMPTS",
             "part_retry_s": "PART_RETRY_SECONDS",
             "retention_days": "UPLOAD_RETENTION_DAYS",
+            "fence_s": "FENCE_SECONDS",
+            "stuck_after_s": "STUCK_LOAD_SECONDS",
         }
         settings = {}
         for field_name, variable in numbers.items():
@@ -60,5 +70,8 @@ class Config:
             table_name=environ["TABLE_NAME"],
             topic_arn=environ["TOPIC_ARN"],
             parts_queue_url=environ["PARTS_QUEUE_URL"],
+            failure_queue_url=environ.get("FAILURE_QUEUE_URL", ""),
+            bucket_name=environ.get("UPLOAD_BUCKET", ""),
+            upload_prefix=environ.get("UPLOAD_PREFIX", ""),
             **settings,
         )

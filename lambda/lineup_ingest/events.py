@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import unquote_plus
+
+from lineup_ingest.schema import sequence_from_time, sequence_key
 
 
 class EventError(Exception):
@@ -22,6 +23,8 @@ class UploadedObject:
     # "AWS:AIDA...", or "AWS:AROA...:session" for an assumed role) and the client's IP.
     uploaded_by: str = ""
     source_ip: str = ""
+    # S3's sequencer of the event: it orders the events of one key (an upload's version).
+    sequencer: str = ""
 
     @property
     def uri(self) -> str:
@@ -50,14 +53,17 @@ class RemovedObject:
         return self.event_name.startswith("LifecycleExpiration")
 
     @property
-    def removal_id(self) -> str:
-        """The same for every delivery of this event, another for any other removal.
+    def sequence(self) -> str:
+        """Where the removal falls among the key's events (its record's id too): S3's
+        sequencer, or the event's time for an event made by hand without one."""
+        if self.sequencer:
+            return sequence_key(self.sequencer)
+        return sequence_from_time(self.removed_at)
 
-        S3's sequencer orders the events of one key; LocalStack 4.14 sends one constant
-        sequencer for every event, so the event's name and time are part of the id too.
-        """
-        identity = f"{self.event_name}\n{self.removed_at}\n{self.sequencer}"
-        return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
+    @property
+    def removal_id(self) -> str:
+        """The same for every delivery of this event, another for any other removal."""
+        return self.sequence
 
     @property
     def uploaded_no_later_than(self) -> str:
@@ -107,6 +113,7 @@ def object_events(event: dict) -> list[UploadedObject | RemovedObject]:
                     size=int(obj.get("size", 0)),
                     uploaded_by=principal,
                     source_ip=source_ip,
+                    sequencer=str(obj.get("sequencer", "")),
                 )
             )
         elif name.startswith(("ObjectRemoved:", "LifecycleExpiration:")):

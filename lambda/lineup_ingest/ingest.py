@@ -10,6 +10,7 @@ email and writes the final record. docs/ingest.md has the whole design.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from lineup_ingest.compression import (
 )
 from lineup_ingest.events import UploadedObject
 from lineup_ingest.filenames import NOT_A_LINEUP_NAME, is_folder_marker, is_lineup_name
+from lineup_ingest.lifecycle import LOADED, Status, status_of
 from lineup_ingest.parsing import (
     ClockDecision,
     LineupFileError,
@@ -35,7 +37,7 @@ from lineup_ingest.parsing import (
     read_header,
     read_lineup,
 )
-from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.parts import CollectTask, PartTask, Progress
 from lineup_ingest.ports import (
     BATCH_LIMIT,
     LineupStore,
@@ -47,7 +49,7 @@ from lineup_ingest.ports import (
 from lineup_ingest.report import IngestReport, RejectedRows
 from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines, part_count
 
-FIRST_ERRORS_KEPT = 20  # in the ingest record; the email shows up to 50
+LOG = logging.getLogger("lineup_ingest")
 # The record keeps a line per part: this many keep it far under DynamoDB's 400 KB an item.
 MAX_PARTS = 1_000
 
@@ -100,11 +102,13 @@ class Ingestion:
         log_group: str = "",
         remaining_ms: Callable[[], int] | None = None,
     ) -> str:
-        """Plan the parts of an uploaded file and load the first; the file's status so far.
+        """Start loading one upload version: its record, its place in the file's order, its
+        plan; then load the first part. The version's status so far.
 
-        A load is one upload: the object's ETag and upload time. A duplicate delivery of the
-        event finds its load's record and only helps it on; the same content uploaded again
-        is a new load, with its own email. A folder marker is ignored ("IGNORED").
+        A version is the S3 event's sequencer: every delivery of the event names the same
+        version, and finds its record. Only the delivery that created the record (or
+        Lambda's retry of it, with the same request id) goes on. A folder marker is
+        ignored ("IGNORED").
         """
         if is_folder_marker(upload.key, upload.size):
             return "IGNORED"
@@ -116,70 +120,70 @@ class Ingestion:
         else:
             if not upload.etag:  # S3's events name the version; one made by hand may not
                 upload = replace(upload, etag=etag, size=size)
-        record = self.table.upload_record(upload.key, upload.etag)
-        same_load = record if record and record.get("uploaded_at") == uploaded_at else None
-        if same_load and same_load.get("status") != "LOADING":
-            return str(same_load["status"])  # a duplicate event of a file already loaded
-        started_at = str(same_load["started_at"]) if same_load else self.clock()
-        expires = self._expires_at(uploaded_at)
-        self.table.begin_load(
-            {
-                **schema.upload_record_key(upload.key, upload.etag),
+        version = (
+            schema.sequence_key(upload.sequencer)
+            if upload.sequencer
+            else schema.sequence_from_time(uploaded_at)
+        )
+        key = schema.upload_record_key(upload.key, version)
+        record = self.table.record(key)
+        if record is None:
+            record = {
+                **key,
+                "kind": "upload",
                 "file": upload.key,
                 "bucket": upload.bucket,
                 "etag": upload.etag,
                 "size": upload.size,
+                "version": version,
                 "uploaded_at": uploaded_at,
-                "status": "LOADING",
+                "status": Status.LOADING.value,
+                "starter": request_id or uuid.uuid4().hex,
                 "parts": {},
-                "started_at": started_at,
+                "parts_total": 1,
+                "active": 0,
+                "started_at": self.clock(),
+                "updated_at": self.clock(),
                 "request_id": request_id,
                 "log_group": log_group,
-                **schema.expiry(expires),
+                **schema.expiry(self._expires_at(uploaded_at)),
                 "uploaded_by": upload.uploaded_by,
                 "source_ip": upload.source_ip,
             }
-        )
-        report = IngestReport(
-            bucket=upload.bucket,
-            key=upload.key,
-            etag=upload.etag,
-            size=upload.size,
-            started_at=started_at,
-            request_id=request_id,
-            log_group=log_group,
-            uploaded_by=upload.uploaded_by,
-            source_ip=upload.source_ip,
-        )
-        # Lambda keeps the request id across its retries of this event; another delivery of
-        # the event has its own.
-        claim = request_id or uuid.uuid4().hex
+            if not self.table.create_record(record):
+                return status_of(self.table.record(key))  # another delivery of the event
+        elif record.get("status") != Status.LOADING.value or record.get("starter") != request_id:
+            return status_of(record)  # a duplicate delivery: its load is the other's
+        if not self.table.note_upload(upload.key, version):
+            return self._refuse(
+                record,
+                "A newer upload (or a delete) of this file came first: this version was not"
+                " loaded, and the lineup is the newer one's.",
+            )
         try:
             if gone:
                 raise gone
-            task, decision = self.plan(upload, started_at, uploaded_at, metadata)
-            self.table.set_facts(
-                upload.key,
-                upload.etag,
-                {
-                    "parts_total": task.parts,
-                    "clock": decision.clock,
-                    "clock_reason": decision.reason,
-                },
-            )
+            task, decision = self.plan(upload, str(record["started_at"]), uploaded_at, metadata)
         except (LineupFileError, ObjectGoneError, ObjectReplacedError, TooLargeError) as error:
-            report.failure = str(error)
-            return self._finish_alone(report, uploaded_at, claim, expires)
+            return self._refuse(record, str(error))
         except Exception as error:  # never end without an email
-            report.failure = f"unexpected error reading the file: {type(error).__name__}: {error}"
-            return self._finish_alone(report, uploaded_at, claim, expires)
-        task = replace(task, claim=claim)
+            return self._refuse(
+                record, f"unexpected error reading the file: {type(error).__name__}: {error}"
+            )
+        facts = {
+            "parts_total": task.parts,
+            "clock": decision.clock,
+            "clock_reason": decision.reason,
+        }
+        if self.table.update_record(key, facts, {"status": Status.LOADING.value}) is None:
+            return status_of(self.table.record(key))
+        task = replace(task, version=version)
         try:
             return self.run_part(task, request_id=request_id, remaining_ms=remaining_ms)
         except PartFailedError:
             # Parts are retried through the queue, the first one included.
             self.queue.send(task, delay_s=self.queue.retry_delay_s(1))
-            return "LOADING"
+            return Status.LOADING.value
 
     def plan(
         self,
@@ -286,22 +290,11 @@ class Ingestion:
         reading = "a 24-hour clock" if clock == "24h" else "afternoon/evening (7:00 -> 19:00)"
         return ClockDecision(clock, f"times without AM/PM read as {reading}, as {source} says")
 
-    def _finish_alone(
-        self, report: IngestReport, uploaded_at: str, claim: str, expires: int | None
-    ) -> str:
-        """A file refused before any part ran: say so, once, and record it."""
-        report.finished_at = self.clock()
-        if self.table.claim_finish(report.key, report.etag, uploaded_at, claim):
-            self.notify(report)
-            self.table.put_final_record(
-                {
-                    **self._record(report),
-                    "uploaded_at": uploaded_at,
-                    "finisher": claim,
-                    **schema.expiry(expires),
-                }
-            )
-        return report.status.value
+    def _refuse(self, record: dict[str, Any], reason: str) -> str:
+        """A version refused before any part ran: say so, once, and record it."""
+        report = self._report_of(record)
+        report.failure = reason
+        return self._decide(record, report)
 
     # --- a part -----------------------------------------------------------------------------
 
@@ -314,49 +307,64 @@ class Ingestion:
     ) -> str:
         """Load one part (or what is left of it); finish the file if it was the last to end.
 
-        Raises PartFailedError when a retry may succeed (throttling past the time left, a
-        crash); a part whose file version is gone is counted as failed at once.
+        A delivery writes rows only under a lease taken while the version is LOADING, so
+        once a load has ended no delivery can start writing its rows; collection waits
+        for the leases held (or for the fence). Raises PartFailedError when a retry may
+        succeed (throttling past the time left, a crash); a part whose file version is
+        gone is counted as failed at once.
         """
+        key = schema.upload_record_key(task.key, task.version)
+        record = self.table.update_record(
+            key, {"leased": True}, {"status": Status.LOADING.value}, add=LEASE
+        )
+        if record is None:
+            return status_of(self.table.record(key)) or "GONE"  # its load is over
         try:
-            record: dict[str, Any] | None = self.table.upload_record(task.key, task.etag)
-            if record is None or record.get("uploaded_at") != task.uploaded_at:
-                return "SUPERSEDED"  # the same content was uploaded again: that load goes on
             if f"{task.part:06d}" not in record.get("parts", {}):
                 began = self.clock()
                 try:
                     progress = self.load_part(task, remaining_ms)
                 except (ObjectGoneError, ObjectReplacedError) as error:
-                    record = self._count_failed(task, str(error))
+                    counted = self._count_failed(task, str(error))
                 else:
                     if progress is None:
-                        return "LOADING"  # handed on
-                    record = self.table.commit_part(
+                        return Status.LOADING.value  # handed on
+                    counted = self.table.commit_part(
                         task, progress, None, started_at=began, finished_at=self.clock()
                     )
-                if record is None:
-                    return "SUPERSEDED"
-            return self._finish_if_complete(task, record, request_id)
+                if counted is None:
+                    return status_of(self.table.record(key))
+                record = counted
+            return self._finish_if_complete(task, record)
         except Exception as error:
             self.table.settle()  # no batch of this attempt lands after it ends
             raise PartFailedError(f"{type(error).__name__}: {error}") from error
+        finally:
+            self._release(key)
+
+    def _release(self, key: dict[str, str]) -> None:
+        # A lease not given back (this write failing, a crash) only makes collection wait
+        # for the fence: the function's timeout.
+        try:
+            self.table.update_record(key, {}, {}, add=RELEASE)
+        except Exception:
+            LOG.warning("a part's lease on %s was not given back", key["sk"], exc_info=True)
 
     def give_up(self, task: PartTask, reason: str, *, request_id: str = "") -> str:
         """Count a part that failed every attempt as failed, so its file still ends."""
         record = self._count_failed(task, reason)
-        return (
-            "SUPERSEDED" if record is None else self._finish_if_complete(task, record, request_id)
-        )
+        if record is None:
+            return status_of(self.table.record(schema.upload_record_key(task.key, task.version)))
+        return self._finish_if_complete(task, record)
 
     def _count_failed(self, task: PartTask, reason: str) -> dict | None:
-        """Count a part as failed (unless it was counted done), and the parts after it that
-        nothing will queue, since it failed before handing the next one on."""
-        record = self.table.commit_part(task, task.done, reason)
+        """Count a part as failed (unless it was counted done), with the parts after it
+        that nothing will queue since it failed before handing the next one on: one write."""
         following = replace(task, part=task.part + 1)
-        if record is not None and not task.is_last and not self.table.was_queued(following):
-            record = self.table.commit_unreached(
-                task, f"not loaded: part {task.part + 1} failed before it"
-            )
-        return record
+        unreached = None
+        if not task.is_last and not self.table.was_queued(following):
+            unreached = f"not loaded: part {task.part + 1} failed before it"
+        return self.table.commit_part(task, task.done, reason, unreached=unreached)
 
     def load_part(self, task: PartTask, remaining_ms: Callable[[], int] | None) -> Progress | None:
         """The part's rows, written; None if it ran short of time and handed the rest on."""
@@ -390,7 +398,7 @@ class Ingestion:
         the second copy finds the part committed.
         """
         if not self.table.was_queued(following):
-            self.queue.send(replace(following, claim=uuid.uuid4().hex))
+            self.queue.send(following)
             self.table.mark_queued(following)
 
     @staticmethod
@@ -430,6 +438,7 @@ class Ingestion:
                 load_id=task.etag,
                 uploaded_at=task.uploaded_at,
                 expires_at=task.expires_at,
+                version=task.version,
             )
             # The same performance twice in a file is one item; a batch may not repeat a key.
             batch[(str(item["pk"]), str(item["sk"]))] = item
@@ -461,60 +470,123 @@ class Ingestion:
 
     # --- the end of a file ------------------------------------------------------------------
 
-    def _finish_if_complete(self, task: PartTask, record: dict, request_id: str) -> str:
-        status = str(record.get("status", "LOADING"))
-        if status != "LOADING" or len(record.get("parts", {})) < task.parts:
+    def _finish_if_complete(self, task: PartTask, record: dict) -> str:
+        status = status_of(record)
+        if status != Status.LOADING.value or len(record.get("parts", {})) < task.parts:
             return status
-        if not self.table.claim_finish(task.key, task.etag, task.uploaded_at, task.claim):
-            return status
-        report = self._file_report(task, record, request_id)
-        if report.rows_loaded:
-            current = self.bucket.current_etag(task.bucket, task.key)
-            if current is None:
-                self._remove_rows_of_deleted_file(task, report)
-            elif current == task.etag and report.status.value != "FAILED":
-                report.rows_removed = self._remove_rows_of_other_versions(task)
+        return self._decide(record, self._file_report(task, record))
+
+    def end_stuck(self, record: dict[str, Any], reason: str) -> str:
+        """The sweep's end of a load that stopped moving: FAILED, with its one email, if no
+        part was counted since the sweep read it."""
+        report = self._report_of(record)
+        report.failure = reason
+        return self._decide(record, report, expect_updated_at=str(record.get("updated_at", "")))
+
+    def _decide(
+        self, record: dict[str, Any], report: IngestReport, expect_updated_at: str | None = None
+    ) -> str:
+        """LOADING -> REPORTING with the outcome, in one conditional write: its winner, and
+        only it, applies the outcome and sends the email."""
         report.finished_at = self.clock()
-        # The email first: if the record's write fails, the retry (holding the claim) sends
-        # it again rather than never. The parts stay in the record: a late duplicate of a
-        # part finds itself counted.
-        self.notify(report)
-        self.table.put_final_record(
-            {
-                **self._record(report),
-                "parts": record["parts"],
-                "finisher": task.claim,
-                "uploaded_at": task.uploaded_at,
-                "parts_total": task.parts,
-                **schema.expiry(task.expires_at),
-            }
+        report.duration_s = _seconds_between(report.started_at, report.finished_at)
+        expect: dict[str, Any] = {"status": Status.LOADING.value}
+        if expect_updated_at is not None:
+            expect["updated_at"] = expect_updated_at
+        claimed = self.table.update_record(
+            _key(record),
+            {**self._facts(report), "status": Status.REPORTING.value, "reporting_at": self.clock()},
+            expect,
         )
+        if claimed is None:
+            return status_of(self.table.record(_key(record)))
+        return self.publish(claimed)
+
+    def publish(self, record: dict[str, Any]) -> str:
+        """REPORTING -> the outcome: make the version current if it loaded (unless a newer
+        event came first), have what is no longer current collected, email, record.
+
+        Resumable: the sweep calls it again for a record left REPORTING by a crash. A crash
+        after the email and before the last write sends the email twice (docs/ingest.md).
+        """
+        report = IngestReport.from_facts(record)
+        version = str(record.get("version", ""))
+        if "applied" not in record:
+            applied = False
+            if report.status.value in LOADED:
+                applied, old_head = self.table.make_current(report.key, version, report.etag)
+                previous = str((old_head or {}).get("current") or "")
+                if applied and previous and previous != version:
+                    earlier = self.table.record(schema.upload_record_key(report.key, previous))
+                    report.rows_removed = int((earlier or {}).get("rows_loaded", 0))
+                    self.collect(report.bucket, report.key, previous)
+                elif not applied:
+                    self._superseded(report)
+            if not applied and (record.get("leased") or record.get("parts")):
+                self.collect(report.bucket, report.key, version)  # it may have written rows
+            record = (
+                self.table.update_record(
+                    _key(record),
+                    {**self._facts(report), "applied": applied},
+                    {"status": Status.REPORTING.value},
+                )
+                or record
+            )
+        self.notify(report)
+        final: dict[str, Any] = {"status": report.status.value}
+        if report.peak_memory_mb is not None:
+            final["peak_memory_mb"] = report.peak_memory_mb
+        self.table.update_record(_key(record), final, {"status": Status.REPORTING.value})
         return report.status.value
 
-    def _file_report(self, task: PartTask, record: dict, request_id: str) -> IngestReport:
-        report = IngestReport(
-            # The object's size, as stored: a gzip file's task counts decompressed bytes.
-            bucket=task.bucket,
-            key=task.key,
-            etag=task.etag,
-            size=int(record.get("size", task.size)),
-            started_at=task.started_at,
-            request_id=str(record.get("request_id", request_id)),
+    def _superseded(self, report: IngestReport) -> None:
+        head = self.table.head(report.key) or {}
+        if head.get("latest_kind") == "delete":
+            report.file_deleted = True
+            report.rows_removed = report.rows_loaded
+            report.failure = (
+                "The file was deleted before its load ended: the rows it had loaded are"
+                " removed again (the deletion has its own email)."
+            )
+        else:
+            report.failure = (
+                "A newer upload of this file came while this one loaded: the lineup is the"
+                " newer upload's, and this version's rows are removed again."
+            )
+
+    def collect(self, bucket: str, key: str, version: str) -> None:
+        """Have a version's rows collected, in bounded steps through the parts queue."""
+        self.queue.send(CollectTask(bucket=bucket, key=key, version=version))
+
+    def _report_of(self, record: dict[str, Any]) -> IngestReport:
+        return IngestReport(
+            bucket=str(record.get("bucket", "")),
+            key=str(record["file"]),
+            etag=str(record.get("etag", "")),
+            size=int(record.get("size", 0)),
+            started_at=str(record.get("started_at", "")),
+            request_id=str(record.get("request_id", "")),
             log_group=str(record.get("log_group", "")),
-            parts=task.parts,
-            clock=str(record.get("clock", task.clock)),
+            parts=int(record.get("parts_total", 1)),
+            clock=record.get("clock"),
             clock_reason=str(record.get("clock_reason", "")),
             uploaded_by=str(record.get("uploaded_by", "")),
             source_ip=str(record.get("source_ip", "")),
+            version=str(record.get("version", "")),
         )
+
+    def _file_report(self, task: PartTask, record: dict) -> IngestReport:
+        report = self._report_of(record)
+        report.parts = task.parts
         rejected: list[RowError] = []
         for part in self.table.committed_parts(task):
             report.rows_read += int(part["rows_read"])
             report.rows_loaded += int(part["rows_loaded"])
             report.rejected.total += int(part["rows_rejected"])
             rejected += [RowError(int(line), reason) for line, reason in part["rejected"]]
-            if part.get("failure"):
-                report.failed_parts.append(f"part {int(part['part']) + 1}: {part['failure']}")
+        for number, counts in sorted(record.get("parts", {}).items()):
+            if counts.get("failure"):
+                report.failed_parts.append(f"part {int(number) + 1}: {counts['failure']}")
         rejected.sort(key=lambda error: error.line)
         report.rejected = RejectedRows(total=report.rejected.total)
         for error in rejected[: report.rejected.limit]:
@@ -525,38 +597,25 @@ class Ingestion:
             report.failure = (
                 "The file has a header but no rows: add one row per set below the header."
             )
-        report.duration_s = _seconds_between(task.started_at, self.clock())
         return report
 
-    def _remove_rows_of_deleted_file(self, task: PartTask, report: IngestReport) -> None:
-        """The file was deleted (or expired) while it loaded: its removal may have run
-        before the last rows were written, so the load removes what it wrote itself, on the
-        removal's terms (rows of versions uploaded no later; a newer upload keeps its own)."""
-        keys = self.table.keys_uploaded_no_later(task.key, task.uploaded_at)
-        report.rows_removed = self.table.delete_uploaded_no_later(keys, task.uploaded_at)
-        report.file_deleted = True
-        report.failure = (
-            "The file was deleted before its load ended: the rows it had loaded were"
-            " removed again (the deletion has its own email)."
-        )
-
-    def _remove_rows_of_other_versions(self, task: PartTask) -> int:
-        # Only called while the object is still this version (a newer version that is
-        # loading removes these rows itself). Rows of another version can only exist if one
-        # was loaded: every load leaves a record, from its start. Skipping the search saves
-        # reading the whole file back.
-        if not self.table.other_versions_loaded(task.key, task.etag):
-            return 0
-        return self.table.delete_keys(self.table.stale_keys(task.key, task.etag, task.uploaded_at))
-
     @staticmethod
-    def _record(report: IngestReport) -> dict:
+    def _facts(report: IngestReport) -> dict:
         facts = report.facts()
-        facts["rejected_rows"] = facts["rejected_rows"][:FIRST_ERRORS_KEPT]
         facts["duration_ms"] = int(report.duration_s * 1000)
+        facts["file_deleted"] = report.file_deleted
+        facts["outcome"] = facts.pop("status")  # the record's status moves by itself
         del facts["duration_s"]
-        record = {**schema.upload_record_key(report.key, report.etag), **facts}
-        return {k: v for k, v in record.items() if v is not None}
+        return {k: v for k, v in facts.items() if v is not None}
+
+
+def _key(record: dict[str, Any]) -> dict[str, str]:
+    return {"pk": str(record["pk"]), "sk": str(record["sk"])}
+
+
+# A part's lease on its version's rows, taken while the version loads and given back after.
+LEASE = {"active": 1}
+RELEASE = {"active": -1}
 
 
 class TooLargeError(Exception):

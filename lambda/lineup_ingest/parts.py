@@ -50,15 +50,15 @@ class PartTask:
     line: int  # the physical line number of that record
     header: Header
     clock: str = "24h"  # how times without AM/PM are read, decided once for the file
-    done: Progress = field(default_factory=Progress)
-    # Who may finish the file if this part ends it: one token per queued message, kept by
-    # its redeliveries and hand-overs, so a copy queued twice never sends a second email.
-    claim: str = ""  # when resumed: what was read before
+    done: Progress = field(default_factory=Progress)  # when resumed: what was read before
     # A gzip file: offsets and size are in decompressed bytes (see compression.py).
     gzip: bool = False
     # When the table's TTL may delete what this upload writes (epoch seconds), decided
     # once for the upload; None: never.
     expires_at: int | None = None
+    # The upload version (schema.sequence_key of its S3 event's sequencer): the rows' keys,
+    # the record and the parts' bookkeeping are all this version's own.
+    version: str = ""
 
     @property
     def is_last(self) -> bool:
@@ -75,6 +75,7 @@ class PartTask:
     @classmethod
     def from_message(cls, text: str) -> PartTask:
         data = json.loads(text)
+        data.pop("kind", None)
         header = data.pop("header")
         done = data.pop("done")
         done["rejected"] = tuple(tuple(pair) for pair in done["rejected"])
@@ -83,6 +84,39 @@ class PartTask:
             header=Header(header[0], header[1], header[2]),
             done=Progress(**done),
         )
+
+
+@dataclass(frozen=True)
+class CollectTask:
+    """A step of collecting the rows of a version that is no longer current (replaced,
+    deleted, failed): bounded work, then the task queues itself again until nothing is left.
+
+    ``final``: the pass after the fence (the function's timeout) since collection began:
+    any delivery of the version's parts that was still writing then has ended, so a pass
+    that finds nothing now is the last. ``removal``: the record of the delete that made
+    the version garbage, whose email waits for the rows to be gone.
+    """
+
+    bucket: str
+    key: str
+    version: str
+    removal: str = ""
+    final: bool = False
+    kind: str = "collect"
+
+    def to_message(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_message(cls, text: str) -> CollectTask:
+        return cls(**json.loads(text))
+
+
+def task_from_message(text: str) -> PartTask | CollectTask:
+    """A parts-queue message: a part to load, or a step of collecting a version's rows."""
+    if '"kind":"collect"' in text:
+        return CollectTask.from_message(text)
+    return PartTask.from_message(text)
 
 
 def part_counts(
@@ -104,7 +138,7 @@ def part_counts(
 def part_done_item(task: PartTask, progress: Progress, counts: dict[str, Any]) -> dict[str, Any]:
     """The item that keeps a part's counts and its first rejected rows."""
     return {
-        **schema.part_done_key(task.key, task.etag, task.uploaded_at, task.part),
+        **schema.part_done_key(task.key, task.version, task.part),
         "part": task.part,
         "first_line": task.line,
         **counts,

@@ -1,127 +1,156 @@
-"""Removing the rows of a file deleted from the bucket, or expired by its lifecycle rule:
-the steps, without the AWS details.
+"""A file deleted from the bucket, or expired by its lifecycle rule: the steps, without the
+AWS details.
 
-S3 names no version in a removal event, only the key and the time. So a removal takes the
-rows of every version of the file uploaded no later than that time, and only if the key is
-gone now: if it was uploaded again since, the newer upload's own load replaces the rows
-of earlier versions. Each row is deleted on condition that it is still of such a version,
-so a newer upload that rewrites it meanwhile keeps it. docs/ingest.md has the whole design.
+S3 names no version in a removal event, only the key and the event's sequencer. The
+removal is applied to the file's head in one conditional write ordered by that sequencer:
+if no newer upload came first, the current version stops being current at once (queries
+stop answering from it), and its rows are collected in bounded steps (collect.py); the one
+REMOVED email is sent when they are gone. If a newer upload came first, nothing is removed
+(REPLACED). docs/ingest.md has the whole design.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable
+from typing import Any
 
 from lineup_ingest import schema
 from lineup_ingest.events import RemovedObject
-from lineup_ingest.ingest import utc_now
-from lineup_ingest.ports import LineupStore, ObjectGoneError, ObjectStore
+from lineup_ingest.lifecycle import Status, status_of
+from lineup_ingest.parts import CollectTask
+from lineup_ingest.ports import LineupStore
 from lineup_ingest.report import RemovalReport, RemovalStatus
 
-# Rows deleted between two updates of the removal's count: a crash in between leaves at
-# most this many uncounted.
-COUNT_EVERY = 500
+# Attempts to apply a removal to a head that other writers keep changing.
+HEAD_ATTEMPTS = 5
 
 
 class Removal:
     def __init__(
         self,
-        bucket: ObjectStore,
         table: LineupStore,
         notify: Callable[[RemovalReport], None],
+        collect: Callable[[CollectTask], str],
         *,
-        clock: Callable[[], str] = utc_now,
+        clock: Callable[[], str],
     ) -> None:
-        self.bucket = bucket
         self.table = table
         self.notify = notify
+        self.collect = collect
         self.clock = clock
 
-    def remove(
-        self,
-        removed: RemovedObject,
-        request_id: str = "",
-        log_group: str = "",
-        remaining_ms: Callable[[], int] | None = None,
-    ) -> str:
-        """Remove the rows the file loaded, record it and send one email; the status.
+    def remove(self, removed: RemovedObject, request_id: str = "", log_group: str = "") -> str:
+        """Claim the removal (its record), apply it to the head, collect; the status.
 
-        A duplicate delivery of the event finds the removal's record and does nothing more.
-        Lambda keeps the request id across its retries of an event, so a retry after a crash
-        holds the claim and goes on from the count so far.
+        Only the delivery that created the record (or Lambda's retry of it, with the same
+        request id) goes on: a duplicate delivery of the event does nothing.
         """
-        record_key = schema.removal_record_key(removed.key, removed.removal_id)
-        record = self.table.record(record_key)
-        if record is not None and record.get("status") != RemovalStatus.REMOVING.value:
-            return str(record["status"])  # a duplicate delivery of a removal that is over
-        claim = request_id or uuid.uuid4().hex
-        report = RemovalReport(
-            bucket=removed.bucket,
-            key=removed.key,
-            event_name=removed.event_name,
-            removed_at=removed.removed_at,
-            removed_by=removed.removed_by,
-            source_ip=removed.source_ip,
-            started_at=str(record["started_at"]) if record else self.clock(),
-            rows_removed=int(record.get("rows_removed", 0)) if record else 0,
-            request_id=request_id,
-            log_group=log_group,
-        )
-        if not self.table.claim_removal(
-            {
-                **record_key,
-                **_record_facts(report),
-                "status": RemovalStatus.REMOVING.value,
-                "finisher": claim,
+        key = schema.removal_record_key(removed.key, removed.sequence)
+        record = self.table.record(key)
+        if record is None:
+            record = {
+                **key,
+                "kind": "removal",
+                "file": removed.key,
+                "bucket": removed.bucket,
+                "sequence": removed.sequence,
+                "event": removed.event_name,
+                "removed_at": removed.removed_at,
+                "removed_by": removed.removed_by or None,
+                "source_ip": removed.source_ip or None,
+                "status": Status.REMOVING.value,
+                "starter": request_id or uuid.uuid4().hex,
+                "started_at": self.clock(),
+                "request_id": request_id,
+                "log_group": log_group,
+                "rows_removed": 0,
             }
-        ):
-            return RemovalStatus.REMOVING.value  # another delivery of the event is at it
-        try:
-            self._remove_rows(removed, report, record_key, claim, remaining_ms)
-        except Exception as error:  # never end without an email
-            report.failure = f"{type(error).__name__}: {error}"
-        report.finished_at = self.clock()
-        # The email first: if the record's write fails, a retry holding the claim sends it
-        # again rather than never.
+            record = {name: value for name, value in record.items() if value is not None}
+            if not self.table.create_record(record):
+                return status_of(self.table.record(key))
+        elif record.get("status") != Status.REMOVING.value or record.get("starter") != request_id:
+            return status_of(record)
+        return self.advance(record)
+
+    def advance(self, record: dict[str, Any]) -> str:
+        """Apply the removal to the head and collect what it made garbage. Resumable: the
+        sweep calls it again for a removal left REMOVING."""
+        key = {"pk": str(record["pk"]), "sk": str(record["sk"])}
+        file, sequence = str(record["file"]), str(record["sequence"])
+        for _ in range(HEAD_ATTEMPTS):
+            head = self.table.head(file) or {}
+            latest = str(head.get("latest", ""))
+            if latest > sequence:
+                return self.report(key, replaced=True)
+            if latest == sequence and "collects" in record:
+                collects = str(record["collects"])  # applied before a crash
+                break
+            collects = str(head.get("current") or "")
+            earlier = (
+                self.table.record(schema.upload_record_key(file, collects)) if collects else None
+            )
+            updated = self.table.update_record(
+                key,
+                {"collects": collects, "rows_removed": int((earlier or {}).get("rows_loaded", 0))},
+                {"status": Status.REMOVING.value},
+            )
+            if updated is None:
+                return status_of(self.table.record(key))
+            record = updated
+            if self.table.remove_current(file, sequence, collects or None):
+                break
+        else:
+            raise RuntimeError(f"the head of {file!r} kept changing: the sweep tries again")
+        if not collects:
+            return self.report(key)
+        return self.collect(
+            CollectTask(
+                bucket=str(record.get("bucket", "")), key=file, version=collects, removal=sequence
+            )
+        )
+
+    def report(self, key: dict[str, str], *, replaced: bool = False) -> str:
+        """REMOVING -> REPORTING in one conditional write; its winner sends the one email."""
+        claimed = self.table.update_record(
+            key,
+            {
+                "status": Status.REPORTING.value,
+                "outcome": (RemovalStatus.REPLACED if replaced else RemovalStatus.REMOVED).value,
+                "reporting_at": self.clock(),
+                "finished_at": self.clock(),
+            },
+            {"status": Status.REMOVING.value},
+        )
+        if claimed is None:
+            return status_of(self.table.record(key))
+        return self.publish(claimed)
+
+    def publish(self, record: dict[str, Any]) -> str:
+        """REPORTING -> REMOVED or REPLACED: the email, then the record (resumable)."""
+        report = _report_of(record)
         self.notify(report)
-        self.table.finish_removal({**record_key, **_record_facts(report), "finisher": claim})
+        key = {"pk": str(record["pk"]), "sk": str(record["sk"])}
+        self.table.update_record(
+            key, {"status": report.status.value}, {"status": Status.REPORTING.value}
+        )
         return report.status.value
 
-    def _remove_rows(
-        self,
-        removed: RemovedObject,
-        report: RemovalReport,
-        record_key: dict,
-        claim: str,
-        remaining_ms: Callable[[], int] | None,
-    ) -> None:
-        try:
-            _metadata, uploaded_at, etag, _size = self.bucket.describe(removed.bucket, removed.key)
-        except ObjectGoneError:
-            pass
-        else:
-            report.replaced_by = (etag, uploaded_at)
-            return
-        no_later = removed.uploaded_no_later_than
-        keys = self.table.keys_uploaded_no_later(removed.key, no_later)
-        for chunk in _chunks(keys, COUNT_EVERY):
-            if remaining_ms is not None and remaining_ms() < self.table.budget.reserve_ms:
-                report.failure = (
-                    "ran short of time: the rows left stay until the key is uploaded and"
-                    " removed again"
-                )
-                return
-            deleted = self.table.delete_uploaded_no_later(chunk, no_later)
-            report.rows_removed = self.table.count_removed(record_key, deleted, claim)
 
-
-def _chunks(keys: Iterable[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:
-    iterator = iter(keys)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _record_facts(report: RemovalReport) -> dict:
-    return {name: value for name, value in report.facts().items() if value is not None}
+def _report_of(record: dict[str, Any]) -> RemovalReport:
+    replaced = record.get("outcome") == RemovalStatus.REPLACED.value
+    return RemovalReport(
+        bucket=str(record.get("bucket", "")),
+        key=str(record["file"]),
+        event_name=str(record.get("event", "")),
+        removed_at=str(record.get("removed_at", "")),
+        started_at=str(record.get("started_at", "")),
+        removed_by=str(record.get("removed_by") or ""),
+        source_ip=str(record.get("source_ip") or ""),
+        finished_at=str(record.get("finished_at", "")),
+        rows_removed=0 if replaced else int(record.get("rows_removed", 0)),
+        replaced_by=("", "") if replaced else None,
+        request_id=str(record.get("request_id", "")),
+        log_group=str(record.get("log_group", "")),
+        sequence=str(record.get("sequence", "")),
+    )

@@ -66,10 +66,45 @@ class IngestReport:
     # The object was gone when the load ended (deleted or expired): the rows it had loaded
     # were removed again, and counted in rows_removed.
     file_deleted: bool = False
+    version: str = ""  # the upload version (schema.sequence_key of S3's sequencer)
 
     @property
     def rows_rejected(self) -> int:
         return self.rejected.total
+
+    @classmethod
+    def from_facts(cls, facts: dict) -> IngestReport:
+        """The report again from its facts (an upload's record once REPORTING)."""
+        rejected = RejectedRows(total=int(facts.get("rows_rejected", 0)))
+        rejected.first = [
+            RowError(int(row["line"]), str(row["reason"])) for row in facts.get("rejected_rows", [])
+        ]
+        peak = facts.get("peak_memory_mb")
+        return cls(
+            bucket=str(facts.get("bucket", "")),
+            key=str(facts["file"]),
+            etag=str(facts.get("etag", "")),
+            size=int(facts.get("size", 0)),
+            started_at=str(facts.get("started_at", "")),
+            finished_at=str(facts.get("finished_at", "")),
+            duration_s=int(facts.get("duration_ms", 0)) / 1000,
+            rows_read=int(facts.get("rows_read", 0)),
+            rows_loaded=int(facts.get("rows_loaded", 0)),
+            rows_removed=int(facts.get("rows_removed", 0)),
+            rejected=rejected,
+            failure=facts.get("failure") or None,
+            request_id=str(facts.get("request_id", "")),
+            log_group=str(facts.get("log_group", "")),
+            parts=int(facts.get("parts_total", 1)),
+            failed_parts=[str(part) for part in facts.get("failed_parts") or []],
+            clock=facts.get("clock"),
+            clock_reason=str(facts.get("clock_reason") or ""),
+            peak_memory_mb=None if peak is None else int(peak),
+            uploaded_by=str(facts.get("uploaded_by") or ""),
+            source_ip=str(facts.get("source_ip") or ""),
+            file_deleted=bool(facts.get("file_deleted", False)),
+            version=str(facts.get("version", "")),
+        )
 
     @property
     def status(self) -> Status:
@@ -89,6 +124,7 @@ class IngestReport:
             "file": self.key,
             "bucket": self.bucket,
             "etag": self.etag,
+            "version": self.version or None,
             "size": self.size,
             "status": self.status.value,
             "rows_read": self.rows_read,
@@ -108,6 +144,7 @@ class IngestReport:
             "finished_at": self.finished_at,
             "duration_s": round(self.duration_s, 3),
             "request_id": self.request_id,
+            "log_group": self.log_group or None,
             "peak_memory_mb": self.peak_memory_mb,
             "uploaded_by": self.uploaded_by or None,
             "source_ip": self.source_ip or None,
@@ -205,6 +242,7 @@ class RemovalReport:
     failure: str | None = None
     request_id: str = ""
     log_group: str = ""
+    sequence: str = ""  # where the removal falls among the key's events (its record's id)
 
     @property
     def status(self) -> RemovalStatus:
@@ -262,17 +300,15 @@ def removal_body(report: RemovalReport) -> str:
         f"{report.uri} {how}: {headline}",
         "",
         f"Status:        {report.status.value}",
-        f"Rows removed:  {report.rows_removed} (of the versions uploaded no later than the"
-        " removal)",
+        f"Rows removed:  {report.rows_removed} (the rows of the version it removed)",
         f"Removed at:    {report.removed_at} (S3 event {report.event_name})",
         f"Removed by:    {_who(report.removed_by, report.source_ip)}",
     ]
     if report.replaced_by:
-        etag, uploaded_at = report.replaced_by
         lines += [
             "",
-            f"The key holds a newer upload (ETag {etag}, uploaded {uploaded_at}): its"
-            " own email reports its load, which replaces the rows of earlier versions.",
+            "The key was uploaded again after this removal: the newer upload's own email"
+            " reports its load, which replaces the rows of earlier versions.",
         ]
     if report.failure:
         lines += ["", f"Reason: {report.failure}"]

@@ -5,11 +5,16 @@ Single table, generic key names, three sparse GSIs (docs/data-model.md):
 =============  =================================  ==================================
 index          partition key                      sort key
 =============  =================================  ==================================
-table          ``FILE#<s3 key>#<shard 00-15>``    ``PERF#<start>#<stage>#<performer>``
+table          ``FILE#<s3 key>#V<version>#<00-15>``  ``PERF#<start>#<stage>#<performer>``
 ByPerformer    ``PERFORMER#<performer>``          ``<start>#<stage>``
 ByStage        ``STAGE#<stage>``                  ``<start>#<performer>``
 ByTime         ``DAY#<start date>#<shard 0-3>``   ``<start>#<stage>#<performer>``
 =============  =================================  ==================================
+
+Each upload version of a file writes its rows under partitions of its own (the version is
+S3's ``sequencer`` of the upload's event, see `sequence_key`), so no version can overwrite or
+delete another's rows; the file's *head* item (``pk = HEADS``) says which version is current,
+and queries keep only rows of current versions (docs/data-model.md).
 
 Names in keys are *name keys* (case-folded, whitespace collapsed, NFC), so lookups match
 regardless of case and spacing; items keep the names as written. The table's partition is
@@ -48,6 +53,11 @@ INDEX_KEYS = {
 }
 
 UPLOADS_PARTITION = "UPLOADS"
+# One head item per file: the newest event applied (upload or delete) and the current version.
+HEADS_PARTITION = "HEADS"
+# S3's sequencers are hexadecimal strings of varying length, compared after left-padding the
+# shorter with zeros: padded to this width they compare as strings (in code and in DynamoDB).
+SEQUENCE_WIDTH = 32
 LONGEST_SET_KEY = {"pk": "META", "sk": "LONGEST_SET"}
 # With no longest set recorded yet, a set can still be no longer than a day (End <= Start
 # means the next day), so this is a safe look-back for time queries.
@@ -85,12 +95,40 @@ def _shard(text: str, shards: int) -> int:
     return zlib.crc32(text.encode("utf-8")) % shards
 
 
-def file_partition(source_key: str, shard: int) -> str:
-    return f"FILE#{source_key}#{shard:02d}"
+def sequence_key(sequencer: str) -> str:
+    """An S3 event's ``sequencer`` in a form that orders as a string: upper-case hexadecimal,
+    left-padded with zeros to SEQUENCE_WIDTH. A synthetic sequence (the reconcile sweep's,
+    `after`) is a padded one with a suffix: it sorts after that one and before any greater."""
+    text = sequencer.strip().upper()
+    digits = len(text) - len(text.lstrip("0123456789ABCDEF"))
+    head, tail = text[:digits], text[digits:]
+    return head.rjust(SEQUENCE_WIDTH, "0") + tail
 
 
-def file_partitions(source_key: str) -> list[str]:
-    return [file_partition(source_key, shard) for shard in range(FILE_SHARDS)]
+def sequence_after(sequence: str) -> str:
+    """A sequence between ``sequence`` and any real sequencer greater than it: what the sweep
+    gives an event S3 never delivered (a lost upload or delete), so a later real one wins."""
+    return f"{sequence}R"
+
+
+def sequence_from_time(moment: str) -> str:
+    """An ordering for an event without a sequencer (one made by hand): the upload time in
+    milliseconds, as hexadecimal. Real events carry S3's sequencer."""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00")) if moment else None
+    if parsed is None:
+        return sequence_key("0")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return sequence_key(f"{int(parsed.timestamp() * 1000):X}")
+
+
+def file_partition(source_key: str, shard: int, version: str = "") -> str:
+    return f"FILE#{source_key}#V{version}#{shard:02d}"
+
+
+def file_partitions(source_key: str, version: str = "") -> list[str]:
+    """The partitions of one version's rows: only that version writes or deletes them."""
+    return [file_partition(source_key, shard, version) for shard in range(FILE_SHARDS)]
 
 
 def day_partition(day: str, shard: int) -> str:
@@ -122,6 +160,7 @@ def performance_item(
     load_id: str,
     uploaded_at: str,
     expires_at: int | None = None,
+    version: str = "",
 ) -> dict[str, str | int]:
     """The item for one performance of one file version: the same row, the same item.
 
@@ -135,7 +174,7 @@ def performance_item(
         INDEX_KEYS[index] for index in (PERFORMER_INDEX, STAGE_INDEX, TIME_INDEX)
     )
     item: dict[str, str | int] = {
-        "pk": file_partition(source_key, _shard(sort_key, FILE_SHARDS)),
+        "pk": file_partition(source_key, _shard(sort_key, FILE_SHARDS), version),
         "sk": sort_key,
         by_performer[0]: f"PERFORMER#{performer}",
         by_performer[1]: f"{performance.start}#{stage}",
@@ -154,6 +193,7 @@ def performance_item(
         "source_key": source_key,
         "source_line": performance.line,
         "load_id": load_id,
+        "version": version,
         "uploaded_at": uploaded_at,
     }
     if expires_at is not None:
@@ -181,33 +221,37 @@ def expiry(expires: int | None) -> dict[str, int]:
     return {} if expires is None else {"expires_at": expires}
 
 
-def upload_record_key(source_key: str, etag: str) -> dict[str, str]:
-    """One ingest record per file version: a duplicate event rewrites the same record.
+def upload_record_key(source_key: str, version: str) -> dict[str, str]:
+    """One ingest record per upload version: a duplicate event finds the same record.
 
-    The sort key is FILE#<s3 key>#ETAG#<etag>, readable, when the S3 key is at most 949
-    bytes. A longer key (S3 allows 1,024) would not fit with the ETag; it is written as
-    FILEHASH#<its first 800 bytes>#<sha256 of it>#ETAG#<etag>, whose FILEHASH# no readable
+    The sort key is FILE#<s3 key>#V#<version>, readable, when the S3 key is at most 949
+    bytes. A longer key (S3 allows 1,024) would not fit with the version; it is written as
+    FILEHASH#<its first 800 bytes>#<sha256 of it>#V#<version>, whose FILEHASH# no readable
     sort key starts with, so no S3 key can take another's record. Whether a key is hashed
-    depends on the key alone, so the record key with an empty ETag is a prefix of the
-    record key of every version of the file (other versions are found with begins_with).
+    depends on the key alone, so the record key with an empty version is a prefix of the
+    record key of every version of the file (found with begins_with), in version order.
     """
-    if len(etag.encode("utf-8", "surrogatepass")) > ETAG_MAX_BYTES:
-        etag = hashlib.sha256(etag.encode("utf-8", "surrogatepass")).hexdigest()
-    return {"pk": UPLOADS_PARTITION, "sk": f"{_file_in_record_key(source_key)}#ETAG#{etag}"}
+    if len(version.encode("utf-8", "surrogatepass")) > ETAG_MAX_BYTES:
+        version = hashlib.sha256(version.encode("utf-8", "surrogatepass")).hexdigest()
+    return {"pk": UPLOADS_PARTITION, "sk": f"{_file_in_record_key(source_key)}#V#{version}"}
 
 
 def removal_record_key(source_key: str, removal_id: str) -> dict[str, str]:
     """One record per removal of a file (a delete, or expiry by the lifecycle rule).
 
-    FILE#<s3 key>#REMOVED#<removal id>, the S3 key hashed as in `upload_record_key`: the
-    32-character id (`events.RemovedObject.removal_id`) fits where a 64-byte ETag does. A
+    FILE#<s3 key>#REMOVED#<removal id>, the S3 key hashed as in `upload_record_key`. A
     duplicate delivery of the removal's event has the same id, hence the same record. The
-    begins_with(FILE#<s3 key>#ETAG#) that finds a file's upload records does not find it.
+    begins_with(FILE#<s3 key>#V#) that finds a file's upload records does not find it.
     """
     return {
         "pk": UPLOADS_PARTITION,
         "sk": f"{_file_in_record_key(source_key)}#REMOVED#{removal_id}",
     }
+
+
+def head_key(source_key: str) -> dict[str, str]:
+    """The file's head: which version is current, and the newest event applied to it."""
+    return {"pk": HEADS_PARTITION, "sk": _file_in_record_key(source_key)}
 
 
 def _file_in_record_key(source_key: str) -> str:
@@ -218,22 +262,18 @@ def _file_in_record_key(source_key: str) -> str:
     return f"FILEHASH#{prefix}#{hashlib.sha256(encoded).hexdigest()}"
 
 
-def load_partition(source_key: str, etag: str, uploaded_at: str) -> str:
-    """Where the parts of one load of a file keep their bookkeeping.
-
-    A load is one upload: the object's ETag and its upload time (the same content uploaded
-    again is a new upload, and is loaded and reported again). The key is hashed: an S3 key
-    may be 1,024 bytes, more than a key attribute may hold.
-    """
+def load_partition(source_key: str, version: str) -> str:
+    """Where the parts of one upload version keep their bookkeeping. The key is hashed: an
+    S3 key may be 1,024 bytes, more than a key attribute may hold beside the rest."""
     digest = hashlib.sha256(source_key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return f"LOAD#{digest}#{etag}#{uploaded_at}"
+    return f"LOAD#{digest}#{version}"
 
 
-def part_done_key(source_key: str, etag: str, uploaded_at: str, part: int) -> dict[str, str]:
+def part_done_key(source_key: str, version: str, part: int) -> dict[str, str]:
     """One item per part loaded: its counts and first rejected rows."""
-    return {"pk": load_partition(source_key, etag, uploaded_at), "sk": f"PART#{part:06d}"}
+    return {"pk": load_partition(source_key, version), "sk": f"PART#{part:06d}"}
 
 
-def part_queued_key(source_key: str, etag: str, uploaded_at: str, part: int) -> dict[str, str]:
+def part_queued_key(source_key: str, version: str, part: int) -> dict[str, str]:
     """Marks that a part was handed to the parts queue, so a retry does not queue it again."""
-    return {"pk": load_partition(source_key, etag, uploaded_at), "sk": f"QUEUED#{part:06d}"}
+    return {"pk": load_partition(source_key, version), "sk": f"QUEUED#{part:06d}"}

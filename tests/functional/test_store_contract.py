@@ -37,18 +37,17 @@ def store(request, monkeypatch):
         yield LineupTable(client, "lineup", RetryBudget(lambda: 300_000), concurrency=1)
 
 
-def task(
-    part: int = 0,
-    parts: int = 3,
-    uploaded_at: str = "2025-07-01T00:00:01+00:00",
-    etag: str = "etag-1",
-) -> PartTask:
+VERSION = schema.sequence_key("0055AED6DCD90281E5")
+NEWER = schema.sequence_key("0055AED6DCD90281E6")
+
+
+def task(part: int = 0, parts: int = 3, version: str = VERSION) -> PartTask:
     return PartTask(
         bucket="b",
         key="uploads/day.csv",
-        etag=etag,
+        etag="etag-1",
         size=100,
-        uploaded_at=uploaded_at,
+        uploaded_at="2025-07-01T00:00:01+00:00",
         started_at="s",
         part=part,
         parts=parts,
@@ -56,108 +55,143 @@ def task(
         start=0,
         line=2,
         header=Header(5, 5, {"performer": 0, "stage": 1, "start": 2, "end": 3, "date": 4}),
+        version=version,
     )
 
 
-def record(etag: str = "etag-1", uploaded_at: str = "2025-07-01T00:00:01+00:00") -> dict:
+def record(version: str = VERSION) -> dict:
     return {
-        **schema.upload_record_key("uploads/day.csv", etag),
+        **schema.upload_record_key("uploads/day.csv", version),
+        "kind": "upload",
         "file": "uploads/day.csv",
-        "etag": etag,
-        "uploaded_at": uploaded_at,
+        "version": version,
         "status": "LOADING",
         "parts": {},
+        "active": 0,
     }
 
 
-def test_a_load_begins_once_per_upload_and_again_for_a_new_upload(store):
-    assert store.begin_load(record()) is True
-    assert store.begin_load(record()) is False
-    assert store.begin_load(record(uploaded_at="2025-07-01T00:00:09+00:00")) is True
+def key(version: str = VERSION) -> dict[str, str]:
+    return schema.upload_record_key("uploads/day.csv", version)
+
+
+def test_a_record_is_created_once(store):
+    assert store.create_record(record()) is True
+    assert store.create_record(record()) is False
+    assert store.create_record(record(NEWER)) is True
+
+
+def test_a_transition_happens_only_from_the_expected_state_and_returns_the_record(store):
+    store.create_record(record())
+
+    moved = store.update_record(
+        key(), {"status": "REPORTING", "outcome": "OK"}, {"status": "LOADING"}
+    )
+    again = store.update_record(key(), {"status": "REPORTING"}, {"status": "LOADING"})
+
+    assert moved is not None and moved["status"] == "REPORTING" and moved["outcome"] == "OK"
+    assert again is None
+    assert store.update_record(key(NEWER), {"status": "OK"}, {}) is None  # no such record
+
+
+def test_leases_add_up_and_can_only_be_taken_while_loading(store):
+    store.create_record(record())
+    store.update_record(key(), {}, {"status": "LOADING"}, add={"active": 1})
+    store.update_record(key(), {}, {"status": "LOADING"}, add={"active": 1})
+    store.update_record(key(), {}, {}, add={"active": -1})
+    store.update_record(key(), {"status": "FAILED"}, {"status": "LOADING"})
+
+    assert store.update_record(key(), {}, {"status": "LOADING"}, add={"active": 1}) is None
+    assert store.record(key())["active"] == 1
 
 
 def test_a_part_is_counted_once_and_a_failure_never_overwrites_a_success(store):
-    store.begin_load(record())
-    done = Progress(rows_read=5, rows_loaded=4, rows_rejected=1, rejected=((3, "bad"),))
-    store.commit_part(task(1), done, None)
-    after = store.commit_part(task(1), done, None)
-    after = store.commit_part(task(1), Progress(), "crashed")
+    store.create_record(record())
+    done = Progress(rows_read=10, rows_loaded=9, rows_rejected=1, rejected=((4, "bad"),))
 
-    assert list(after["parts"]) == ["000001"]
-    assert int(after["parts"]["000001"]["rows_loaded"]) == 4
-    assert "failure" not in after["parts"]["000001"]
-    (part,) = store.committed_parts(task(1))
-    assert [list(pair) for pair in part["rejected"]] == [[3, "bad"]]
+    first = store.commit_part(task(0), done, None)
+    late_failure = store.commit_part(task(0), Progress(), "throttled")
 
-
-def test_unreached_parts_are_counted_failed_where_nothing_is_counted(store):
-    store.begin_load(record())
-    store.commit_part(task(2), Progress(rows_read=1, rows_loaded=1), None)
-
-    after = store.commit_unreached(task(0), "part 1 failed")
-
-    assert sorted(after["parts"]) == ["000001", "000002"]
-    assert after["parts"]["000001"]["failure"] == "part 1 failed"
-    assert "failure" not in after["parts"]["000002"]
+    assert first is not None and late_failure is not None
+    assert late_failure["parts"]["000000"]["rows_loaded"] == 9
+    assert "failure" not in late_failure["parts"]["000000"]
+    (part,) = store.committed_parts(task(0, parts=1))
+    assert part["rejected"] == [[4, "bad"]]
 
 
-def test_a_part_of_an_upload_that_was_replaced_is_not_counted(store):
-    store.begin_load(record())
-    store.begin_load(record(uploaded_at="2025-07-01T00:00:09+00:00"))
+def test_a_failed_part_and_the_parts_after_it_are_counted_in_one_write(store):
+    store.create_record(record())
+    store.commit_part(task(2), Progress(rows_read=3, rows_loaded=3), None)
 
-    assert store.commit_part(task(0), Progress(), None) is None
+    counted = store.commit_part(task(0), Progress(), "gone", unreached="not loaded")
+
+    assert counted is not None
+    assert counted["parts"]["000000"]["failure"] == "gone"
+    assert counted["parts"]["000001"]["failure"] == "not loaded"
+    assert counted["parts"]["000002"]["rows_loaded"] == 3  # counted before: kept
 
 
-def test_only_one_finisher_may_finish_and_write_the_final_record(store):
-    store.begin_load(record())
-    uploaded = record()["uploaded_at"]
+def test_a_part_of_a_load_that_has_ended_is_not_counted(store):
+    store.create_record(record())
+    store.update_record(key(), {"status": "FAILED"}, {"status": "LOADING"})
 
-    assert store.claim_finish("uploads/day.csv", "etag-1", uploaded, "a") is True
-    assert store.claim_finish("uploads/day.csv", "etag-1", uploaded, "b") is False
-    assert store.claim_finish("uploads/day.csv", "etag-1", uploaded, "a") is True  # its retry
-    store.put_final_record({**record(), "status": "OK", "finisher": "b"})
-    assert store.upload_record("uploads/day.csv", "etag-1")["status"] == "LOADING"
-    store.put_final_record({**record(), "status": "OK", "finisher": "a"})
-    assert store.upload_record("uploads/day.csv", "etag-1")["status"] == "OK"
-    assert store.claim_finish("uploads/day.csv", "etag-1", uploaded, "a") is False
+    assert store.commit_part(task(0), Progress(rows_read=1, rows_loaded=1), None) is None
+    assert store.record(key())["parts"] == {}
 
 
 def test_a_part_is_queued_once(store):
     assert store.was_queued(task(1)) is False
     store.mark_queued(task(1))
     assert store.was_queued(task(1)) is True
-    assert store.was_queued(task(2)) is False
+    assert store.was_queued(task(1, version=NEWER)) is False
 
 
-def test_stale_rows_are_other_versions_uploaded_no_later(store):
-    older, mine, newer = (
-        ("etag-0", "2025-07-01T00:00:00+00:00"),
-        ("etag-1", "2025-07-01T00:00:01+00:00"),
-        ("etag-2", "2025-07-01T00:00:02+00:00"),
-    )
-    for n, (etag, uploaded_at) in enumerate([older, mine, newer]):
-        store.put_items(
-            [
-                {
-                    "pk": schema.file_partition("uploads/day.csv", n),
-                    "sk": f"PERF#{n}",
-                    "load_id": etag,
-                    "uploaded_at": uploaded_at,
-                    "performer": f"Act {n}",
-                }
-            ]
-        )
+def test_the_head_follows_the_order_of_the_files_events(store):
+    file = "uploads/day.csv"
+    assert store.note_upload(file, VERSION) is True
+    assert store.note_upload(file, VERSION) is True  # the same upload again: no change
+
+    assert store.make_current(file, VERSION, "etag-1")[0] is True
+    assert store.head(file)["current"] == VERSION
+    assert store.note_upload(file, NEWER) is True
+    assert store.make_current(file, VERSION, "etag-1")[0] is False  # a newer upload started
+    assert store.remove_current(file, VERSION, VERSION) is False  # an older delete
+    made, before = store.make_current(file, NEWER, "etag-2")
+    assert made and before["current"] == VERSION
+    assert store.remove_current(file, NEWER + "R", VERSION) is False  # not current any more
+    assert store.remove_current(file, NEWER + "R", NEWER) is True
+    head = store.head(file)
+    assert "current" not in head and head["latest_kind"] == "delete"
+    assert [h["file"] for h in store.heads()] == [file]
+
+
+def test_a_versions_keys_are_its_rows_and_its_bookkeeping_only(store):
+    def row(version: str, performer: str) -> dict:
+        return {
+            "pk": schema.file_partition("uploads/day.csv", 3, version),
+            "sk": f"PERF#2025-07-12T20:00#main#{performer}",
+            "performer": performer,
+            "version": version,
+        }
+
+    store.put_items([row(VERSION, "a"), row(VERSION, "b"), row(NEWER, "a")])
     store.drain()
-    store.begin_load(record(*older))
-    store.begin_load(record(*mine))
+    store.mark_queued(task(1))
 
-    stale = list(store.stale_keys("uploads/day.csv", mine[0], mine[1]))
+    keys = store.version_keys("uploads/day.csv", VERSION, 10)
 
-    assert stale == [{"pk": schema.file_partition("uploads/day.csv", 0), "sk": "PERF#0"}]
-    assert store.other_versions_loaded("uploads/day.csv", "etag-1") is True
-    assert store.other_versions_loaded("uploads/day.csv", "etag-0") is True
-    assert store.delete_keys(stale) == 1
-    assert list(store.stale_keys("uploads/day.csv", mine[0], mine[1])) == []
+    assert len(keys) == 3 and all(VERSION in k["pk"] for k in keys)
+    assert len(store.version_keys("uploads/day.csv", VERSION, 2)) == 2
+    assert store.delete_keys(keys) == 3
+    assert store.version_keys("uploads/day.csv", VERSION, 10) == []
+    assert len(store.version_keys("uploads/day.csv", NEWER, 10)) == 1
+
+
+def test_records_lists_every_upload_and_removal(store):
+    store.create_record(record())
+    store.create_record({**schema.removal_record_key("uploads/day.csv", NEWER), "kind": "removal"})
+
+    assert sorted(r.get("kind") for r in store.records()) == ["removal", "upload"]
 
 
 def test_the_longest_set_only_grows(store):
@@ -165,46 +199,3 @@ def test_the_longest_set_only_grows(store):
     store.raise_longest_set(90)
     store.raise_longest_set(60)
     assert store.longest_set_minutes() == 90
-
-
-def test_a_removal_is_claimed_once_counts_on_and_spares_newer_rows(store):
-    older, newer = "2025-07-01T00:00:01+00:00", "2025-07-01T00:00:09+00:00"
-    store.put_items(
-        [
-            {
-                "pk": schema.file_partition("uploads/day.csv", 0),
-                "sk": "PERF#old",
-                "load_id": "e1",
-                "uploaded_at": older,
-                "performer": "Old",
-            },
-            {
-                "pk": schema.file_partition("uploads/day.csv", 1),
-                "sk": "PERF#new",
-                "load_id": "e2",
-                "uploaded_at": newer,
-                "performer": "New",
-            },
-        ]
-    )
-    store.drain()
-    key = schema.removal_record_key("uploads/day.csv", "r1")
-    removing = {**key, "status": "REMOVING", "finisher": "a"}
-
-    assert store.claim_removal(removing) is True
-    assert store.claim_removal({**removing, "finisher": "b"}) is False
-    assert store.claim_removal(removing) is True  # the same delivery's retry
-    found = list(store.keys_uploaded_no_later("uploads/day.csv", "2025-07-01T00:00:05+00:00"))
-    assert found == [{"pk": schema.file_partition("uploads/day.csv", 0), "sk": "PERF#old"}]
-    everything = [
-        {"pk": schema.file_partition("uploads/day.csv", n), "sk": sk}
-        for n, sk in ((0, "PERF#old"), (1, "PERF#new"))
-    ]
-    assert store.delete_uploaded_no_later(everything, "2025-07-01T00:00:05+00:00") == 1
-    assert store.count_removed(key, 1, "a") == 1
-    assert store.count_removed(key, 2, "a") == 3
-    store.finish_removal({**key, "status": "REMOVED", "finisher": "b"})
-    assert store.record(key)["status"] == "REMOVING"
-    store.finish_removal({**key, "status": "REMOVED", "finisher": "a", "rows_removed": 3})
-    assert store.record(key)["status"] == "REMOVED"
-    assert store.claim_removal(removing) is False  # over
