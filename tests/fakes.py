@@ -293,6 +293,7 @@ class MemoryTable:
             return None
         old = _clone(head)
         head.update({"latest": sequence, "latest_kind": kind, "file": source_key})
+        head.pop("expires_at", None)
         return head, old
 
     def note_upload(self, source_key: str, sequence: str) -> bool:
@@ -313,11 +314,14 @@ class MemoryTable:
         self._put(head)
         return True, old
 
-    def remove_current(self, source_key: str, sequence: str, expected: str | None) -> bool:
+    def remove_current(
+        self, source_key: str, sequence: str, expected: str | None, expires_at: int
+    ) -> bool:
         advanced = self._advance_head(source_key, sequence, "delete")
         if advanced is None or advanced[1].get("current") != expected:
             return False
         head = advanced[0]
+        head["expires_at"] = expires_at
         for name in ("current", "current_etag", "missing_since"):
             head.pop(name, None)
         self._put(head)
@@ -343,6 +347,7 @@ class MemoryQueue:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.failure_queue: list[PartTask | CollectTask] = []
+        self._received_and_deleted: set[int] = set()
         self.delays: list[int] = []
         self._sent = 0
 
@@ -386,14 +391,20 @@ class MemoryQueue:
     def acknowledge(self, message_id: str) -> None:
         self.messages = [m for m in self.messages if m.message_id != message_id]
 
-    # the failure queue, as the sweep reads it
+    # the failure queue, as the sweep reads it: a message's receipt is its place in the list
     def receive(self, limit: int) -> list[tuple[str, str]]:
-        return [(str(n), task.to_message()) for n, task in enumerate(self.failure_queue)][:limit]
+        waiting = [
+            (str(n), task.to_message())
+            for n, task in enumerate(self.failure_queue)
+            if n not in self._received_and_deleted
+        ]
+        return waiting[:limit]
 
     def delete(self, receipt: str) -> None:
-        self.failure_queue[int(receipt)] = None  # type: ignore[call-overload]
-        if all(task is None for task in self.failure_queue):
+        self._received_and_deleted.add(int(receipt))
+        if len(self._received_and_deleted) >= len(self.failure_queue):
             self.failure_queue.clear()
+            self._received_and_deleted.clear()
 
 
 class MemoryMail:

@@ -328,7 +328,10 @@ class LineupTable:
         """Record an upload as the file's newest event, unless a newer one came first."""
         return (
             self._advance_head(
-                source_key, sequence, "SET latest = :s, latest_kind = :kind, #file = :file", {}
+                source_key,
+                sequence,
+                "SET latest = :s, latest_kind = :kind, #file = :file REMOVE expires_at",
+                {},
             )
             is not None
         )
@@ -341,23 +344,25 @@ class LineupTable:
             source_key,
             sequence,
             "SET latest = :s, latest_kind = :kind, #file = :file, #current = :s,"
-            " current_etag = :etag REMOVE missing_since",
+            " current_etag = :etag REMOVE missing_since, expires_at",
             {":etag": etag},
             returns="ALL_OLD",
         )
         return old is not None, (old or None)
 
-    def remove_current(self, source_key: str, sequence: str, expected: str | None) -> bool:
+    def remove_current(
+        self, source_key: str, sequence: str, expected: str | None, expires_at: int
+    ) -> bool:
         """Apply a removal: no version is current, if no newer upload came first and the
-        current version is still ``expected``."""
+        current version is still ``expected``; the head expires at ``expires_at``."""
         condition = "attribute_not_exists(#current)" if expected is None else "#current = :expected"
         return (
             self._advance_head(
                 source_key,
                 sequence,
-                "SET latest = :s, latest_kind = :kind, #file = :file"
+                "SET latest = :s, latest_kind = :kind, #file = :file, expires_at = :expires"
                 " REMOVE #current, current_etag, missing_since",
-                {} if expected is None else {":expected": expected},
+                {":expires": expires_at, **({} if expected is None else {":expected": expected})},
                 extra_condition=condition,
                 kind="delete",
             )

@@ -58,7 +58,9 @@ class Collector:
             )
         deleted = 0
         while deleted < STEP_KEYS and not self._short_of_time(remaining_ms):
-            keys = self.table.version_keys(task.key, task.version, PAGE_KEYS)
+            keys = self.table.version_keys(
+                task.key, task.version, min(PAGE_KEYS, STEP_KEYS - deleted)
+            )
             if not keys:
                 break
             deleted += self.table.delete_keys(keys)

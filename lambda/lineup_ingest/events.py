@@ -54,16 +54,15 @@ class RemovedObject:
 
     @property
     def sequence(self) -> str:
-        """Where the removal falls among the key's events (its record's id too): S3's
-        sequencer, or the event's time for an event made by hand without one."""
-        if self.sequencer:
-            return sequence_key(self.sequencer)
-        return sequence_from_time(self.removed_at)
+        """Where the removal falls among the key's events: S3's sequencer (removal.py
+        orders a removal without one by what the bucket holds)."""
+        return sequence_key(self.sequencer) if self.sequencer else ""
 
     @property
     def removal_id(self) -> str:
-        """The same for every delivery of this event, another for any other removal."""
-        return self.sequence
+        """The same for every delivery of this event, another for any other removal: its
+        sequence, or for an event without a sequencer its time."""
+        return self.sequence or sequence_from_time(self.removed_at)
 
     @property
     def uploaded_no_later_than(self) -> str:

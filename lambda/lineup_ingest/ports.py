@@ -101,7 +101,9 @@ class HeadStore(Protocol):
     def make_current(
         self, source_key: str, sequence: str, etag: str
     ) -> tuple[bool, dict[str, Any] | None]: ...
-    def remove_current(self, source_key: str, sequence: str, expected: str | None) -> bool: ...
+    def remove_current(
+        self, source_key: str, sequence: str, expected: str | None, expires_at: int
+    ) -> bool: ...
 
 
 class LineupStore(RowStore, RecordStore, PartStore, HeadStore, Protocol):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from lineup_ingest import schema
 from lineup_ingest.events import RemovedObject
 from lineup_ingest.lifecycle import Status, status_of
 from lineup_ingest.parts import CollectTask
-from lineup_ingest.ports import LineupStore
+from lineup_ingest.ports import LineupStore, ObjectGoneError, ObjectStore
 from lineup_ingest.report import RemovalReport, RemovalStatus
 
 # Attempts to apply a removal to a head that other writers keep changing.
@@ -29,12 +30,16 @@ HEAD_ATTEMPTS = 5
 class Removal:
     def __init__(
         self,
+        bucket: ObjectStore,
         table: LineupStore,
         notify: Callable[[RemovalReport], None],
         collect: Callable[[CollectTask], str],
         *,
         clock: Callable[[], str],
+        retention_days: int = 0,
     ) -> None:
+        self.retention_days = retention_days  # its record expires as an upload's does
+        self.bucket = bucket
         self.table = table
         self.notify = notify
         self.collect = collect
@@ -46,15 +51,16 @@ class Removal:
         Only the delivery that created the record (or Lambda's retry of it, with the same
         request id) goes on: a duplicate delivery of the event does nothing.
         """
-        key = schema.removal_record_key(removed.key, removed.sequence)
+        key = schema.removal_record_key(removed.key, removed.removal_id)
         record = self.table.record(key)
         if record is None:
+            sequence = self._order(removed)
             record = {
                 **key,
                 "kind": "removal",
                 "file": removed.key,
                 "bucket": removed.bucket,
-                "sequence": removed.sequence,
+                "sequence": sequence or removed.removal_id,
                 "event": removed.event_name,
                 "removed_at": removed.removed_at,
                 "removed_by": removed.removed_by or None,
@@ -65,13 +71,33 @@ class Removal:
                 "request_id": request_id,
                 "log_group": log_group,
                 "rows_removed": 0,
+                **schema.expiry(schema.expires_at(self.clock(), self.retention_days)),
             }
             record = {name: value for name, value in record.items() if value is not None}
             if not self.table.create_record(record):
                 return status_of(self.table.record(key))
+            if sequence is None:  # the object is there again: a newer upload came first
+                return self.report(key, replaced=True)
         elif record.get("status") != Status.REMOVING.value or record.get("starter") != request_id:
             return status_of(record)
         return self.advance(record)
+
+    def _head_expiry(self) -> int:
+        now = datetime.fromisoformat(self.clock())
+        return int(now.timestamp()) + schema.HEAD_KEPT_AFTER_REMOVAL_S
+
+    def _order(self, removed: RemovedObject) -> str | None:
+        """Where the removal falls among the file's events: S3's sequencer. A removal event
+        without one (an expiry may come so) is applied only if the object is gone now, just
+        after the newest event seen; None if the key holds an object again."""
+        if removed.sequencer:
+            return removed.sequence
+        try:
+            self.bucket.describe(removed.bucket, removed.key)
+        except ObjectGoneError:
+            latest = str((self.table.head(removed.key) or {}).get("latest", ""))
+            return schema.sequence_after(latest or schema.sequence_key("0"))
+        return None
 
     def advance(self, record: dict[str, Any]) -> str:
         """Apply the removal to the head and collect what it made garbage. Resumable: the
@@ -98,17 +124,18 @@ class Removal:
             if updated is None:
                 return status_of(self.table.record(key))
             record = updated
-            if self.table.remove_current(file, sequence, collects or None):
+            if self.table.remove_current(file, sequence, collects or None, self._head_expiry()):
                 break
         else:
             raise RuntimeError(f"the head of {file!r} kept changing: the sweep tries again")
         if not collects:
             return self.report(key)
-        return self.collect(
+        self.collect(
             CollectTask(
                 bucket=str(record.get("bucket", "")), key=file, version=collects, removal=sequence
             )
         )
+        return status_of(self.table.record(key))  # REMOVED if the first step collected all
 
     def report(self, key: dict[str, str], *, replaced: bool = False) -> str:
         """REMOVING -> REPORTING in one conditional write; its winner sends the one email."""

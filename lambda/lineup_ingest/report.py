@@ -185,7 +185,7 @@ def body(report: IngestReport) -> str:
         + (
             "(the file was deleted before its load ended)"
             if report.file_deleted
-            else "(in an earlier version of the file, not in this)"
+            else "(the version it replaces, removed in the background)"
         ),
         f"Duration:      {report.duration_s:.2f} s",
         f"File version:  ETag {report.etag or 'unknown'}, {report.size} bytes",
@@ -291,7 +291,8 @@ def removal_body(report: RemovalReport) -> str:
         RemovalStatus.REMOVED: (
             f"{rows} removed."
             if report.rows_removed
-            else "nothing to remove (no row of it was in the table)."
+            else "nothing to remove (no version of it was loaded; a load still under way"
+            " ends FAILED and removes its own rows)."
         ),
         RemovalStatus.REPLACED: "nothing removed: it was uploaded again since.",
         RemovalStatus.FAILED: f"its rows were NOT all removed (at least {rows} removed).",

@@ -55,6 +55,10 @@ INDEX_KEYS = {
 UPLOADS_PARTITION = "UPLOADS"
 # One head item per file: the newest event applied (upload or delete) and the current version.
 HEADS_PARTITION = "HEADS"
+# A removed file's head is kept this long (then DynamoDB's TTL deletes it): events come late
+# by minutes, and Lambda retries an event for at most 6 hours, so a week orders any of them.
+# The heads read by every question stay those of live files and of the week's removals.
+HEAD_KEPT_AFTER_REMOVAL_S = 7 * 24 * 60 * 60
 # S3's sequencers are hexadecimal strings of varying length, compared after left-padding the
 # shorter with zeros: padded to this width they compare as strings (in code and in DynamoDB).
 SEQUENCE_WIDTH = 32

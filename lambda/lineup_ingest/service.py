@@ -66,7 +66,12 @@ def wire_steps(
         table, queue, sweep_settings.fence_s, lambda key: removal.report(key), clock=clock
     )
     removal = Removal(
-        table, notify_removal, lambda task: collector.step(task, remaining_ms), clock=clock
+        bucket,
+        table,
+        notify_removal,
+        lambda task: collector.step(task, remaining_ms),
+        clock=clock,
+        retention_days=settings.retention_days,
     )
     sweep = Sweep(
         table,

@@ -155,13 +155,19 @@ def test_the_head_follows_the_order_of_the_files_events(store):
     assert store.head(file)["current"] == VERSION
     assert store.note_upload(file, NEWER) is True
     assert store.make_current(file, VERSION, "etag-1")[0] is False  # a newer upload started
-    assert store.remove_current(file, VERSION, VERSION) is False  # an older delete
+    assert store.remove_current(file, VERSION, VERSION, 1) is False  # an older delete
     made, before = store.make_current(file, NEWER, "etag-2")
     assert made and before["current"] == VERSION
-    assert store.remove_current(file, NEWER + "R", VERSION) is False  # not current any more
-    assert store.remove_current(file, NEWER + "R", NEWER) is True
+    assert store.remove_current(file, NEWER + "R", VERSION, 1) is False  # not current any more
+    assert store.remove_current(file, NEWER + "R", NEWER, 1_900_000_000) is True
     head = store.head(file)
     assert "current" not in head and head["latest_kind"] == "delete"
+    assert head["expires_at"] == 1_900_000_000  # a removed file's head goes, by TTL
+    assert store.note_upload(file, NEWER + "RR") is True
+    assert "expires_at" not in store.head(file)  # uploaded again: kept
+    store.remove_current(file, NEWER + "RRR", None, 1_900_000_000)
+    assert store.make_current(file, NEWER + "RRRR", "etag-3")[0] is True
+    assert "expires_at" not in store.head(file)
     assert [h["file"] for h in store.heads()] == [file]
 
 
