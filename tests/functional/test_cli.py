@@ -6,17 +6,22 @@ CloudFormation needs extras the project does not install, so the stacks' outputs
 a small fake answering DescribeStacks as AWS does (including the error for a missing
 stack); every DynamoDB call goes to moto.
 
+moto cannot run a Lambda function without Docker, so `festival reconcile`'s Invoke is
+answered by the Lambda's own handler in this process (`InProcessFunctions`), over the same
+moto resources: the sweep it prints is the real one.
+
 Every command, the global options before and after the command, and every error a user
 can meet: a stack that is not deployed, no credentials, a time in the wrong format, an
-empty range, no answer, an AWS failure, no measurements for `cost`.
+empty range, no answer, an AWS failure, no measurements for `cost`, a sweep that failed.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +30,16 @@ import boto3
 import botocore.handlers
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.response import StreamingBody
 from click.testing import CliRunner, Result
 
 from festival import cli
 from festival.cost import measurements as cost_measurements
 from festival.settings import STACK_NAME
+from lineup_ingest import handler
 from tests.cfn import table_definition
 from tests.docs import DOCUMENTS, shell_lines
-from tests.functional.conftest import REGION, TABLE, FakeAws, fake_aws
+from tests.functional.conftest import BUCKET, REGION, TABLE, FakeAws, LambdaContext, fake_aws
 
 pytestmark = pytest.mark.functional
 
@@ -40,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seed" / "lineup.csv"
 SEED_KEY = "uploads/lineup.csv"
 STACK = STACK_NAME
+FUNCTION = f"{STACK}-ingest"
 # No credentials, profile or configuration from the machine running the tests.
 NO_MACHINE_CONFIGURATION = {
     "AWS_CONFIG_FILE": os.devnull,
@@ -80,10 +88,42 @@ class FakeStacks:
         return AWSResponse("https://cloudformation", 200, {}, None), {"Stacks": [stack]}
 
 
+class InProcessFunctions:
+    """Lambda's Invoke of the deployed functions, by name, run in this process: as Lambda
+    answers a RequestResponse invoke (the function's result, or its error with
+    FunctionError), and the events each was sent."""
+
+    def __init__(self) -> None:
+        self.functions: dict[str, Callable[[dict, LambdaContext], dict]] = {}
+        self.events: dict[str, list[dict]] = {}
+
+    def deploy(self, name: str, function: Callable[[dict, LambdaContext], dict]) -> None:
+        self.functions[name] = function
+        self.events[name] = []
+
+    def __call__(self, params: dict, **_: object) -> tuple[AWSResponse, dict]:
+        name = params["url_path"].split("/functions/")[1].split("/")[0]
+        if name not in self.functions:
+            error = {"Code": "ResourceNotFoundException", "Message": f"Function not found: {name}"}
+            return AWSResponse("https://lambda", 404, {}, None), {"Error": error}
+        event = json.loads(params["body"] or b"{}")
+        self.events[name].append(event)
+        answer: dict = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+        try:
+            result = self.functions[name](event, LambdaContext())
+        except Exception as error:  # what Lambda does with an exception: FunctionError
+            result = {"errorType": type(error).__name__, "errorMessage": str(error)}
+            answer["FunctionError"] = "Unhandled"
+        payload = json.dumps(result).encode()
+        answer["Payload"] = StreamingBody(io.BytesIO(payload), len(payload))
+        return AWSResponse("https://lambda", 200, {}, None), answer
+
+
 @dataclass
 class Deployed:
     aws: FakeAws
     stacks: FakeStacks
+    functions: InProcessFunctions
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +132,20 @@ def deployed() -> Iterator[Deployed]:
     `empty-lineup`, a stack whose table holds nothing. The tests only read them."""
     with pytest.MonkeyPatch.context() as monkeypatch, contextmanager(fake_aws)(monkeypatch) as aws:
         stacks = FakeStacks()
-        stacks.deploy(STACK, {"TableName": TABLE, "UploadBucketName": "festival-uploads"})
+        stacks.deploy(
+            STACK, {"TableName": TABLE, "UploadBucketName": BUCKET, "FunctionName": FUNCTION}
+        )
+        # What the reconcile sweep reads, as the template sets it.
+        failures_url = aws.sqs.get_queue_url(QueueName="failures")["QueueUrl"]
+        for name, value in {
+            "FAILURE_QUEUE_URL": failures_url,
+            "UPLOAD_BUCKET": BUCKET,
+            "UPLOAD_PREFIX": "uploads/",
+        }.items():
+            monkeypatch.setenv(name, value)
+        aws.rewire()
+        functions = InProcessFunctions()
+        functions.deploy(FUNCTION, handler.lambda_handler)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         dynamodb.create_table(TableName="empty-table", **table_definition())
         stacks.deploy("empty-lineup", {"TableName": "empty-table"})
@@ -103,6 +156,7 @@ def deployed() -> Iterator[Deployed]:
             [
                 *botocore.handlers.BUILTIN_HANDLERS,
                 ("before-call.cloudformation.DescribeStacks", stacks),
+                ("before-call.lambda.Invoke", functions),
             ],
         )
         # --local talks to moto here, never to a local stack this machine may be running.
@@ -110,12 +164,17 @@ def deployed() -> Iterator[Deployed]:
         aws.invoke(aws.upload(SEED_KEY, SEED.read_bytes()))
         [email] = aws.emails()
         assert email["subject"].startswith("festival-lineup OK"), email
-        yield Deployed(aws, stacks)
+        yield Deployed(aws, stacks, functions)
 
 
 @pytest.fixture
 def stacks(deployed: Deployed) -> FakeStacks:
     return deployed.stacks
+
+
+@pytest.fixture
+def functions(deployed: Deployed) -> InProcessFunctions:
+    return deployed.functions
 
 
 def festival(*arguments: str, env: dict[str, str | None] | None = None) -> Result:
@@ -409,6 +468,76 @@ def test_a_command_line_it_cannot_read_is_a_usage_error(arguments, message):
 
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+# --- reconcile ----------------------------------------------------------------------------------
+
+SWEEP_COUNTS = [
+    "ended_stuck",
+    "reported",
+    "collecting",
+    "removals_resumed",
+    "missing",
+    "lost_removals",
+    "lost_uploads",
+    "failed_parts",
+    "redriven_events",
+    "unreadable",
+]
+
+
+def test_reconcile_runs_the_sweep_in_the_stacks_function_and_prints_what_it_did(stacks, functions):
+    result = festival("reconcile", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert functions.events[FUNCTION][-1] == {"reconcile": True}
+    # The seed lineup was loaded by its event: nothing was lost, nothing to repair.
+    assert json.loads(result.stdout) == {"reconciled": dict.fromkeys(SWEEP_COUNTS, 0)}
+
+
+def test_reconcile_prints_each_count_with_what_it_means(stacks, functions):
+    counts = dict(zip(SWEEP_COUNTS, range(1, len(SWEEP_COUNTS) + 1), strict=True))
+    functions.deploy("other-ingest", lambda event, context: {"reconciled": counts})
+    stacks.deploy("other-lineup", {"TableName": TABLE, "FunctionName": "other-ingest"})
+
+    rows = table_rows(festival("reconcile", "--stack", "other-lineup"))
+
+    assert rows == [
+        ["1", "loads stuck in LOADING ended FAILED"],
+        ["2", "outcomes left unreported, reported"],
+        ["3", "old versions' rows queued for collection"],
+        ["4", "removals resumed"],
+        ["5", "files found gone (removed if still gone next time)"],
+        ["6", "files deleted without an event, removed"],
+        ["7", "uploads whose event was lost, loaded"],
+        ["8", "parts in the failure queue, reported failed"],
+        ["9", "S3 events in the failure queue, handled again"],
+        ["10", "messages in the failure queue it could not read, left there"],
+    ]
+
+
+def test_a_sweep_that_failed_is_one_line_naming_the_function_and_its_error(stacks, functions):
+    def broken(event: dict, context: LambdaContext) -> dict:
+        raise RuntimeError("the table is gone")
+
+    functions.deploy("broken-ingest", broken)
+    stacks.deploy("broken-sweep", {"TableName": TABLE, "FunctionName": "broken-ingest"})
+
+    result = festival("reconcile", "--stack", "broken-sweep")
+
+    assert failed_with(
+        result,
+        "the reconcile sweep failed in broken-ingest (RuntimeError: the table is gone);"
+        " see the function's logs",
+    )
+
+
+def test_reconcile_on_a_stack_without_the_function_output_is_not_festival_lineups(stacks):
+    result = festival("reconcile", "--stack", "empty-lineup")
+
+    assert failed_with(
+        result, "stack 'empty-lineup' has no output FunctionName: is it festival-lineup's?"
+    )
 
 
 # --- cost ---------------------------------------------------------------------------------------

@@ -385,17 +385,22 @@ def managed_policy_actions(template: dict, name: str) -> dict[str, Any]:
 # The IAM actions that authorize an API call, where they are not service:OperationName.
 ACTION_OF_OPERATION = {
     "s3:HeadObject": ("s3:GetObject",),
+    # Listing a bucket is authorized by ListBucket. The sweep's port method `list_objects`
+    # reads as S3's ListObjects to the walk: the same action, so no harm.
+    "s3:ListObjectsV2": ("s3:ListBucket",),
+    "s3:ListObjects": ("s3:ListBucket",),
     # The parts of a multipart upload are authorized by PutObject (not their abort).
     "s3:CreateMultipartUpload": ("s3:PutObject",),
     "s3:UploadPart": ("s3:PutObject",),
     "s3:CompleteMultipartUpload": ("s3:PutObject",),
     # A transaction is authorized by the actions of its items: our Put and Update.
     "dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+    "lambda:Invoke": ("lambda:InvokeFunction",),
 }
 # Granted although the code does not call them: who uses them and why.
 RUNTIME_ACTIONS = {
-    "s3:ListBucket": "S3 answers 404, not 403, for a deleted upload",
     "sqs:SendMessage": "Lambda delivers a failed event to the on-failure destination",
+    # The code also calls these two, on the failure queue (the reconcile sweep).
     "sqs:ReceiveMessage": "Lambda's event source mapping polls the parts queue",
     "sqs:DeleteMessage": "Lambda's event source mapping deletes a part once it is done",
     "sqs:GetQueueAttributes": "Lambda's event source mapping reads the parts queue",
@@ -445,6 +450,10 @@ def actions_the_code_calls() -> set[str]:
 def test_ingest_role_allows_exactly_what_the_code_and_the_runtime_use(template):
     called = actions_the_code_calls()
     assert {"s3:GetObject", "dynamodb:BatchWriteItem", "sns:Publish"} <= called
+    # The sweep lists the uploads and drains the failure queue.
+    assert {"s3:ListBucket", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= called
+    # Rows of a version are never shared, so they go by unconditional batch deletes.
+    assert "dynamodb:DeleteItem" not in called
     assert set(role_actions(template)) == called | set(RUNTIME_ACTIONS)
 
 
@@ -461,21 +470,19 @@ def test_ingest_role_resources_are_its_own_bucket_prefix_table_topic_queue_and_l
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
         "dynamodb:Query",
     ):
         # The base table only: no `/index/*`, the function never queries an index.
         assert granted[action] == {"Fn::GetAtt": ["LineupTable", "Arn"]}
     assert granted["sns:Publish"] == {"Ref": "NotificationTopic"}
     parts_queue = {"Fn::GetAtt": ["PartsQueue", "Arn"]}
-    assert granted["sqs:SendMessage"] == [parts_queue, {"Fn::GetAtt": ["FailureQueue", "Arn"]}]
-    for action in (
-        "sqs:ChangeMessageVisibility",
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-    ):
+    failure_queue = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    assert granted["sqs:SendMessage"] == [parts_queue, failure_queue]
+    for action in ("sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"):
         assert granted[action] == parts_queue
+    # The event source mapping on the parts queue; the sweep on the failure queue.
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage"):
+        assert granted[action] == [parts_queue, failure_queue]
     log_group = (
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${IngestLogGroup}"
     )
@@ -505,7 +512,10 @@ def test_every_permission_of_the_role_and_the_people_policies_is_explained_in_th
 
 # The services whose calls the query path is searched for: a call to any of them would need
 # a permission.
-QUERY_PATH_SERVICES = ("cloudformation", "dynamodb", "s3", "sns", "sqs", "cloudwatch")
+QUERY_PATH_SERVICES = ("cloudformation", "dynamodb", "s3", "sns", "sqs", "cloudwatch", "lambda")
+# Called by `festival` but not granted to readers: `festival reconcile` runs the sweep, an
+# operator's act (docs/cli.md says which permission it needs).
+OPERATOR_ACTIONS = {"lambda:InvokeFunction"}
 # What the query path may import from the Lambda's package: key shapes and the attribute
 # converters, which make no AWS call (a client-using adapter here would escape the walk).
 PURE_LAMBDA_IMPORTS = {
@@ -561,8 +571,14 @@ def query_path_sources(
 
 
 def actions_festival_calls() -> set[str]:
+    """What a reader's `festival` calls (the operator's commands left out)."""
     sources, _ = query_path_sources()
-    return actions_called_in(sources, QUERY_PATH_SERVICES)
+    return actions_called_in(sources, QUERY_PATH_SERVICES) - OPERATOR_ACTIONS
+
+
+def test_festival_calls_the_operators_actions_it_leaves_out_of_the_reader_policy():
+    sources, _ = query_path_sources()
+    assert actions_called_in(sources, QUERY_PATH_SERVICES) >= OPERATOR_ACTIONS
 
 
 def test_the_query_path_walk_reads_cli_and_queries_and_only_pure_lambda_helpers():
@@ -727,6 +743,70 @@ def test_parts_of_large_files_go_through_an_encrypted_queue_that_fails_over(temp
     environment = properties(template, "IngestFunction")["Environment"]["Variables"]
     assert environment["PARTS_QUEUE_URL"] == {"Ref": "PartsQueue"}
     assert environment["PART_ATTEMPTS"] == {"Ref": "PartAttempts"}
+
+
+def test_the_sweep_reads_the_failure_queue_bucket_prefix_fence_and_stuck_time(template):
+    variables = properties(template, "IngestFunction")["Environment"]["Variables"]
+    # The parts queue's dead-letter queue, which the sweep drains.
+    dead_letters = properties(template, "PartsQueue")["RedrivePolicy"]["deadLetterTargetArn"]
+    assert variables["FAILURE_QUEUE_URL"] == {"Ref": ref_target(dead_letters)}
+    # The bucket's own name expression: a !Ref would close a bucket -> function cycle.
+    assert variables["UPLOAD_BUCKET"] == properties(template, "UploadBucket")["BucketName"]
+    assert variables["UPLOAD_PREFIX"] == {"Ref": "UploadPrefix"}
+    # No invocation outlives the timeout: collection's fence.
+    assert variables["FENCE_SECONDS"] == {"Ref": "FunctionTimeout"}
+    assert variables["STUCK_LOAD_SECONDS"] == {"Ref": "StuckLoadSeconds"}
+    stuck = template["Parameters"]["StuckLoadSeconds"]
+    assert (stuck["Default"], stuck["MinValue"]) == (1800, 300)
+    assert "Seconds" in stuck["Description"]
+
+
+def test_every_setting_the_function_reads_is_in_its_environment(template):
+    from lineup_ingest.config import Config
+
+    variables = properties(template, "IngestFunction")["Environment"]["Variables"]
+    source = (LAMBDA_SOURCES / "config.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"\"([A-Z][A-Z_]+)\"", source))
+    # Kept at the code's default on purpose: the time kept back to report.
+    assert read - set(variables) == {"REPORT_RESERVE_MS"}
+    assert Config.from_environment({name: "1" for name in variables})
+
+
+def test_a_schedule_runs_the_reconcile_sweep_and_may_invoke_only_the_function(template):
+    (name, rule), *others = resources(template, "AWS::Events::Rule").items()
+    assert others == []
+    p = rule["Properties"]
+    assert p["ScheduleExpression"] == {"Ref": "ReconcileSchedule"}
+    assert p["State"] == "ENABLED"
+    (target,) = p["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["IngestFunction", "Arn"]}
+    # EventBridge's own scheduled event (source aws.events) is what the function sweeps on.
+    assert "Input" not in target
+    schedule = template["Parameters"]["ReconcileSchedule"]
+    assert schedule["Default"] == "rate(15 minutes)"
+    assert re.fullmatch(schedule["AllowedPattern"], schedule["Default"])
+    assert "LocalStack" in schedule["Description"]
+    permissions = [
+        resource["Properties"]
+        for resource in resources(template, "AWS::Lambda::Permission").values()
+        if resource["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": "IngestFunction"},
+            "Principal": "events.amazonaws.com",
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+            "SourceArn": {"Fn::GetAtt": [name, "Arn"]},
+        }
+    ]
+
+
+def test_the_sweep_is_the_event_the_schedule_sends():
+    from lineup_ingest.service import is_sweep_event
+
+    assert is_sweep_event({"source": "aws.events", "detail-type": "Scheduled Event"})
+    assert is_sweep_event({"reconcile": True})  # festival reconcile's
 
 
 def alarm_on(template: dict, namespace: str, metric: str) -> dict:
