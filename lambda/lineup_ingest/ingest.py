@@ -154,6 +154,8 @@ class Ingestion:
                 return status_of(self.table.record(key))  # another delivery of the event
         elif record.get("status") != Status.LOADING.value or record.get("starter") != request_id:
             return status_of(record)  # a duplicate delivery: its load is the other's
+        if not is_lineup_name(upload.key):  # refused by its name: no head, nothing read
+            return self._refuse(record, NOT_A_LINEUP_NAME)
         if not self.table.note_upload(upload.key, version):
             return self._refuse(
                 record,
