@@ -60,8 +60,36 @@ def _sorted(performances: list[dict]) -> list[dict]:
 
 @dataclass
 class LineupQueries:
+    """Each question reads the file heads first, once (one Query of the small ``HEADS``
+    partition: half a read unit for up to 4 KB of heads, about 20 files; a removed file's
+    head expires a week after its removal), and keeps only rows of each file's current
+    version: while a new version loads, the previous one answers,
+    whole; then the new one does, at once. One reading of the heads per question, so that
+    an answer never mixes two versions of a file."""
+
     dynamodb: Any  # a boto3 DynamoDB client
     table_name: str
+
+    def current_versions(self) -> dict[str, str]:
+        """Each file's current version (files with none, deleted or never loaded, absent)."""
+        heads = self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": schema.HEADS_PARTITION}),
+        )
+        return {
+            str(head["file"]): str(head["current"])
+            for head in heads
+            if head.get("current") and head.get("file")
+        }
+
+    @staticmethod
+    def _current(items: Iterator[dict[str, Any]], current: dict[str, str]) -> list[dict]:
+        """The performances among ``items`` that belong to their file's current version."""
+        return [
+            _performance(item)
+            for item in items
+            if current.get(item.get("source_key", "")) == item.get("version")
+        ]
 
     def _query(self, **arguments: Any) -> Iterator[dict[str, Any]]:
         pages = self.dynamodb.get_paginator("query").paginate(
@@ -90,36 +118,53 @@ class LineupQueries:
             KeyConditionExpression=f"{schema.INDEX_KEYS[schema.PERFORMER_INDEX][0]} = :pk",
             ExpressionAttributeValues=to_attributes({":pk": schema.performer_partition(performer)}),
         )
-        return _sorted([_performance(item) for item in items])
+        return _sorted(self._current(items, self.current_versions()))
 
     def between(self, start: datetime, end: datetime, stage: str | None = None) -> list[dict]:
         """Every performance occurring in [start, end): starting before end, ending after start."""
         if end <= start:
             raise QueryInputError(f"the range is empty: {_iso(end)} is not after {_iso(start)}")
         earliest = start - timedelta(minutes=self.longest_set_minutes())
+        current = self.current_versions()
         if stage is not None:
-            return self._on_stage(stage, earliest, end - timedelta(minutes=1), after=start)
+            return self._on_stage(
+                stage, earliest, end - timedelta(minutes=1), after=start, current=current
+            )
         found = []
         day = earliest.date()
         while day <= (end - timedelta(minutes=1)).date():
             for partition in schema.day_partitions(day.isoformat()):
-                found += self._starting(partition, earliest, end, after=start)
+                found += self._starting(partition, earliest, end, after=start, current=current)
             day += timedelta(days=1)
         return _sorted(found)
 
     def at(self, stage: str, moment: datetime) -> list[dict]:
         """The set(s) on a stage running at a moment: started at or before it, ending after."""
         earliest = moment - timedelta(minutes=self.longest_set_minutes())
-        return self._on_stage(stage, earliest, moment, after=moment)
+        return self._on_stage(
+            stage, earliest, moment, after=moment, current=self.current_versions()
+        )
 
     def _starting(
-        self, partition: str, earliest: datetime, before: datetime, after: datetime
+        self,
+        partition: str,
+        earliest: datetime,
+        before: datetime,
+        after: datetime,
+        current: dict[str, str],
     ) -> list[dict]:
         # Sort keys are "<start>#...": BETWEEN lo AND "<before>" keeps starts < before.
-        return self._running(schema.TIME_INDEX, partition, _iso(earliest), _iso(before), after)
+        return self._running(
+            schema.TIME_INDEX, partition, _iso(earliest), _iso(before), after, current
+        )
 
     def _on_stage(
-        self, stage: str, earliest: datetime, latest_start: datetime, after: datetime
+        self,
+        stage: str,
+        earliest: datetime,
+        latest_start: datetime,
+        after: datetime,
+        current: dict[str, str],
     ) -> list[dict]:
         # "$" sorts after "#", so "<latest_start>$" keeps starts <= latest_start.
         return _sorted(
@@ -129,11 +174,18 @@ class LineupQueries:
                 _iso(earliest),
                 _iso(latest_start) + "$",
                 after,
+                current,
             )
         )
 
     def _running(
-        self, index: str, partition: str, low: str, high: str, after: datetime
+        self,
+        index: str,
+        partition: str,
+        low: str,
+        high: str,
+        after: datetime,
+        current: dict[str, str],
     ) -> list[dict]:
         """Sets of one index partition starting in [low, high] and ending after ``after``."""
         partition_key, sort_key = schema.INDEX_KEYS[index]
@@ -146,19 +198,20 @@ class LineupQueries:
                 {":pk": partition, ":lo": low, ":hi": high, ":after": _iso(after)}
             ),
         )
-        return [_performance(item) for item in items]
+        return self._current(items, current)
 
     def on_day(self, day: date) -> list[dict]:
         """Every set starting on a day (its Date in the file), in time order: the day's
         partitions of ByTime, whole. A set past midnight is here, with its end the next day."""
         found = []
+        current = self.current_versions()
         for partition in schema.day_partitions(day.isoformat()):
             items = self._query(
                 IndexName=schema.TIME_INDEX,
                 KeyConditionExpression="gsi3pk = :pk",
                 ExpressionAttributeValues=to_attributes({":pk": partition}),
             )
-            found += [_performance(item) for item in items]
+            found += self._current(items, current)
         return _sorted(found)
 
     def days_of(self, file: str) -> tuple[date, date] | None:
@@ -167,15 +220,18 @@ class LineupQueries:
         A file partition's sort keys start with the set's start: the first and the last
         item of each of the file's partitions are enough, however long the file.
         """
+        version = self.current_versions().get(file)
+        if version is None:
+            return None
         starts = []
-        for partition in schema.file_partitions(file):
+        for partition in schema.file_partitions(file, version):
             for forward in (True, False):
                 response = self.dynamodb.query(
                     TableName=self.table_name,
                     Limit=1,
                     ScanIndexForward=forward,
-                    KeyConditionExpression="pk = :pk AND begins_with(sk, :perf)",
-                    ExpressionAttributeValues=to_attributes({":pk": partition, ":perf": "PERF#"}),
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues=to_attributes({":pk": partition}),
                     ProjectionExpression="#start",
                     ExpressionAttributeNames={"#start": "start"},
                 )
@@ -185,7 +241,11 @@ class LineupQueries:
         return date.fromisoformat(min(starts)[:10]), date.fromisoformat(max(starts)[:10])
 
     def upload_versions(self, file: str) -> list[dict]:
-        """The ingest records of one file's uploads (one per version, by ETag)."""
+        """The ingest records of one file's uploads (one per version), oldest first.
+
+        The records of a file are those whose sort key begins with its record key with no
+        version; another file's may begin so too (uploads/a.csv#V#b.csv's), and are left out.
+        """
         items = self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
             ExpressionAttributeValues=to_attributes(
@@ -195,18 +255,18 @@ class LineupQueries:
                 }
             ),
         )
-        return [_upload(item) for item in items]
+        return [
+            _upload(item)
+            for item in items
+            if item.get("file") == file and item.get("kind", "upload") == "upload"
+        ]
 
     def upload(self, file: str, etag: str) -> dict | None:
-        """The ingest record of one upload of a file (None until its load has begun)."""
-        key = schema.upload_record_key(file, etag)
-        items = list(
-            self._query(
-                KeyConditionExpression="pk = :pk AND sk = :sk",
-                ExpressionAttributeValues=to_attributes({":pk": key["pk"], ":sk": key["sk"]}),
-            )
-        )
-        return _upload(items[0]) if items else None
+        """The ingest record of the newest upload of a file with that content (None until
+        its load has begun). Its ``version`` tells it from an earlier upload of the same
+        content."""
+        found = [version for version in self.upload_versions(file) if version["etag"] == etag]
+        return found[-1] if found else None
 
     def uploads(self) -> list[dict]:
         """The record of every upload and removal of a file, those still going first, then
@@ -217,8 +277,19 @@ class LineupQueries:
         )
         records = [_upload(item) for item in items]
         return sorted(
-            records, key=lambda record: record["finished_at"] or "~ loading", reverse=True
+            records,
+            key=lambda record: (
+                record["running"],
+                record["finished_at"] or record["started_at"] or "",
+                record.get("version") or "",
+            ),
+            reverse=True,
         )
+
+
+# Statuses of a record whose outcome is not yet known to all: still loading or removing, or
+# decided and its email being sent (REPORTING). Pages keep following them.
+RUNNING = frozenset({"LOADING", "REMOVING", "REPORTING"})
 
 
 def _upload(item: dict) -> dict:
@@ -238,8 +309,11 @@ def _upload(item: dict) -> dict:
 
     return {
         "file": item["file"],
+        "kind": "upload",
         "etag": item.get("etag"),
+        "version": item.get("version"),
         "status": item["status"],
+        "running": item["status"] in RUNNING,
         "parts_done": len(parts),
         "parts_total": int(item.get("parts_total", 1)),
         "rows_read": count("rows_read"),
@@ -268,6 +342,7 @@ def _removal(item: dict) -> dict:
         "file": item["file"],
         "kind": "removal",
         "status": item["status"],
+        "running": item["status"] in RUNNING,
         "event": item.get("event"),
         "rows_removed": int(item.get("rows_removed", 0)),
         "failure": item.get("failure"),

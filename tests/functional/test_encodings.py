@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 
+from lineup_ingest import schema
 from tests.functional.conftest import BUCKET, TABLE, s3_event
 from tests.lineups import lineup_csv, lineup_rows, tricky_csv, tricky_rows
 
@@ -207,8 +208,15 @@ def test_rows_and_records_expire_the_retention_days_after_the_upload(aws, monkey
         assert int(item["expires_at"]["N"]) == expected["uploads/lineup.csv"]
     for record in records:
         assert int(record["expires_at"]["N"]) == expected[record["file"]["S"]]
-    # Only the longest set, shared by every file, stays.
-    assert [i["pk"]["S"] for i in items if "expires_at" not in i] == ["META"]
+    # Only the longest set, shared by every file, and each file's head stay: the head says
+    # which version of the file is current (none once the lifecycle rule has expired it) and
+    # orders the file's events; it holds no row.
+    kept = sorted((i["pk"]["S"], i["sk"]["S"]) for i in items if "expires_at" not in i)
+    assert kept == [
+        ("HEADS", schema.head_key("uploads/lineup.csv")["sk"]),
+        ("HEADS", schema.head_key("uploads/notes.txt")["sk"]),
+        (schema.LONGEST_SET_KEY["pk"], schema.LONGEST_SET_KEY["sk"]),
+    ]
 
 
 def test_with_zero_retention_days_nothing_expires(aws, monkeypatch):

@@ -357,7 +357,7 @@ def set_record(lineup: MotoLineup, file: str, **values) -> None:
     names = {f"#a{n}": name for n, name in enumerate(values)}
     lineup.dynamodb.update_item(
         TableName=lineup.name,
-        Key=to_attributes(schema.upload_record_key(file, version["etag"])),
+        Key=to_attributes(schema.upload_record_key(file, version["version"])),
         UpdateExpression="SET " + ", ".join(f"#a{n} = :v{n}" for n in range(len(values))),
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=to_attributes(
@@ -444,9 +444,7 @@ def test_upload_puts_the_file_under_the_prefix_and_follows_it_to_its_report(moto
 
 
 def test_uploading_the_same_content_again_waits_for_the_new_load(seeded):
-    # The seed was uploaded earlier (S3 times are to the second: the Lambda takes an upload
-    # in the same second as the same load).
-    set_record(seeded, "uploads/lineup.csv", uploaded_at="2025-07-01T09:00:00+00:00")
+    (earlier,) = seeded.queries.upload_versions("uploads/lineup.csv")
     client = client_of(seeded)
 
     response = upload(client, "lineup.csv", SEED.read_bytes(), csrf_token(client))
@@ -455,7 +453,40 @@ def test_uploading_the_same_content_again_waits_for_the_new_load(seeded):
     # The earlier load's record (same file, same ETag) is not this upload's report.
     assert shown.find("report") == [] and shown.find("waiting")
     seeded.notify("uploads/lineup.csv")
-    assert page(client.get(location)).find("report")[0].attrs["data-status"] == "OK"
+    (report,) = page(client.get(location)).find("report")
+    assert report.attrs["data-status"] == "OK"
+    newer = seeded.queries.upload("uploads/lineup.csv", earlier["etag"])
+    assert newer is not None and newer["version"] > earlier["version"]
+    assert newer["version"].lstrip("0") in words(report.text)
+
+
+def test_a_load_whose_outcome_is_being_reported_is_followed_as_still_running(seeded):
+    # The outcome is decided (REPORTING), its email not yet sent: not the end of the load.
+    set_record(seeded, "uploads/lineup.csv", status="REPORTING")
+    (record,) = seeded.queries.upload_versions("uploads/lineup.csv")
+    client = client_of(seeded)
+    query = {"file": "uploads/lineup.csv", "etag": record["etag"], "since": "0"}
+
+    (section,) = page(client.get("/uploads/follow/report", query_string=query)).find("report")
+    table = page(client.get("/uploads/table"))
+
+    assert section.attrs["data-status"] == "REPORTING" and "data-loading" in section.attrs
+    assert not [e for e in _walk(section) if e.tag == "a" and "button" in e.classes]
+    assert [e for e in _walk(table) if "data-loading" in e.attrs]
+
+
+def test_uploads_page_shows_each_version_of_a_file_the_newest_first(seeded):
+    seeded.load("uploads/lineup.csv", SEED.read_bytes().replace(b"Bonobo", b"Bonobo Live"))
+    versions = seeded.queries.upload_versions("uploads/lineup.csv")
+
+    rows = page(client_of(seeded).get("/uploads")).find("upload")
+
+    assert [words(row.find("version")[0].text) for row in rows] == [
+        version["version"].lstrip("0") for version in reversed(versions)
+    ]
+    assert len(versions) == 2 and versions[0]["version"] < versions[1]["version"]
+    assert [p["performer"] for p in seeded.queries.by_performer("bonobo live")] == ["Bonobo Live"]
+    assert seeded.queries.by_performer("bonobo") == []
 
 
 def test_upload_without_the_csrf_token_is_refused_and_puts_nothing(moto):

@@ -1,7 +1,9 @@
-"""Every question the table answers is asked with DynamoDB Query, never Scan or anything else."""
+"""Every question the table answers is asked with DynamoDB Query, never Scan or anything
+else; and answers from the current version of each file only."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 from pathlib import Path
 
@@ -9,6 +11,9 @@ import boto3
 import pytest
 
 from festival.queries import LineupQueries
+from lineup_ingest import schema
+from lineup_ingest.codec import to_attributes
+from lineup_ingest.parsing import Performance, read_lineup
 from tests.functional.conftest import REGION, TABLE
 
 pytestmark = pytest.mark.functional
@@ -46,3 +51,48 @@ def test_query_path_calls_dynamodb_query_only(aws, ask):
 
     assert answer, "the question found nothing in the seed lineup, so it proves little"
     assert set(operations) == {"Query"}
+
+
+def test_only_the_current_version_of_a_file_answers_and_it_switches_at_once(aws):
+    file = "uploads/lineup.csv"
+    aws.invoke(aws.upload(file, SEED_LINEUP.read_bytes()))
+    queries = LineupQueries(boto3.client("dynamodb", region_name=REGION), TABLE)
+    ((old, current),) = queries.current_versions().items()
+    assert old == file
+    before = queries.on_day(date(2025, 7, 12))
+    # A newer version loading: its rows written under partitions of their own, not current.
+    newer = schema.sequence_after(current)
+    body = SEED_LINEUP.read_bytes().replace(b"Bonobo", b"Bonobo Live")
+    rows = [row for row in read_lineup(io.BytesIO(body)) if isinstance(row, Performance)]
+    for row in rows:
+        item = schema.performance_item(
+            row, source_key=file, load_id="newer", uploaded_at="", version=newer
+        )
+        aws.dynamodb.put_item(TableName=TABLE, Item=to_attributes(item))
+
+    assert queries.on_day(date(2025, 7, 12)) == before
+    assert queries.by_performer("Bonobo Live") == []
+    assert queries.days_of(file) == (date(2025, 7, 12), date(2025, 7, 14))
+
+    # The head names the newer version: it answers alone, the older rows still there.
+    aws.dynamodb.update_item(
+        TableName=TABLE,
+        Key=to_attributes(schema.head_key(file)),
+        UpdateExpression="SET #current = :v",
+        ExpressionAttributeNames={"#current": "current"},
+        ExpressionAttributeValues=to_attributes({":v": newer}),
+    )
+    assert len(aws.performances()) == 2 * len(rows)
+    assert [p["performer"] for p in queries.by_performer("bonobo live")] == ["Bonobo Live"]
+    assert queries.by_performer("Bonobo") == []
+    assert len(queries.on_day(date(2025, 7, 12))) == len(before)
+
+    # No version current (the file deleted): nothing answers, whatever rows are left.
+    aws.dynamodb.update_item(
+        TableName=TABLE,
+        Key=to_attributes(schema.head_key(file)),
+        UpdateExpression="REMOVE #current",
+        ExpressionAttributeNames={"#current": "current"},
+    )
+    assert queries.on_day(date(2025, 7, 12)) == []
+    assert queries.days_of(file) is None

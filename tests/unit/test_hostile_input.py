@@ -47,9 +47,19 @@ def keys_within_limits(item: dict) -> bool:
     return all(utf8_bytes(item[name]) <= LIMITS[kind] for name, kind in KEY_ATTRIBUTES.items())
 
 
+# An upload version: S3's sequencer of its event, as schema.sequence_key pads it; and the
+# longest the sweep makes (one it gives an event S3 never delivered).
+VERSION = schema.sequence_key("0055AED6DCD90281E5")
+LONGEST_VERSION = schema.sequence_after(schema.sequence_key("F" * schema.SEQUENCE_WIDTH))
+
+
 def item_of(performance: Performance, source_key: str = "uploads/lineup.csv") -> dict:
     return schema.performance_item(
-        performance, source_key=source_key, load_id="e", uploaded_at="2025-07-01T00:00:00Z"
+        performance,
+        source_key=source_key,
+        load_id="e",
+        uploaded_at="2025-07-01T00:00:00Z",
+        version=LONGEST_VERSION,
     )
 
 
@@ -223,42 +233,83 @@ def test_every_key_of_a_row_with_the_longest_names_and_s3_key_fits():
     assert utf8_bytes(item["sk"]) == 1023  # 23 + 500 + 500: a byte to spare
 
 
-def test_the_file_partition_of_a_1024_byte_s3_key_fits_without_hashing():
+def test_the_file_partitions_of_a_1024_byte_s3_key_fit_without_hashing():
     source_key = "🎸" * 256  # 1,024 bytes
-    for partition in schema.file_partitions(source_key):
-        assert partition.startswith(f"FILE#{source_key}#")
-        assert utf8_bytes(partition) == 1032 <= schema.PARTITION_KEY_MAX_BYTES
+    for version in (VERSION, LONGEST_VERSION):
+        partitions = schema.file_partitions(source_key, version)
+        assert len(set(partitions)) == schema.FILE_SHARDS
+        for shard, partition in enumerate(partitions):
+            assert partition == f"FILE#{source_key}#V{version}#{shard:02d}"
+            # 5 + 1,024 + 2 + 32 (33 for the sweep's) + 3 bytes
+            assert utf8_bytes(partition) == 1066 + len(version) - 32
+            assert utf8_bytes(partition) <= schema.PARTITION_KEY_MAX_BYTES
 
 
-def test_a_1024_byte_s3_key_gets_an_upload_record_key_within_limits():
+def test_a_1024_byte_s3_key_gets_record_and_head_keys_within_limits():
     source_key = "uploads/" + "é" * 508
-    key = schema.upload_record_key(source_key, "0123456789abcdef0123456789abcdef-10000")
-    assert utf8_bytes(key["pk"]) <= schema.PARTITION_KEY_MAX_BYTES
-    assert utf8_bytes(key["sk"]) <= schema.SORT_KEY_MAX_BYTES
-    assert key["sk"].startswith("FILEHASH#uploads/éé")
-    assert key["sk"].endswith("#ETAG#0123456789abcdef0123456789abcdef-10000")
+    record = schema.upload_record_key(source_key, LONGEST_VERSION)
+    assert record["sk"].startswith("FILEHASH#uploads/éé")
+    assert record["sk"].endswith(f"#V#{LONGEST_VERSION}")
+    for key in (
+        record,
+        schema.removal_record_key(source_key, LONGEST_VERSION),
+        schema.head_key(source_key),
+        schema.part_done_key(source_key, LONGEST_VERSION, 999_999),
+        schema.part_queued_key(source_key, LONGEST_VERSION, 999_999),
+    ):
+        assert utf8_bytes(key["pk"]) <= schema.PARTITION_KEY_MAX_BYTES
+        assert utf8_bytes(key["sk"]) <= schema.SORT_KEY_MAX_BYTES
 
 
-def test_short_s3_keys_keep_their_readable_upload_record_key():
-    assert schema.upload_record_key("uploads/lineup.csv", "abc") == {
+def test_short_s3_keys_keep_their_readable_record_and_head_keys():
+    assert schema.upload_record_key("uploads/lineup.csv", VERSION) == {
         "pk": "UPLOADS",
-        "sk": "FILE#uploads/lineup.csv#ETAG#abc",
+        "sk": f"FILE#uploads/lineup.csv#V#{VERSION}",
+    }
+    assert schema.removal_record_key("uploads/lineup.csv", VERSION) == {
+        "pk": "UPLOADS",
+        "sk": f"FILE#uploads/lineup.csv#REMOVED#{VERSION}",
+    }
+    assert schema.head_key("uploads/lineup.csv") == {
+        "pk": "HEADS",
+        "sk": "FILE#uploads/lineup.csv",
     }
     longest_readable = "k" * 949
     assert schema.upload_record_key(longest_readable, "e" * 64)["sk"] == (
-        f"FILE#{longest_readable}#ETAG#{'e' * 64}"
+        f"FILE#{longest_readable}#V#{'e' * 64}"
+    )
+    assert utf8_bytes(schema.upload_record_key(longest_readable, "e" * 64)["sk"]) <= (
+        schema.SORT_KEY_MAX_BYTES
     )
     assert schema.upload_record_key(longest_readable + "k", "e")["sk"].startswith("FILEHASH#")
 
 
 @pytest.mark.parametrize("length", [900, 949, 950, 1000, 1024])
-def test_the_record_key_without_an_etag_is_a_prefix_of_every_versions_record_key(length):
+def test_the_record_key_without_a_version_is_a_prefix_of_every_versions_record_key(length):
     source_key = "k" * length
     prefix = schema.upload_record_key(source_key, "")["sk"]
-    for etag in ("abc", "0123456789abcdef0123456789abcdef-3", "x" * 100):
-        sort_key = schema.upload_record_key(source_key, etag)["sk"]
+    for version in ("abc", VERSION, LONGEST_VERSION, "x" * 100):
+        sort_key = schema.upload_record_key(source_key, version)["sk"]
         assert sort_key.startswith(prefix)
         assert utf8_bytes(sort_key) <= schema.SORT_KEY_MAX_BYTES
+
+
+def test_the_record_keys_of_a_files_versions_sort_in_version_order():
+    versions = [schema.sequence_key(f"{n:X}") for n in (9, 0xA, 0xFF, 0x100, 0x0055AED6DCD9)]
+    for source_key in ("uploads/lineup.csv", "k" * 1000):
+        keys = [schema.upload_record_key(source_key, version)["sk"] for version in versions]
+        assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+@pytest.mark.parametrize(
+    "source_key", ["uploads/a.csv", "uploads/a.csv#V1#00", "uploads/a.csv#V", "#", "🎸" * 256]
+)
+def test_no_two_versions_of_any_files_share_a_partition(source_key):
+    # A version is hexadecimal (and the sweep's R): the partition's last two #-separated
+    # parts are always the version and the shard, whatever the S3 key holds.
+    for version in (VERSION, LONGEST_VERSION):
+        for shard, partition in enumerate(schema.file_partitions(source_key, version)):
+            assert partition.rsplit("#", 2) == [f"FILE#{source_key}", f"V{version}", f"{shard:02d}"]
 
 
 def test_long_s3_keys_that_share_their_first_800_bytes_get_different_record_keys():
@@ -271,7 +322,7 @@ def test_no_s3_key_gets_the_record_key_of_another():
     long_key = "x" * 1000
     hashed = schema.upload_record_key(long_key, "e")["sk"]
     # A short key written to look like a long key's record key gets a key of its own.
-    impostor = hashed.removeprefix("FILEHASH#").removesuffix("#ETAG#e")
+    impostor = hashed.removeprefix("FILEHASH#").removesuffix("#V#e")
     assert schema.upload_record_key(impostor, "e")["sk"] != hashed
 
 

@@ -258,9 +258,10 @@ def create_app(
             key = uploader.key_for(chosen.filename)
         except UploadNameError as problem:
             return render_upload_form(f"Not uploaded: {problem}.", status=400)
-        # A load is known by the file and its ETag; the same content uploaded again
-        # replaces its record, so the page waits for a record newer than the one there now.
-        earlier = {record["etag"]: record["started_at"] for record in queries.upload_versions(key)}
+        # A load is followed by the file and its ETag: the newest version with that content.
+        # The same content uploaded before has a version of its own, so the page waits for
+        # a record other than the one there now.
+        earlier = {record["etag"]: version_of(record) for record in queries.upload_versions(key)}
         try:
             uploaded = uploader.put(key, chosen.stream)
         except UNREACHABLE_ERRORS as problem:
@@ -291,7 +292,7 @@ def create_app(
         if not file or not etag:
             abort(404)
         record = queries.upload(file, etag)
-        if record is not None and record["started_at"] == request.args.get("after"):
+        if record is not None and version_of(record) == request.args.get("after"):
             record = None  # still the record of an earlier upload of the same content
         waited = time.time() - request.args.get("since", type=float, default=time.time())
         days = None
@@ -307,3 +308,9 @@ def create_app(
         }
 
     return app
+
+
+def version_of(record: dict) -> str:
+    """What tells one upload of a file from another of the same content: its version (S3's
+    sequencer), or when its load started for a record written before versions were."""
+    return str(record.get("version") or record.get("started_at") or "")
