@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.functional.conftest import BUCKET, LambdaContext, s3_event
+from tests.functional.conftest import BUCKET, LambdaContext, _sequencers, s3_event
 from tests.lineups import lineup_csv, lineup_rows
 
 pytestmark = pytest.mark.functional
@@ -48,6 +47,14 @@ class FlakyDynamoDB:
                 self.client.batch_write_item(RequestItems={table: writes[:half]})
             return {"UnprocessedItems": {table: writes[half:]}}
         return self.client.batch_write_item(RequestItems=RequestItems, **kwargs)
+
+
+def upload(aws, key: str, body: bytes) -> dict:
+    """Put the object; the event S3 sends for it, with its sequencer: later than that of
+    every event made before (removal_event's included), as S3 orders a key's events."""
+    event = aws.upload(key, body)
+    event["Records"][0]["s3"]["object"]["sequencer"] = f"{next(_sequencers):X}"
+    return event
 
 
 def performer_names(aws) -> list[str]:
@@ -143,23 +150,26 @@ def test_duplicate_event_leaves_the_table_as_after_one_delivery(aws):
 
 def test_reupload_replaces_the_files_lineup_and_removes_missing_rows(aws):
     rows = lineup_rows(30)
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(rows)))
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(rows)))
     aws.emails()
 
     corrected = rows[:20] + [["Late Addition", "Main Stage", "12:00", "13:00", "2025-07-14"]]
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(corrected)))
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(corrected)))
+    aws.deliver_parts()  # the older version's rows are collected in steps
 
     assert performer_names(aws) == sorted(row[0] for row in corrected)
     (email,) = aws.emails()
-    assert "Rows removed:  10" in email["body"]
+    # The whole older version is removed: its rows the new one keeps are the new one's.
+    assert "Rows removed:  30" in email["body"]
 
 
 def test_another_files_lineup_is_left_alone_by_a_reupload(aws):
-    aws.invoke(aws.upload("uploads/day1.csv", lineup_csv(lineup_rows(5))))
+    aws.invoke(upload(aws, "uploads/day1.csv", lineup_csv(lineup_rows(5))))
     other = [["Only Day Two", "Main Stage", "12:00", "13:00", "2025-07-13"]]
-    aws.invoke(aws.upload("uploads/day2.csv", lineup_csv(other)))
+    aws.invoke(upload(aws, "uploads/day2.csv", lineup_csv(other)))
 
-    aws.invoke(aws.upload("uploads/day2.csv", lineup_csv(other)))
+    aws.invoke(upload(aws, "uploads/day2.csv", lineup_csv(other)))
+    aws.deliver_parts()
 
     assert len(aws.performances()) == 6
 
@@ -225,12 +235,13 @@ def test_an_event_that_names_no_object_is_ignored_without_a_retry_or_an_email(aw
 
 def test_rows_of_a_version_that_crashed_are_removed_when_another_version_loads(aws, monkeypatch):
     aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, crash_at=3))
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(120))))
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(lineup_rows(120))))
     aws.rewire()
 
     replacement = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(replacement)))
-    aws.deliver_parts()  # the first version's retry finds the file replaced
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(replacement)))
+    # The first version's retry finds the file replaced; then its rows are collected.
+    aws.deliver_parts()
 
     assert performer_names(aws) == ["Only Act"]
     subjects = sorted(email["subject"] for email in aws.emails())
@@ -292,13 +303,13 @@ def test_a_bad_clock_in_the_metadata_fails_clearly_and_writes_nothing(aws):
 
 def test_the_same_content_uploaded_again_is_loaded_and_reported_again(aws):
     body = lineup_csv(lineup_rows(5))
-    event = aws.upload("uploads/again.csv", body)
+    event = upload(aws, "uploads/again.csv", body)
     aws.invoke(event)
     aws.invoke(event)  # a duplicate delivery: no second load, no second email
     assert len(aws.emails()) == 1
 
-    time.sleep(1.1)  # S3 keeps upload times to the second: the next upload is a later one
-    aws.invoke(aws.upload("uploads/again.csv", body))
+    aws.invoke(upload(aws, "uploads/again.csv", body))  # a new upload: a new sequencer
+    aws.deliver_parts()
 
     (email,) = aws.emails()
     assert email["subject"] == "festival-lineup OK: again.csv"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -13,7 +12,7 @@ from lineup_ingest.ingest import Ingestion
 from lineup_ingest.parts import PartTask
 from lineup_ingest.retry import RetryBudget
 from tests.functional.conftest import TABLE, LambdaContext
-from tests.functional.test_handler import FlakyDynamoDB, performer_names
+from tests.functional.test_handler import FlakyDynamoDB, performer_names, upload
 from tests.lineups import lineup_csv, lineup_rows, tricky_csv, tricky_rows
 
 pytestmark = pytest.mark.functional
@@ -203,12 +202,11 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit_and_writes_nothing
 
 def test_a_file_replaced_while_its_parts_load_ends_failed_with_one_email(aws_parts):
     rows = lineup_rows(300)
-    aws_parts.invoke(aws_parts.upload("uploads/moving.csv", tricky_csv(tricky_rows(300))))
+    aws_parts.invoke(upload(aws_parts, "uploads/moving.csv", tricky_csv(tricky_rows(300))))
     parts = int(record_of(aws_parts)["parts_total"]["N"])
     assert parts >= 3  # parts after the next one are queued by parts that never run
 
-    time.sleep(1.1)  # S3 keeps upload times to the second: the next upload is a later one
-    newer = aws_parts.upload("uploads/moving.csv", lineup_csv(rows[:50]))
+    newer = upload(aws_parts, "uploads/moving.csv", lineup_csv(rows[:50]))
     aws_parts.deliver_parts()  # the first version's next part finds the file replaced
     aws_parts.invoke(newer)
     aws_parts.deliver_parts()

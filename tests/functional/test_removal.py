@@ -1,16 +1,17 @@
-"""A file deleted (or expired) from the bucket: its rows go, it is recorded, one email."""
+"""A file deleted (or expired) from the bucket: queries stop seeing it at once, its rows
+are collected (the first step at once, the rest through the parts queue), it is recorded,
+and one email says so."""
 
 from __future__ import annotations
-
-import threading
 
 import pytest
 from click.testing import CliRunner
 
 from festival import cli
 from festival.queries import LineupQueries
+from lineup_ingest import collect
 from tests.functional.conftest import TABLE, LambdaContext, removal_event
-from tests.functional.test_handler import FlakyDynamoDB, performer_names
+from tests.functional.test_handler import FlakyDynamoDB, performer_names, upload
 from tests.lineups import lineup_csv, lineup_rows
 
 pytestmark = pytest.mark.functional
@@ -36,13 +37,13 @@ def with_requester(event: dict, principal: str, source_ip: str) -> dict:
 def test_a_deleted_file_loses_exactly_its_rows_is_recorded_and_emailed_once(aws):
     day1 = lineup_rows(30)
     day2 = [[f"Day Two {name}", *rest] for name, *rest in lineup_rows(7)]
-    aws.invoke(aws.upload("uploads/day1.csv", lineup_csv(day1)))
-    aws.invoke(aws.upload("uploads/day2.csv", lineup_csv(day2)))
+    aws.invoke(upload(aws, "uploads/day1.csv", lineup_csv(day1)))
+    aws.invoke(upload(aws, "uploads/day2.csv", lineup_csv(day2)))
     aws.emails()
 
-    result = aws.invoke(aws.delete("uploads/day1.csv"))
+    aws.invoke(aws.delete("uploads/day1.csv"))
+    aws.deliver_parts()
 
-    assert result == {"files": [{"file": "uploads/day1.csv", "status": "REMOVED"}]}
     assert performer_names(aws) == sorted(row[0] for row in day2)  # the other file stays
     (email,) = aws.emails()
     assert email["subject"] == "festival-lineup REMOVED: day1.csv"
@@ -66,17 +67,19 @@ def test_a_deleted_file_loses_exactly_its_rows_is_recorded_and_emailed_once(aws)
 
 
 def test_a_duplicate_delivery_of_the_delete_event_removes_and_emails_nothing_more(aws):
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(12))))
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(lineup_rows(12))))
     aws.emails()
     event = aws.delete("uploads/lineup.csv")
     aws.invoke(event)
+    aws.deliver_parts()
     (first,) = aws.emails()
     # A new version uploaded, then the first delete's event delivered again: it must not
     # take the new upload's rows, nor send a second email.
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(13)[1:])))
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(lineup_rows(13)[1:])))
     aws.emails()
 
     again = aws.invoke(event, LambdaContext(aws_request_id="request-2"))
+    aws.deliver_parts()
 
     assert again == {"files": [{"file": "uploads/lineup.csv", "status": "REMOVED"}]}
     assert aws.emails() == []
@@ -88,13 +91,15 @@ def test_a_duplicate_delivery_of_the_delete_event_removes_and_emails_nothing_mor
 
 def test_a_late_delete_event_after_a_newer_upload_removes_nothing_of_it(aws):
     old = lineup_rows(20)
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(old)))
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(old)))
     event = aws.delete("uploads/lineup.csv")
     newer = old[:5] + [["Newcomer", "Main Stage", "12:00", "13:00", "2025-07-14"]]
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(newer)))
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(newer)))
+    aws.deliver_parts()
     aws.emails()
 
     result = aws.invoke(event)  # S3 delivered the delete's event after the upload's
+    aws.deliver_parts()
 
     assert result["files"][0]["status"] == "REPLACED"
     assert performer_names(aws) == sorted(row[0] for row in newer)
@@ -105,39 +110,29 @@ def test_a_late_delete_event_after_a_newer_upload_removes_nothing_of_it(aws):
     assert (removal["status"], removal["rows_removed"]) == ("REPLACED", 0)
 
 
-class RewriteBeforeFirstDelete(FlakyDynamoDB):
-    """A newer upload of the file rewrites a row between the removal's query and its
-    delete of that row: the newer version's row must survive."""
+def test_queries_stop_seeing_a_deleted_file_before_its_rows_are_collected(aws, monkeypatch):
+    monkeypatch.setattr(collect, "STEP_KEYS", 10)  # the first step leaves most rows
+    monkeypatch.setattr(collect, "PAGE_KEYS", 5)
+    rows = lineup_rows(60)
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(rows)))
+    queries = LineupQueries(aws.dynamodb, TABLE)
+    assert len(queries.by_performer(rows[0][0])) == 1
+    aws.emails()
 
-    def __init__(self, client, uploaded_at: str):
-        super().__init__(client)
-        self.uploaded_at = uploaded_at
-        self.rewritten: dict | None = None
-        self.lock = threading.Lock()  # deletes run several at a time
+    aws.invoke(aws.delete("uploads/lineup.csv"))
 
-    def delete_item(self, **kwargs):
-        with self.lock:
-            if self.rewritten is None:
-                item = self.client.get_item(TableName=TABLE, Key=kwargs["Key"])["Item"]
-                item["uploaded_at"] = {"S": self.uploaded_at}
-                item["load_id"] = {"S": "newer-etag"}
-                self.client.put_item(TableName=TABLE, Item=item)
-                self.rewritten = kwargs["Key"]
-        return self.client.delete_item(**kwargs)
+    assert len(aws.performances()) > 0  # still in the table...
+    assert queries.by_performer(rows[0][0]) == []  # ...but no query answers from them
+    assert queries.current_versions() == {}
+    assert aws.emails() == []  # the email waits for the rows to be gone
+    assert removals(aws)[0]["status"] == "REMOVING"
 
+    assert aws.deliver_parts() >= 5
 
-def test_a_row_a_newer_upload_rewrites_during_the_removal_is_kept(aws, monkeypatch):
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(10))))
-    event = aws.delete("uploads/lineup.csv")
-    racing = RewriteBeforeFirstDelete(aws.clients.dynamodb, "2999-01-01T00:00:00+00:00")
-    aws.rewire(dynamodb=racing)
-
-    aws.invoke(event)
-
-    (kept,) = aws.performances()
-    assert {"pk": kept["pk"], "sk": kept["sk"]} == racing.rewritten
-    assert kept["uploaded_at"]["S"] == "2999-01-01T00:00:00+00:00"
-    assert removals(aws)[0]["rows_removed"] == 9  # counts only what it removed
+    assert aws.performances() == []
+    (email,) = aws.emails()
+    assert "60 rows removed" in email["body"]
+    assert removals(aws)[0]["status"] == "REMOVED"
 
 
 def test_deleting_a_key_never_loaded_still_sends_one_email_saying_nothing_to_remove(aws):
@@ -146,12 +141,12 @@ def test_deleting_a_key_never_loaded_still_sends_one_email_saying_nothing_to_rem
     assert result["files"][0]["status"] == "REMOVED"
     (email,) = aws.emails()
     assert email["subject"] == "festival-lineup REMOVED: never-loaded.csv"
-    assert "was deleted: nothing to remove (no row of it was in the table)." in email["body"]
+    assert "was deleted: nothing to remove (no version of it was loaded;" in email["body"]
     assert removals(aws)[0]["rows_removed"] == 0
 
 
 def test_expiry_by_the_lifecycle_rule_removes_the_rows_and_says_so(aws):
-    aws.invoke(aws.upload("uploads/old.csv", lineup_csv(lineup_rows(4))))
+    aws.invoke(upload(aws, "uploads/old.csv", lineup_csv(lineup_rows(4))))
     aws.emails()
     aws.s3.delete_object(Bucket="festival-uploads", Key="uploads/old.csv")
 
@@ -171,47 +166,34 @@ def test_expiry_by_the_lifecycle_rule_removes_the_rows_and_says_so(aws):
     )
 
 
-def test_a_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws, monkeypatch):
-    aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(30))))
+def test_lambdas_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_once(aws):
+    aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(lineup_rows(30))))
     aws.emails()
     event = aws.delete("uploads/lineup.csv")
+    aws.rewire(dynamodb=FlakyDynamoDB(aws.clients.dynamodb, crash_at=1))
 
-    class CrashAfterSome(FlakyDynamoDB):
-        deletes = 0
-        lock = threading.Lock()  # deletes run several at a time
-
-        def delete_item(self, **kwargs):
-            with self.lock:
-                CrashAfterSome.deletes += 1
-                crash = CrashAfterSome.deletes == 8
-            if crash:
-                raise RuntimeError("simulated crash")
-            return self.client.delete_item(**kwargs)
-
-    aws.rewire(dynamodb=CrashAfterSome(aws.clients.dynamodb))
-    first = aws.invoke(event)
-    (failed,) = aws.emails()
-    aws.rewire(dynamodb=aws.dynamodb)
-
-    assert first["files"][0]["status"] == "FAILED"
-    assert failed["subject"] == "festival-lineup FAILED: lineup.csv"
-    assert "Reason: RuntimeError: simulated crash" in failed["body"]
-    # A FAILED removal is over: the event again (a duplicate) does nothing more...
-    assert (
-        aws.invoke(event, LambdaContext(aws_request_id="request-2"))["files"][0]["status"]
-        == "FAILED"
-    )
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        aws.invoke(event, LambdaContext(aws_request_id="request-1"))
+    aws.rewire()
     assert aws.emails() == []
-    # ...and the rows left go with the next removal of the key, as the docs say.
-    aws.invoke(aws.upload("uploads/lineup.csv", b"Performer,Stage,Start,End,Date\n"))
-    aws.emails()
-    aws.invoke(aws.delete("uploads/lineup.csv"))
+    # S3 delivering the event again leaves the removal to Lambda's retry...
+    duplicate = aws.invoke(event, LambdaContext(aws_request_id="request-2"))
+    assert duplicate["files"][0]["status"] == "REMOVING"
+
+    aws.invoke(event, LambdaContext(aws_request_id="request-1"))  # ...which keeps the id
+    aws.deliver_parts()
+
     assert aws.performances() == []
+    (email,) = aws.emails()
+    assert email["subject"] == "festival-lineup REMOVED: lineup.csv"
+    assert "30 rows removed" in email["body"]
+    (removal,) = removals(aws)
+    assert (removal["status"], removal["rows_removed"]) == ("REMOVED", 30)
 
 
 def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, monkeypatch):
     event = with_requester(
-        aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(3))),
+        upload(aws, "uploads/lineup.csv", lineup_csv(lineup_rows(3))),
         "AWS:AIDAUPLOADER",
         "203.0.113.7",
     )
@@ -269,7 +251,7 @@ def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, mon
 def test_a_file_deleted_while_its_parts_load_ends_failed_with_no_row_left(aws, monkeypatch):
     monkeypatch.setenv("PART_BYTES", "2048")
     aws.rewire()
-    aws.invoke(aws.upload("uploads/big.csv", lineup_csv(lineup_rows(300))))
+    aws.invoke(upload(aws, "uploads/big.csv", lineup_csv(lineup_rows(300))))
     assert aws.performances()  # the first part is in; the others are queued
     event = aws.delete("uploads/big.csv")
 
@@ -284,31 +266,37 @@ def test_a_file_deleted_while_its_parts_load_ends_failed_with_no_row_left(aws, m
     assert statuses == ["FAILED", "REMOVED"]
 
 
-class DeleteBeforeSecondHead:
-    """An S3 client that deletes the object just before the second HEAD of the load: the
-    file is deleted after its rows were written, before its load ended."""
+class DeleteAfterTheRows(FlakyDynamoDB):
+    """A DynamoDB client after whose first write of rows the file is deleted and its event
+    handled: the file is deleted after its rows were written, before its load ended."""
 
-    def __init__(self, client):
-        self.client = client
-        self.heads = 0
+    def __init__(self, client, aws, key: str):
+        super().__init__(client)
+        self.aws = aws
+        self.key = key
+        self.deleted = False
 
-    def __getattr__(self, name):
-        return getattr(self.client, name)
-
-    def head_object(self, **kwargs):
-        self.heads += 1
-        if self.heads == 2:
-            self.client.delete_object(Bucket=kwargs["Bucket"], Key=kwargs["Key"])
-        return self.client.head_object(**kwargs)
+    def batch_write_item(self, RequestItems, **kwargs):  # noqa: N803 (boto3's name)
+        response = self.client.batch_write_item(RequestItems=RequestItems, **kwargs)
+        if not self.deleted:
+            self.deleted = True
+            self.aws.invoke(self.aws.delete(self.key), LambdaContext(aws_request_id="delete"))
+        return response
 
 
-def test_a_load_that_ends_after_its_file_was_deleted_removes_what_it_wrote(aws, monkeypatch):
-    aws.rewire(s3=DeleteBeforeSecondHead(aws.clients.s3))
+def test_a_load_that_ends_after_its_file_was_deleted_removes_what_it_wrote(aws):
+    aws.rewire(dynamodb=DeleteAfterTheRows(aws.clients.dynamodb, aws, "uploads/lineup.csv"))
 
-    result = aws.invoke(aws.upload("uploads/lineup.csv", lineup_csv(lineup_rows(25))))
+    result = aws.invoke(upload(aws, "uploads/lineup.csv", lineup_csv(lineup_rows(25))))
+    aws.deliver_parts()
 
     assert result["files"][0]["status"] == "FAILED"
     assert aws.performances() == []
-    (email,) = aws.emails()
-    assert "Rows removed:  25 (the file was deleted before its load ended)" in email["body"]
-    assert "Reason: The file was deleted before its load ended" in email["body"]
+    emails = {email["subject"]: email["body"] for email in aws.emails()}
+    assert set(emails) == {
+        "festival-lineup REMOVED: lineup.csv",
+        "festival-lineup FAILED: lineup.csv",
+    }
+    failed = emails["festival-lineup FAILED: lineup.csv"]
+    assert "Rows removed:  25 (the file was deleted before its load ended)" in failed
+    assert "Reason: The file was deleted before its load ended" in failed

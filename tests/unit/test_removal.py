@@ -1,18 +1,22 @@
-"""Removals, the pure parts: decoding removal events, and what a removal decides to do
-(against in-memory fakes of the bucket and the table)."""
+"""Removals: decoding removal events, their emails, and what a removal does to a file's
+versions, against in-memory fakes of S3, DynamoDB, SQS and SNS (tests/fakes.py).
+
+A removal is applied to the file's head at once (queries stop answering from the version
+it removes); the version's rows are collected afterwards, in bounded steps through the
+parts queue; the one REMOVED email comes when they are gone.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
-from lineup_ingest import schema
-from lineup_ingest.adapters import ObjectGoneError
+from lineup_ingest import collect, schema
 from lineup_ingest.events import EventError, RemovedObject, UploadedObject, object_events
-from lineup_ingest.removal import Removal
+from lineup_ingest.parts import CollectTask
 from lineup_ingest.report import RemovalReport, removal_body, removal_subject
-from lineup_ingest.retry import RetryBudget
+from tests.fakes import MemoryTable
+from tests.lineups import lineup_csv, lineup_rows
+from tests.unit.test_service import PART_ATTEMPTS, Pipeline
 
 
 def s3_record(event_name: str, key: str = "uploads/My+Lineup.csv", **extra) -> dict:
@@ -25,7 +29,7 @@ def s3_record(event_name: str, key: str = "uploads/My+Lineup.csv", **extra) -> d
     }
 
 
-def test_a_delete_event_names_the_key_the_time_and_who_removed_it():
+def test_a_delete_event_names_the_key_the_time_the_sequencer_and_who_removed_it():
     (removed,) = object_events(
         {"Records": [s3_record("ObjectRemoved:Delete", sequencer="0055AED6DCD90281E5")]}
     )
@@ -40,8 +44,6 @@ def test_a_delete_event_names_the_key_the_time_and_who_removed_it():
         source_ip="203.0.113.7",
     )
     assert not removed.by_lifecycle
-    # In the form of S3's LastModified, to the second: an upload at 20:00:05 is no later.
-    assert removed.uploaded_no_later_than == "2025-07-12T20:00:05+00:00"
 
 
 def test_an_expiry_by_the_lifecycle_rule_is_a_removal_too():
@@ -49,8 +51,10 @@ def test_an_expiry_by_the_lifecycle_rule_is_a_removal_too():
     assert isinstance(removed, RemovedObject) and removed.by_lifecycle
 
 
-def test_an_upload_event_keeps_who_uploaded_and_from_where():
-    (upload,) = object_events({"Records": [s3_record("ObjectCreated:Put", eTag='"abc"', size=12)]})
+def test_an_upload_event_keeps_its_sequencer_and_who_uploaded_from_where():
+    (upload,) = object_events(
+        {"Records": [s3_record("ObjectCreated:Put", eTag='"abc"', size=12, sequencer="0A")]}
+    )
     assert upload == UploadedObject(
         "b",
         "uploads/My Lineup.csv",
@@ -58,20 +62,43 @@ def test_an_upload_event_keeps_who_uploaded_and_from_where():
         12,
         uploaded_by="AWS:AIDAEXAMPLE",
         source_ip="203.0.113.7",
+        sequencer="0A",
     )
 
 
-def test_the_removal_id_is_the_same_for_a_duplicate_and_differs_for_another_removal():
-    def removal_id(**changes) -> str:
-        record = {**s3_record("ObjectRemoved:Delete", sequencer="0A"), **changes}
-        (removed,) = object_events({"Records": [record]})
-        assert isinstance(removed, RemovedObject)
-        return removed.removal_id
+def removed_with(**changes) -> RemovedObject:
+    (removed,) = object_events({"Records": [{**s3_record("ObjectRemoved:Delete"), **changes}]})
+    assert isinstance(removed, RemovedObject)
+    return removed
 
-    assert removal_id() == removal_id()
-    # LocalStack sends one sequencer for every event: the time tells removals apart.
-    assert removal_id(eventTime="2025-07-12T20:00:06.000Z") != removal_id()
-    assert len(removal_id()) == 32
+
+def with_sequencer(sequencer: str, **changes) -> RemovedObject:
+    record = s3_record("ObjectRemoved:Delete", sequencer=sequencer)
+    return removed_with(**{**record, **changes})
+
+
+def test_a_removal_is_identified_by_its_sequencer_so_a_duplicate_has_the_same_id():
+    assert with_sequencer("0A").removal_id == with_sequencer("0A").removal_id
+    assert with_sequencer("0A").removal_id != with_sequencer("0B").removal_id
+    # Another delivery of the event may come later: its time does not change the id.
+    later = with_sequencer("0A", eventTime="2025-07-12T20:09:00.000Z")
+    assert later.removal_id == with_sequencer("0A").removal_id
+    assert len(with_sequencer("0A").removal_id) == 32
+
+
+def test_removals_order_as_their_sequencers_do_whatever_their_length():
+    # S3's sequencers of one key grow, and may grow longer: "FF" comes before "0100".
+    assert with_sequencer("FF").sequence < with_sequencer("0100").sequence
+    assert with_sequencer("9").sequence < with_sequencer("a").sequence  # any case
+
+
+def test_a_removal_made_by_hand_without_a_sequencer_is_told_apart_by_its_time():
+    earlier = removed_with()
+    later = removed_with(eventTime="2025-07-12T20:00:06.000Z")
+
+    assert earlier.sequence == ""  # ordered by what the bucket holds (removal.py)
+    assert earlier.removal_id == schema.sequence_from_time(earlier.removed_at)
+    assert earlier.removal_id != later.removal_id
 
 
 @pytest.mark.parametrize(
@@ -94,184 +121,322 @@ def test_a_removal_record_key_fits_dynamodb_even_for_the_longest_s3_key():
     assert not key["sk"].startswith(schema.upload_record_key(longest, "")["sk"])
 
 
-def test_the_removal_email_escapes_a_key_that_would_add_a_line():
-    report = RemovalReport(
-        bucket="b",
-        key="uploads/x.csv\nStatus: OK",
-        started_at="t",
-        event_name="ObjectRemoved:Delete",
-        removed_at="t",
-        rows_removed=1,
-    )
-    text = removal_body(report)
-    assert not any(line.startswith("Status: OK") for line in text.split("\n"))
-    assert text.startswith("s3://b/uploads/x.csv\\nStatus: OK was deleted: 1 row removed.\n")
-    assert removal_subject(report) == "festival-lineup REMOVED: x.csv\\nStatus: OK"
-
-
-# --- the decisions, against fakes ----------------------------------------------------------
-
-
-@dataclass
-class FakeBucket:
-    """The key's upload now (ETag, upload time), or None when it is gone."""
-
-    current: tuple[str, str] | None = None
-
-    def describe(self, bucket: str, key: str):
-        if self.current is None:
-            raise ObjectGoneError(f"s3://{bucket}/{key} no longer exists")
-        return {}, self.current[1], self.current[0], 10
-
-
-@dataclass
-class FakeTable:
-    """Rows as key -> upload time; records by sort key."""
-
-    rows: dict[str, str] = field(default_factory=dict)
-    records: dict[str, dict] = field(default_factory=dict)
-    budget: RetryBudget = field(default_factory=lambda: RetryBudget(lambda: 60_000, 1_000))
-    crash_on_delete: bool = False
-
-    def record(self, key):
-        found = self.records.get(key["sk"])
-        return dict(found) if found else None
-
-    def claim_removal(self, record):
-        held = self.records.get(record["sk"])
-        if held and not (held["status"] == "REMOVING" and held["finisher"] == record["finisher"]):
-            return False
-        self.records[record["sk"]] = dict(record)
-        return True
-
-    def keys_uploaded_no_later(self, source_key, uploaded_at):
-        return [
-            {"pk": "FILE#uploads/a.csv#00", "sk": sk}
-            for sk, at in self.rows.items()
-            if at <= uploaded_at
-        ]
-
-    def delete_uploaded_no_later(self, keys, uploaded_at):
-        if self.crash_on_delete:
-            raise RuntimeError("crash")
-        deleted = [k["sk"] for k in keys if self.rows.get(k["sk"], "~") <= uploaded_at]
-        for sk in deleted:
-            del self.rows[sk]
-        return len(deleted)
-
-    def count_removed(self, key, rows, who):
-        record = self.records[key["sk"]]
-        record["rows_removed"] = record.get("rows_removed", 0) + rows
-        return record["rows_removed"]
-
-    def finish_removal(self, record):
-        if self.records[record["sk"]]["finisher"] == record["finisher"]:
-            self.records[record["sk"]] = dict(record)
-
-
-def removed_at_20h(**changes) -> RemovedObject:
-    return RemovedObject(
+def removal_report(**changes) -> RemovalReport:
+    return RemovalReport(
         **{
             "bucket": "b",
-            "key": "uploads/a.csv",
+            "key": "uploads/x.csv",
+            "started_at": "t",
             "event_name": "ObjectRemoved:Delete",
-            "removed_at": "2025-07-12T20:00:05.250+00:00",
+            "removed_at": "t",
             **changes,
         }
     )
 
 
-def removal_with(bucket: FakeBucket, table: FakeTable) -> tuple[Removal, list[RemovalReport]]:
-    sent: list[RemovalReport] = []
-    # The fakes hold only what a removal uses of the ports.
-    return Removal(bucket, table, sent.append, clock=lambda: "now"), sent  # type: ignore[arg-type]
+def test_the_removal_email_escapes_a_key_that_would_add_a_line():
+    report = removal_report(key="uploads/x.csv\nStatus: OK", rows_removed=1)
+
+    text = removal_body(report)
+
+    assert not any(line.startswith("Status: OK") for line in text.split("\n"))
+    assert text.startswith("s3://b/uploads/x.csv\\nStatus: OK was deleted: 1 row removed.\n")
+    assert removal_subject(report) == "festival-lineup REMOVED: x.csv\\nStatus: OK"
 
 
-def test_a_gone_file_loses_the_rows_of_versions_uploaded_no_later_than_the_removal():
-    table = FakeTable(
-        rows={
-            "PERF#old": "2025-07-12T19:00:00+00:00",
-            "PERF#same-second": "2025-07-12T20:00:05+00:00",
-            "PERF#newer": "2025-07-12T20:00:06+00:00",
-        }
+def test_the_emails_of_a_removal_say_what_it_removed_or_why_nothing():
+    assert removal_body(removal_report(rows_removed=30)).startswith(
+        "s3://b/uploads/x.csv was deleted: 30 rows removed.\n"
     )
-    removal, sent = removal_with(FakeBucket(current=None), table)
-
-    assert removal.remove(removed_at_20h(), "request-1") == "REMOVED"
-
-    assert list(table.rows) == ["PERF#newer"]
-    (report,) = sent
-    assert report.rows_removed == 2
-
-
-def test_a_file_uploaded_again_since_keeps_every_row_and_says_so():
-    table = FakeTable(rows={"PERF#old": "2025-07-12T19:00:00+00:00"})
-    removal, sent = removal_with(FakeBucket(current=("etag2", "2025-07-12T20:00:09+00:00")), table)
-
-    assert removal.remove(removed_at_20h(), "request-1") == "REPLACED"
-
-    assert list(table.rows) == ["PERF#old"]  # the newer upload's load replaces it
-    assert sent[0].replaced_by == ("etag2", "2025-07-12T20:00:09+00:00")
+    assert removal_body(removal_report()).startswith(
+        "s3://b/uploads/x.csv was deleted: nothing to remove (no version of it was loaded; a"
+        " load still under way ends FAILED and removes its own rows).\n"
+    )
+    replaced = removal_report(replaced_by=("", ""))
+    assert removal_subject(replaced) == "festival-lineup REPLACED: x.csv"
+    assert removal_body(replaced).startswith(
+        "s3://b/uploads/x.csv was deleted: nothing removed: it was uploaded again since.\n"
+    )
+    expired = removal_report(event_name="LifecycleExpiration:Delete", rows_removed=4)
+    assert removal_body(expired).startswith(
+        "s3://b/uploads/x.csv expired (the bucket's lifecycle rule): 4 rows removed.\n"
+    )
 
 
-def test_another_delivery_of_the_event_does_nothing_while_or_after_it_is_removed():
-    table = FakeTable(rows={"PERF#old": "2025-07-12T19:00:00+00:00"})
-    removal, sent = removal_with(FakeBucket(), table)
-    removal.remove(removed_at_20h(), "request-1")
-    table.rows["PERF#again"] = "2025-07-12T19:00:00+00:00"  # would be removed if it ran
+# --- what a removal does, against fakes -----------------------------------------------------
 
-    assert removal.remove(removed_at_20h(), "request-2") == "REMOVED"
-    assert len(sent) == 1 and "PERF#again" in table.rows
+FILE = "uploads/day.csv"
 
 
-def test_a_delivery_while_another_holds_the_removal_leaves_it_to_that_one():
-    table = FakeTable()
-    sk = schema.removal_record_key("uploads/a.csv", removed_at_20h().removal_id)["sk"]
-    table.records[sk] = {
-        "sk": sk,
-        "status": "REMOVING",
-        "finisher": "request-1",
-        "started_at": "t",
-        "rows_removed": 0,
-    }
-    removal, sent = removal_with(FakeBucket(), table)
+class FailingDeletes(MemoryTable):
+    """The table, whose next ``failures`` deletes of rows fail (a crash, lasting throttling)."""
 
-    assert removal.remove(removed_at_20h(), "request-2") == "REMOVING"
-    assert sent == []
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 0
+
+    def delete_keys(self, keys):
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("simulated crash while deleting rows")
+        return super().delete_keys(keys)
 
 
-def test_a_retry_holding_the_claim_goes_on_from_the_count_so_far():
-    table = FakeTable(rows={"PERF#left": "2025-07-12T19:00:00+00:00"})
-    sk = schema.removal_record_key("uploads/a.csv", removed_at_20h().removal_id)["sk"]
-    table.records[sk] = {
-        "sk": sk,
-        "status": "REMOVING",
-        "finisher": "request-1",
-        "started_at": "t",
-        "rows_removed": 40,
-    }
-    removal, sent = removal_with(FakeBucket(), table)
-
-    assert removal.remove(removed_at_20h(), "request-1") == "REMOVED"
-    assert sent[0].rows_removed == 41
-    assert table.records[sk]["rows_removed"] == 41
+@pytest.fixture
+def small_steps(monkeypatch):
+    """Collection steps of at most 10 keys (5 a page), so a small file takes several."""
+    monkeypatch.setattr(collect, "STEP_KEYS", 10)
+    monkeypatch.setattr(collect, "PAGE_KEYS", 5)
 
 
-def test_an_error_while_removing_ends_failed_with_one_email_never_none():
-    table = FakeTable(rows={"PERF#old": "2025-07-12T19:00:00+00:00"}, crash_on_delete=True)
-    removal, sent = removal_with(FakeBucket(), table)
-
-    assert removal.remove(removed_at_20h(), "request-1") == "FAILED"
-    (report,) = sent
-    assert report.failure == "RuntimeError: crash"
-    assert "its rows were NOT all removed" in removal_body(report)
+def loaded(rows: int, table: MemoryTable | None = None) -> Pipeline:
+    """A pipeline whose file FILE is loaded with ``rows`` rows; its emails read."""
+    pipeline = Pipeline(table=table or MemoryTable())
+    pipeline.invoke(pipeline.bucket.put(FILE, lineup_csv(lineup_rows(rows))))
+    pipeline.mail.sent.clear()
+    return pipeline
 
 
-def test_a_removal_short_of_time_stops_and_says_so():
-    table = FakeTable(rows={"PERF#old": "2025-07-12T19:00:00+00:00"})
-    removal, sent = removal_with(FakeBucket(), table)
+def current_version(pipeline: Pipeline) -> str | None:
+    """The version queries answer from (src/festival/queries.py reads the heads)."""
+    return (pipeline.table.head(FILE) or {}).get("current")
 
-    status = removal.remove(removed_at_20h(), "request-1", remaining_ms=lambda: 500)
 
-    assert status == "FAILED" and "PERF#old" in table.rows
-    assert "ran short of time" in sent[0].failure
+def version_items(pipeline: Pipeline, version: str) -> list[dict]:
+    return pipeline.table.version_keys(FILE, version, 100_000)
+
+
+def removal_record(pipeline: Pipeline) -> dict:
+    (record,) = (r for r in pipeline.table.records() if r.get("kind") == "removal")
+    return record
+
+
+def test_a_delete_removes_the_current_version_its_rows_and_sends_one_email():
+    pipeline = loaded(30)
+    pipeline.invoke(pipeline.bucket.put("uploads/other.csv", lineup_csv(lineup_rows(4))))
+    pipeline.mail.sent.clear()
+    version = current_version(pipeline)
+    assert version
+
+    pipeline.invoke(pipeline.bucket.delete(FILE))
+    pipeline.deliver_parts()
+
+    assert current_version(pipeline) is None
+    assert version_items(pipeline, version) == []
+    assert len(pipeline.table.performances()) == 4  # other.csv's rows stay
+    ((subject, body),) = pipeline.mail.sent
+    assert subject == "festival-lineup REMOVED: day.csv"
+    assert body.startswith("s3://uploads-bucket/uploads/day.csv was deleted: 30 rows removed.\n")
+    assert removal_record(pipeline)["status"] == "REMOVED"
+
+
+def test_a_duplicate_delivery_of_a_delete_removes_and_emails_nothing_more():
+    pipeline = loaded(30)
+    removed = pipeline.bucket.delete(FILE)
+    pipeline.invoke(removed)
+    pipeline.deliver_parts()
+    writes = pipeline.table.write_requests
+
+    assert pipeline.invoke(removed)["files"] == [{"file": FILE, "status": "REMOVED"}]
+    assert pipeline.table.write_requests == writes
+    assert len(pipeline.mail.sent) == 1
+
+
+def test_a_late_duplicate_of_a_delete_leaves_a_newer_upload_alone():
+    pipeline = loaded(30)
+    removed = pipeline.bucket.delete(FILE)
+    pipeline.invoke(removed)
+    newer = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
+    pipeline.invoke(pipeline.bucket.put(FILE, lineup_csv(newer)))
+    pipeline.deliver_parts()
+
+    pipeline.invoke(removed)  # delivered again, after the newer upload
+    pipeline.deliver_parts()
+
+    assert pipeline.performers() == ["Only Act"]
+    assert pipeline.subjects() == [
+        "festival-lineup REMOVED: day.csv",
+        "festival-lineup OK: day.csv",
+    ]
+
+
+def test_a_delete_older_than_the_latest_upload_is_replaced_and_removes_nothing():
+    pipeline = Pipeline()
+    pipeline.invoke(pipeline.bucket.put(FILE, lineup_csv(lineup_rows(30))))
+    removed = pipeline.bucket.delete(FILE)
+    newer = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
+    pipeline.invoke(pipeline.bucket.put(FILE, lineup_csv(newer)))
+    pipeline.deliver_parts()
+    newest = current_version(pipeline)
+    pipeline.mail.sent.clear()
+
+    result = pipeline.invoke(removed)  # S3 delivered the delete's event after the upload's
+    pipeline.deliver_parts()
+
+    assert result["files"] == [{"file": FILE, "status": "REPLACED"}]
+    assert current_version(pipeline) == newest
+    assert pipeline.performers() == ["Only Act"]
+    ((subject, body),) = pipeline.mail.sent
+    assert subject == "festival-lineup REPLACED: day.csv"
+    assert "nothing removed: it was uploaded again since." in body
+    assert "Rows removed:  0" in body
+    assert removal_record(pipeline)["status"] == "REPLACED"
+
+
+def test_deleting_a_file_never_loaded_says_there_was_nothing_to_remove():
+    pipeline = Pipeline()
+    pipeline.bucket.put(FILE, lineup_csv(lineup_rows(3)))  # its event never handled
+
+    result = pipeline.invoke(pipeline.bucket.delete(FILE))
+
+    assert result["files"] == [{"file": FILE, "status": "REMOVED"}]
+    ((subject, body),) = pipeline.mail.sent
+    assert subject == "festival-lineup REMOVED: day.csv"
+    assert "nothing to remove (no version of it was loaded" in body
+
+
+def test_a_big_version_is_collected_in_bounded_steps_after_queries_stop_seeing_it(
+    small_steps,
+):
+    pipeline = loaded(60)
+    version = current_version(pipeline)
+    assert version
+
+    pipeline.invoke(pipeline.bucket.delete(FILE))
+
+    # Queries stop answering from the removed version at once; its rows wait for the steps.
+    assert current_version(pipeline) is None
+    assert len(pipeline.table.performances()) > 0
+    assert pipeline.mail.sent == []
+    assert removal_record(pipeline)["status"] == "REMOVING"
+
+    deliveries = pipeline.deliver_parts()
+
+    assert deliveries >= 5  # 60 rows and their bookkeeping, 10 keys a step
+    assert version_items(pipeline, version) == []
+    ((subject, body),) = pipeline.mail.sent
+    assert subject == "festival-lineup REMOVED: day.csv"
+    assert "60 rows removed" in body
+    assert removal_record(pipeline)["status"] == "REMOVED"
+
+
+def test_each_collection_step_deletes_no_more_than_its_bound(small_steps):
+    pipeline = loaded(60)
+    pipeline.invoke(pipeline.bucket.delete(FILE))
+    deleted_by_step = []
+    while (batch := pipeline.queue.next_batch(PART_ATTEMPTS)) is not None:
+        before = len(pipeline.table.items)
+        pipeline.invoke(batch)
+        pipeline.queue.acknowledge(batch["Records"][0]["messageId"])
+        deleted_by_step.append(before - len(pipeline.table.items))
+
+    assert len(deleted_by_step) >= 5
+    assert max(deleted_by_step) <= collect.STEP_KEYS
+
+
+def test_a_duplicate_delivery_while_the_rows_are_collected_leaves_them_to_the_first(
+    small_steps,
+):
+    pipeline = loaded(60)
+    removed = pipeline.bucket.delete(FILE)
+    pipeline.invoke(removed, request_id="request-a")
+    writes = pipeline.table.write_requests
+
+    again = pipeline.invoke(removed, request_id="request-b")
+
+    assert again["files"] == [{"file": FILE, "status": "REMOVING"}]
+    assert pipeline.table.write_requests == writes
+    pipeline.deliver_parts()
+    assert pipeline.subjects() == ["festival-lineup REMOVED: day.csv"]
+    assert pipeline.table.performances() == []
+
+
+def test_lambdas_retry_of_a_removal_that_crashed_goes_on_to_one_email():
+    table = FailingDeletes()
+    pipeline = loaded(30, table)
+    removed = pipeline.bucket.delete(FILE)
+    table.failures = 1
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        pipeline.invoke(removed, request_id="request-a")
+    assert current_version(pipeline) is None  # applied before the crash
+    # S3 delivering the event again (another request id) leaves it to Lambda's retry...
+    assert pipeline.invoke(removed, request_id="request-b")["files"][0]["status"] == "REMOVING"
+    assert pipeline.mail.sent == []
+
+    pipeline.invoke(removed, request_id="request-a")  # ...which keeps the request id
+    pipeline.deliver_parts()
+
+    assert pipeline.table.performances() == []
+    ((subject, body),) = pipeline.mail.sent
+    assert subject == "festival-lineup REMOVED: day.csv"
+    assert "30 rows removed" in body
+
+
+def test_a_removal_whose_every_invocation_crashed_is_finished_by_the_sweep_after_the_fence():
+    table = FailingDeletes()
+    pipeline = loaded(30, table)
+    removed = pipeline.bucket.delete(FILE)
+    table.failures = 3
+    for _ in range(3):  # the invocation and Lambda's two retries
+        with pytest.raises(RuntimeError):
+            pipeline.invoke(removed, request_id="request-a")
+
+    pipeline.sweep()  # within the fence: the removal may still be running
+    assert pipeline.mail.sent == []
+    pipeline.clock.advance(pipeline.sweep_settings.fence_s)
+    pipeline.sweep()
+    pipeline.deliver_parts()
+
+    assert pipeline.table.performances() == []
+    assert pipeline.subjects() == ["festival-lineup REMOVED: day.csv"]
+    assert removal_record(pipeline)["status"] == "REMOVED"
+
+
+def test_a_collection_step_that_fails_once_is_retried_by_the_queue(small_steps):
+    table = FailingDeletes()
+    pipeline = loaded(60, table)
+    pipeline.invoke(pipeline.bucket.delete(FILE))
+    table.failures = 1
+
+    pipeline.deliver_parts()
+
+    assert pipeline.table.performances() == []
+    assert pipeline.subjects() == ["festival-lineup REMOVED: day.csv"]
+    assert pipeline.queue.failure_queue == []
+
+
+def test_a_collection_step_that_fails_every_delivery_is_queued_again_by_the_sweep(small_steps):
+    table = FailingDeletes()
+    pipeline = loaded(60, table)
+    pipeline.invoke(pipeline.bucket.delete(FILE))
+    table.failures = PART_ATTEMPTS
+
+    pipeline.deliver_parts()
+
+    (stranded,) = pipeline.queue.failure_queue
+    assert isinstance(stranded, CollectTask)
+    assert pipeline.table.performances() != [] and pipeline.mail.sent == []
+
+    pipeline.sweep()
+    pipeline.deliver_parts()
+
+    assert pipeline.table.performances() == []
+    assert pipeline.subjects() == ["festival-lineup REMOVED: day.csv"]
+    assert pipeline.queue.failure_queue == []
+
+
+def test_a_reupload_collects_the_older_versions_rows_and_counts_them_in_its_email(small_steps):
+    pipeline = loaded(60)
+    older = current_version(pipeline)
+    assert older
+    newer = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
+
+    pipeline.invoke(pipeline.bucket.put(FILE, lineup_csv(newer)))
+    pipeline.deliver_parts()
+
+    assert version_items(pipeline, older) == []
+    assert pipeline.performers() == ["Only Act"]
+    ((subject, body),) = pipeline.mail.sent
+    assert subject == "festival-lineup OK: day.csv"
+    assert "Rows removed:  60" in body

@@ -5,15 +5,29 @@ that keep failing. The same scenarios run through moto in tests/functional."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from lineup_ingest import report as reports
-from lineup_ingest.ingest import Ingestion, LoadSettings
-from lineup_ingest.removal import Removal
-from lineup_ingest.service import IngestService, Invocation, Steps
+from lineup_ingest.ingest import LoadSettings
+from lineup_ingest.reconcile import SweepSettings
+from lineup_ingest.service import IngestService, Invocation, wire_steps
 from tests.fakes import MemoryBucket, MemoryMail, MemoryQueue, MemoryTable
 from tests.lineups import lineup_csv, lineup_rows, tricky_csv, tricky_rows
 
 PART_ATTEMPTS = 3
+
+
+@dataclass
+class Clock:
+    """The function's clock, moved on by the test (the sweep acts on what is old enough)."""
+
+    now: datetime = datetime(2025, 7, 1, 12, tzinfo=timezone.utc)
+
+    def __call__(self) -> str:
+        return self.now.isoformat(timespec="milliseconds")
+
+    def advance(self, seconds: int) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -23,6 +37,8 @@ class Pipeline:
     table: MemoryTable = field(default_factory=MemoryTable)
     queue: MemoryQueue = field(default_factory=MemoryQueue)
     mail: MemoryMail = field(default_factory=MemoryMail)
+    clock: Clock = field(default_factory=Clock)
+    sweep_settings: SweepSettings = field(default_factory=SweepSettings)
 
     def __post_init__(self) -> None:
         settings = LoadSettings(part_bytes=self.part_bytes)
@@ -34,20 +50,33 @@ class Pipeline:
             self.mail.publish(reports.removal_subject(report), reports.removal_body(report))
 
         self.service = IngestService(
-            lambda invocation: Steps(
-                Ingestion(self.bucket, self.table, self.queue, notify, settings),
-                Removal(self.bucket, self.table, notify_removal),
+            lambda invocation: wire_steps(
+                bucket=self.bucket,
+                table=self.table,
+                queue=self.queue,
+                failures=self.queue,
+                notify=notify,
+                notify_removal=notify_removal,
+                settings=settings,
+                sweep_settings=self.sweep_settings,
+                bucket_name=self.bucket.name,
+                clock=self.clock,
             ),
             self.queue,
             PART_ATTEMPTS,
         )
         self._invocations = 0
 
-    def invoke(self, event: dict) -> dict:
+    def invoke(self, event: dict, request_id: str = "") -> dict:
+        """Lambda's invocation; ``request_id`` for its retry of an event (the same id)."""
         self._invocations += 1
         return self.service.handle(
-            event, Invocation(f"request-{self._invocations}", lambda: 300_000)
+            event, Invocation(request_id or f"request-{self._invocations}", lambda: 300_000)
         )
+
+    def sweep(self) -> dict:
+        """The reconcile sweep, as the schedule starts it."""
+        return self.invoke({"source": "aws.events"})["reconciled"]
 
     def deliver_parts(self) -> int:
         """Deliver queued parts one at a time, as the event source mapping does."""
@@ -176,6 +205,7 @@ def test_a_newer_version_replaces_the_rows_of_the_older_one():
     newer = [["Only Act", "Main Stage", "12:00", "13:00", "2025-07-14"]]
 
     pipeline.invoke(pipeline.bucket.put("uploads/day.csv", lineup_csv(newer)))
+    pipeline.deliver_parts()  # the older version's rows are collected in steps
 
     assert pipeline.performers() == ["Only Act"]
     assert len(pipeline.mail.sent) == 2
@@ -203,6 +233,7 @@ def test_a_delete_followed_by_a_new_upload_spares_the_new_rows():
     pipeline.invoke(pipeline.bucket.put("uploads/day.csv", lineup_csv(newer)))
 
     pipeline.invoke(removed)  # arrives late: the key holds a newer upload
+    pipeline.deliver_parts()
 
     assert pipeline.performers() == ["Only Act"]
 
