@@ -9,6 +9,7 @@ CPU and 40 BatchWriteItem requests per 1,000 rows, 1,000 write request units per
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -284,9 +285,192 @@ def test_retention_choices_cost_less_than_keeping_everything_by_month_12():
     keep = choices["keep everything"]["month_12_usd"]
     ttl = choices["TTL after 90 days"]["month_12_usd"]
     archive = choices["TTL after 90 days, CSVs kept in S3 as the archive"]["month_12_usd"]
-    assert ttl < archive < keep
-    # The archive is a year of CSVs in S3: at most 365 x 5 MB x $0.023/GB
-    assert archive - ttl < 365 * 5_000_000 / 2**30 * 0.023
+    # With the CSVs expiring, each expired file's rows are collected by paid deletes (priced
+    # as if TTL never came first): 100,000 rows x 4 WRU x 30.4167 days x $0.625/M = $7.60.
+    # The archive keeps the CSVs, so only the free TTL deletes rows; it pays for a year of
+    # CSVs in S3 instead (at most 365 x 5 MB x $0.023/GB), and as no file is removed every
+    # file's head stays: 9 RRU a question against 2.5 (97 heads), 6.5 x 10,000 x 30.4167 x
+    # $0.125/M = $0.2471 more (the sweep's reads differ by 1 RRU a run: $0.0004)
+    assert archive < ttl < keep
+    deletes = 100_000 * 4 * D * 0.625e-6
+    csvs = 365 * 5_000_000 / 2**30 * 0.023
+    heads = 6.5 * 10_000 * D * 0.125e-6
+    assert deletes - heads - csvs < ttl - archive < deletes - heads + 0.001
+
+
+# --- The file lifecycle: heads, versions collected, the reconcile sweep ------------------------
+
+
+def test_each_question_reads_the_heads_first_half_a_unit_for_up_to_20_files():
+    # Month 1 holds on average 15.2 days of files, one a day: 15.2 heads x 200 B = 3,042 B,
+    # one 4 KB read, eventually consistent: +0.5 RRU a question, 10,000 x 30.4167 x 0.5
+    month_1 = line(cost.monthly_cost(DAY_100K, MEASURED, month=1), "dynamodb", "reads: file heads")
+    assert month_1.quantity * 1e6 == pytest.approx(10_000 * D * 0.5)
+    assert month_1.monthly_usd == pytest.approx(0.0190104, rel=1e-5)
+
+
+def test_with_every_row_kept_no_file_is_removed_so_the_heads_grow_with_the_files():
+    # Month 12: 11.5 x 30.4167 = 349.8 heads x 200 B = 69,958 B = 17.08 -> 18 x 4 KB x 0.5
+    # = 9 RRU a question: 10,000 x 30.4167 x 9 = 2,737,503 RRU x $0.125/M = $0.3422
+    heads = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "reads: file heads")
+    assert "(350 heads: 9 RRU)" in heads.item
+    assert heads.quantity * 1e6 == pytest.approx(10_000 * D * 9)
+    assert heads.monthly_usd == pytest.approx(0.342188, rel=1e-5)
+    # The same with the CSVs kept and a TTL on rows: the file is never removed, its head stays
+    archive = replace(DAY_100K, upload_retention_days=None)
+    kept = line(cost.monthly_cost(archive, MEASURED, expire_after_days=90), "dynamodb", "reads: f")
+    assert "(350 heads: 9 RRU)" in kept.item
+
+
+def test_a_removed_files_head_expires_a_week_after_the_removal():
+    # A 90-day expiry removes each file 90 days after its upload, and its head goes 7 days
+    # later (HEAD_KEPT_AFTER_REMOVAL_S): from day 97 on, 97 heads (90 files + 7 removed).
+    assert cost.HEAD_KEPT_AFTER_REMOVAL_DAYS == 7
+    series = cost.monthly_series(DAY_100K, MEASURED, expire_after_days=90)
+    heads = [line(b, "dynamodb", "reads: file heads") for b in series]
+    # Month 12: 97 x 200 B = 19,400 B = 4.74 -> 5 x 4 KB x 0.5 = 2.5 RRU a question:
+    # 10,000 x 30.4167 x 2.5 = 760,417.5 RRU x $0.125/M = $0.0951
+    assert "(97 heads: 2.5 RRU)" in heads[11].item
+    assert heads[11].monthly_usd == pytest.approx(10_000 * D * 2.5 * 0.125e-6)
+    # Month 4 (days 91.25 to 121.67): min(t, 97) averages (97^2/2 - 91.25^2/2 + 97 x 24.67)
+    # / 30.4167 = 96.46 heads, 2.5 RRU too; month 3 (days 60.83 to 91.25) is as if kept, 76
+    assert "(96 heads: 2.5 RRU)" in heads[3].item
+    kept = cost.monthly_cost(DAY_100K, MEASURED, month=3)
+    assert heads[2].item == line(kept, "dynamodb", "reads: file heads").item
+    assert "(76 heads: 2 RRU)" in heads[2].item
+
+
+def test_a_reupload_deletes_every_row_of_the_version_it_replaces():
+    # Every day the same file again (no row new): 100,000 rows written under new keys, and the
+    # previous version's 100,000 deleted, 1 WRU on the table + 1 on each of the 3 GSIs:
+    # 100,000 x 4 x 30.4167 = 12,166,680 WRU x $0.625/M = $7.6042, as much as the writes
+    same = replace(DAY_100K, new_record_share=0.0)
+    breakdown = cost.monthly_cost(same, MEASURED)
+    deletes = line(breakdown, "dynamodb", "writes: deleting a re-upload")
+    assert deletes.quantity == pytest.approx(12.16668)
+    assert deletes.monthly_usd == pytest.approx(7.604175)
+    assert line(breakdown, "dynamodb", "writes: rows").monthly_usd == pytest.approx(7.604175)
+    # One file: one head, one 4 KB read
+    assert "(1 heads: 0.5 RRU)" in line(breakdown, "dynamodb", "reads: file heads").item
+    # A fifth of the rows new: the other 80,000 replace rows of the previous version
+    some = cost.monthly_cost(replace(DAY_100K, new_record_share=0.2), MEASURED)
+    assert line(some, "dynamodb", "writes: deleting a re-upload").quantity == pytest.approx(
+        80_000 * 4 * D / 1e6
+    )
+    # Every row new (the documents' tables): nothing replaced
+    assert (
+        line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "writes: deleting a re").quantity
+        == 0
+    )
+
+
+def test_rows_of_expired_uploads_are_priced_as_paid_deletes():
+    # Month 12 with a 90-day expiry: a whole month of rows expires, each collected when its
+    # upload expires (TTL's free delete assumed to come later): 100,000 x 4 x 30.4167 WRU
+    expiring = cost.monthly_series(DAY_100K, MEASURED, expire_after_days=90)
+    deletes = [line(b, "dynamodb", "writes: deleting the rows of expired") for b in expiring]
+    assert deletes[11].quantity == pytest.approx(12.16668)
+    assert deletes[11].monthly_usd == pytest.approx(7.604175)
+    # Month 3 ends on day 91.25: the rows of its first 1.25 days expire, 100,000 x 1.2501 x 4
+    assert deletes[2].quantity * 1e6 == pytest.approx(100_000 * (3 * D - 90) * 4)
+    assert deletes[1].quantity == 0  # nothing is 90 days old in month 2
+    # Rows kept, or the CSVs kept (no expiry event: only the free TTL deletes rows)
+    kept = cost.monthly_cost(DAY_100K, MEASURED)
+    archive = cost.monthly_cost(
+        replace(DAY_100K, upload_retention_days=None), MEASURED, expire_after_days=90
+    )
+    for breakdown in (kept, archive):
+        assert line(breakdown, "dynamodb", "writes: deleting the rows of expired").quantity == 0
+
+
+def test_each_file_adds_its_records_steps_and_heads():
+    # About 20 WRU and 8 RRU a file: 20 x 30.4167 = 608.33 WRU x $0.625/M = $0.00038
+    breakdown = cost.monthly_cost(DAY_100K, MEASURED)
+    writes = line(breakdown, "dynamodb", "writes: upload record")
+    assert writes.quantity * 1e6 == pytest.approx(20 * D)
+    assert writes.monthly_usd == pytest.approx(608.334 * 0.625e-6)
+    reads = line(breakdown, "dynamodb", "reads: upload record")
+    assert reads.monthly_usd == pytest.approx(8 * D * 0.125e-6)
+
+
+def test_the_reconcile_sweep_runs_every_15_minutes_at_the_functions_memory():
+    # 30.4167 days x 96 runs a day = 2,920.0 runs; 1 s each at 1,769 MB:
+    # 2,920 x 1,769 / 1,024 = 5,044.5 GB-s x $0.0000133334 = $0.06726; 2,920 x $0.20/M
+    sweep = cost.reconcile_sweep(DAY_100K, MEASURED)
+    assert sweep["runs"] == pytest.approx(2_920.0, abs=0.01)
+    breakdown = cost.monthly_cost(DAY_100K, MEASURED)
+    compute = line(breakdown, "lambda", "reconcile sweep: compute")
+    assert compute.quantity == pytest.approx(2_920.0032 * 1769 / 1024)
+    assert compute.monthly_usd == pytest.approx(0.067262, rel=1e-4)
+    requests = line(breakdown, "lambda", "reconcile sweep: requests")
+    assert requests.monthly_usd == pytest.approx(2_920.0032 * 0.2e-6)
+    # One LIST a run: 90 objects under the prefix (uploads expire after 90 days), up to
+    # 1,000 a request: 2,920 x $0.005 / 1,000 = $0.0146
+    assert sweep["list_requests_per_run"] == 1
+    assert line(breakdown, "s3", "reconcile sweep").monthly_usd == pytest.approx(0.0146, rel=1e-5)
+    # 1 KB of log a run: 2,920 KB x $0.50/GB
+    logs = line(breakdown, "cloudwatch_logs", "reconcile sweep: log ingestion")
+    assert logs.monthly_usd == pytest.approx(2_920.0032 * 1024 / 2**30 * 0.50)
+    # SQS: one receive a run, 2,920 x $0.40/M = $0.0012, within the free million: not billed
+    assert sweep["sqs_receives_usd"] == pytest.approx(0.001168, rel=1e-5)
+    assert sweep["monthly_with_sqs_usd"] - sweep["monthly_usd"] == pytest.approx(0.001168, rel=1e-5)
+
+
+def test_the_sweep_reads_every_record_and_every_head_each_run():
+    # Month 12, rows kept: 349.8 upload records x 1,536 B = 537,285 B = 131.2 -> 132 x 4 KB
+    # = 66 RRU, and the heads' 9 RRU: 75 RRU x 2,920 runs = 219,000 RRU x $0.125/M = $0.0274
+    sweep = cost.reconcile_sweep(DAY_100K, MEASURED)
+    assert sweep["read_units_per_run"] == 75
+    reads = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "reconcile sweep")
+    assert reads.monthly_usd == pytest.approx(75 * 2_920.0032 * 0.125e-6)
+    # A 90-day expiry: 90 upload records x 1,536 B = 138,240 B, plus a removal record of
+    # 512 B for each file removed in the last 90 days (a removal record expires 90 days
+    # after the removal; from month 7 on, 90 of them) = 46,080 B: 184,320 B = 45 x 4 KB =
+    # 22.5 RRU, + 2.5 for the 97 heads = 25 RRU
+    expiring = cost.reconcile_sweep(DAY_100K, MEASURED, expire_after_days=90)
+    assert expiring["read_units_per_run"] == 25
+    # Month 5 (days 121.67 to 152.08): removals from day 90, each gone 90 days later, so
+    # still piling up: 137 - 90 = 46.875 removal records on average x 512 B = 24,000 B,
+    # + 138,240 B = 162,240 B = 39.6 -> 40 x 4 KB = 20 RRU, + 2.5 for the heads
+    month_5 = cost.reconcile_sweep(DAY_100K, MEASURED, month=5, expire_after_days=90)
+    assert month_5["read_units_per_run"] == 22.5
+
+
+def test_the_sweep_lists_1000_objects_a_request():
+    # 20 files a day kept 90 days: 1,800 objects = 2 LIST requests a run
+    busy = replace(DAY_100K, files_per_day=20)
+    assert cost.reconcile_sweep(busy, MEASURED)["list_requests_per_run"] == 2
+    assert line(cost.monthly_cost(busy, MEASURED), "s3", "reconcile sweep").monthly_usd == (
+        pytest.approx(2 * 0.0146, rel=1e-5)
+    )
+
+
+def test_the_sweep_shares_the_free_tier_with_the_ingest():
+    free = cost.monthly_cost(DAY_100K, MEASURED, free_tier=True)
+    # 30 + 2,920 requests and 1,077 + 5,045 GB-s: within 1 million and 400,000
+    assert line(free, "lambda", "reconcile sweep: requests").monthly_usd == 0
+    assert line(free, "lambda", "reconcile sweep: compute").monthly_usd == 0
+    # Past the allowance, the ingest takes it first: 100 files a day of 1,000,000 rows,
+    # 3,041.67 files x 200.5 s x 1,769 / 1,024 GB = 1,053,5xx GB-s, beyond 400,000
+    busy = replace(DAY_100K, records_per_day=100_000_000, files_per_day=100)
+    sweep = line(cost.monthly_cost(busy, MEASURED, free_tier=True), "lambda", "reconcile sweep: c")
+    assert sweep.free_quantity == 0 and sweep.monthly_usd > 0
+
+
+def test_two_versions_side_by_side_cost_a_fraction_of_a_cent():
+    # The old version's 100,000 rows x (400 + 100) B x 4 copies = 200,000,000 B = 0.1863 GB,
+    # for 10 minutes a day: 0.1863 x 10 / 1,440 = 0.001294 GB-month x $0.25 = $0.00032
+    overlap = cost.coexisting_versions(DAY_100K, MEASURED)
+    assert overlap["gb"] == pytest.approx(200_000_000 / 2**30)
+    assert overlap["gb_month"] == pytest.approx(200_000_000 / 2**30 * 10 / 1440)
+    assert overlap["monthly_usd"] == pytest.approx(0.00032335, rel=1e-4)
+
+
+def test_the_sweeps_schedule_is_the_templates():
+    template = (DOC.parents[1] / "cloudformation.yaml").read_text(encoding="utf-8")
+    schedule = re.search(r"ReconcileSchedule:.*?Default: rate\((\d+) minutes\)", template, re.S)
+    assert schedule is not None
+    assert int(schedule.group(1)) == cost.RECONCILE_MINUTES == Workload(0).sweep_every_minutes
 
 
 def test_compare_gathers_every_comparison():

@@ -19,8 +19,10 @@ from festival.cost.prices import (
     EVENTUALLY_CONSISTENT,
     FILE_SHARDS,
     GB,
+    HEAD_KEPT_AFTER_REMOVAL_DAYS,
     HOURS_PER_MONTH,
     ITEM_OVERHEAD_BYTES,
+    LIST_KEYS_PER_REQUEST,
     PRICES,
     READ_UNIT_BYTES,
     REJECTED_ROWS_LOGGED,
@@ -113,10 +115,23 @@ def query_read_units(workload: Workload) -> float:
     return max(1, math.ceil(workload.bytes_per_query / READ_UNIT_BYTES)) * EVENTUALLY_CONSISTENT
 
 
+def partition_read_units(item_bytes: float) -> float:
+    """Read request units of one eventually consistent Query of a partition holding
+    ``item_bytes`` of items: rounded up to 4 KB, halved, at least one 4 KB read."""
+    return max(1, math.ceil(item_bytes / READ_UNIT_BYTES)) * EVENTUALLY_CONSISTENT
+
+
+def heads_read_units(workload: Workload, heads: float) -> float:
+    """Read request units of one Query of the ``HEADS`` partition: ~20 heads in 4 KB."""
+    return partition_read_units(heads * workload.head_bytes)
+
+
 def file_read_units(workload: Workload, measurements: Measurements) -> float:
     """Read request units the Lambda spends per file: the GetItem of the longest set, and
-    the stale-row check that queries the file's 16 partitions (a query is billed on the
-    items it reads, whatever its filter and projection)."""
+    the read of the version's keys when it is collected, a Query of its 16 partitions (a
+    query is billed on the items it reads, whatever its filter and projection). Every
+    version is counted as collected once, replaced, deleted or expired: an overcount for
+    files kept for ever. (The stale-row check this replaces read the same items.)"""
     rows_per_partition = workload.rows_per_file * (1 - workload.rejected_row_share) / FILE_SHARDS
     bytes_per_partition = rows_per_partition * measurements.item_bytes
     per_partition = max(1, math.ceil(bytes_per_partition / READ_UNIT_BYTES))
@@ -164,16 +179,100 @@ class _Month:
     def days_kept(self, keep_days: float | None) -> float:
         return average_days_kept(self.start_day, self.end_day, keep_days)
 
+    def days_expiring(self, keep_days: float | None) -> float:
+        """Days' worth of data that reaches ``keep_days`` of age within the month."""
+        if keep_days is None:
+            return 0.0
+        return max(0.0, self.end_day - keep_days) - max(0.0, self.start_day - keep_days)
 
-def _on_demand_lines(month: _Month, gsis: int) -> list[CostLine]:
-    """Write and read request units: every row written to the table and each GSI."""
+    def heads(self, expire_after_days: int | None) -> float:
+        """Head items on average: one per file that exists, and one per file removed in
+        the last week (a removed file's head expires by TTL `HEAD_KEPT_AFTER_REMOVAL_DAYS`
+        after the removal). Files are removed when their upload expires (`removal_days`);
+        with nothing expiring, one head per file ever uploaded."""
+        w = self.workload
+        removed_after = removal_days(w, expire_after_days)
+        kept = None if removed_after is None else removed_after + HEAD_KEPT_AFTER_REMOVAL_DAYS
+        return max(w.files_per_day, w.new_files_per_day * self.days_kept(kept))
+
+
+def removal_days(workload: Workload, expire_after_days: int | None) -> int | None:
+    """Days after its upload that a new file is removed: when its upload expires, the bucket's
+    lifecycle rule deleting the CSV and the rows expiring with it. Nothing is removed unless
+    both expire (the template's one `UploadRetentionDays`); re-uploads are left out."""
+    if expire_after_days is None or workload.upload_retention_days is None:
+        return None
+    return expire_after_days
+
+
+def replaced_rows(month: _Month) -> float:
+    """Rows of replaced versions collected in the month: a re-upload's previous version."""
+    w = month.workload
+    return (
+        w.records_per_day * (1 - w.rejected_row_share) * (1 - w.new_record_share) * (DAYS_PER_MONTH)
+    )
+
+
+def expired_rows(month: _Month, expire_after_days: int | None) -> float:
+    """Rows collected in the month because their file's upload expired. The bucket's
+    lifecycle rule deletes the file and its event (or the sweep) has the current version
+    collected by paid deletes, unless the rows' TTL, set to the same days, got there first
+    (free): priced as if the collection always came first. Nothing expires without both."""
+    w = month.workload
+    removed_after = removal_days(w, expire_after_days)
+    if removed_after is None:
+        return 0.0
+    new_rows_per_day = w.records_per_day * (1 - w.rejected_row_share) * w.new_record_share
+    return new_rows_per_day * month.days_expiring(removed_after)
+
+
+def sweep_runs(workload: Workload) -> float:
+    """Runs of the reconcile sweep in a month: every 15 minutes, 2,920 (30.4167 days)."""
+    return DAYS_PER_MONTH * 24 * 60 / workload.sweep_every_minutes
+
+
+def sweep_read_units(month: _Month, expire_after_days: int | None) -> float:
+    """Read request units of one sweep: a Query of the records and one of the heads.
+
+    Upload records expire with the rows (TTL): ``files_per_day`` x the days kept. A
+    removal record expires as long after the removal: one per file removed within that
+    many days, from its upload's ``removal_days`` to twice that.
+    """
+    w = month.workload
+    uploads = w.files_per_day * month.days_kept(expire_after_days)
+    removals = 0.0
+    removed_after = removal_days(w, expire_after_days)
+    if removed_after is not None:
+        removals = w.new_files_per_day * (
+            month.days_kept(2 * removed_after) - month.days_kept(removed_after)
+        )
+    record_bytes = uploads * w.upload_record_bytes + removals * w.removal_record_bytes
+    return partition_read_units(record_bytes) + heads_read_units(w, month.heads(expire_after_days))
+
+
+def sweep_list_requests(month: _Month) -> float:
+    """LIST requests of one sweep: one per 1,000 objects under the upload prefix."""
+    w = month.workload
+    objects = max(w.files_per_day, w.new_files_per_day * month.days_kept(w.upload_retention_days))
+    return max(1, math.ceil(objects / LIST_KEYS_PER_REQUEST))
+
+
+def _on_demand_lines(
+    month: _Month, gsis: int, expire_after_days: int | None = None
+) -> list[CostLine]:
+    """Write and read request units: every row written to the table and each GSI, every
+    row of a version no longer current deleted from them, and the lifecycle's items."""
     w, m, ddb = month.workload, month.measurements, PRICES["dynamodb"]
     copies = 1 + gsis
     rows_written = w.records_per_day * DAYS_PER_MONTH * (1 - w.rejected_row_share)
     row_wru = rows_written * m.write_units_per_row * copies
     file_wru = month.files * w.writes_per_file
-    query_rru = w.queries_per_day * DAYS_PER_MONTH * query_read_units(w)
+    queries = w.queries_per_day * DAYS_PER_MONTH
+    query_rru = queries * query_read_units(w)
+    heads = month.heads(expire_after_days)
+    heads_rru = heads_read_units(w, heads)
     file_rru = month.files * file_read_units(w, m)
+    expiry = "no expiry" if expire_after_days is None else f"expire after {expire_after_days} days"
     wru_price = ddb["write_request_units_per_million"]
     rru_price = ddb["read_request_units_per_million"]
     return [
@@ -186,8 +285,29 @@ def _on_demand_lines(month: _Month, gsis: int) -> list[CostLine]:
         ),
         _line(
             "dynamodb",
+            f"writes: deleting a re-upload's replaced version ({copies} WRU/row)",
+            replaced_rows(month) * copies / 1e6,
+            "million WRU",
+            wru_price,
+        ),
+        _line(
+            "dynamodb",
+            f"writes: deleting the rows of expired uploads, {expiry} ({copies} WRU/row)",
+            expired_rows(month, expire_after_days) * copies / 1e6,
+            "million WRU",
+            wru_price,
+        ),
+        _line(
+            "dynamodb",
             "writes: ingest record and longest-set update, per file",
             file_wru / 1e6,
+            "million WRU",
+            wru_price,
+        ),
+        _line(
+            "dynamodb",
+            "writes: upload record's steps and the file's head, per file",
+            month.files * w.lifecycle_writes_per_file / 1e6,
             "million WRU",
             wru_price,
         ),
@@ -200,16 +320,42 @@ def _on_demand_lines(month: _Month, gsis: int) -> list[CostLine]:
         ),
         _line(
             "dynamodb",
-            "reads: longest-set GetItem and stale-row check, per file",
+            f"reads: file heads before each query ({heads:,.0f} heads: {heads_rru:g} RRU)",
+            queries * heads_rru / 1e6,
+            "million RRU",
+            rru_price,
+        ),
+        _line(
+            "dynamodb",
+            "reads: longest-set GetItem and a version's keys when collected, per file",
             file_rru / 1e6,
+            "million RRU",
+            rru_price,
+        ),
+        _line(
+            "dynamodb",
+            "reads: upload record and head, per file",
+            month.files * w.lifecycle_reads_per_file / 1e6,
+            "million RRU",
+            rru_price,
+        ),
+        _line(
+            "dynamodb",
+            "reconcile sweep: Query of the records and of the heads",
+            sweep_runs(w) * sweep_read_units(month, expire_after_days) / 1e6,
             "million RRU",
             rru_price,
         ),
     ]
 
 
-def _provisioned_lines(month: _Month, gsis: int) -> list[CostLine]:
-    """Capacity units kept all month; the free tier's units go to the table first."""
+def _provisioned_lines(
+    month: _Month, gsis: int, expire_after_days: int | None = None
+) -> list[CostLine]:
+    """Capacity units kept all month; the free tier's units go to the table first. The
+    lifecycle's deletes and reads are left to it: collection is background work that may
+    take longer, and the heads' and the sweep's reads are a few units (on-demand prices
+    them in full, so this favours provisioned, the mode not chosen)."""
     ddb = PRICES["dynamodb"]
     units = provisioned_capacity(month.workload, month.measurements, gsis)
     free_wcu_hours = month.free["dynamodb_provisioned_wcu"] * HOURS_PER_MONTH
@@ -305,6 +451,34 @@ def _lambda_lines(
     ]
 
 
+def _sweep_lambda_lines(
+    workload: Workload, architecture: str, ingest: list[CostLine], free: dict[str, Any]
+) -> list[CostLine]:
+    """The reconcile sweep's invocations, with what the ingest left of the free tier."""
+    lam, w = PRICES["lambda"], workload
+    runs = sweep_runs(w)
+    gb_seconds = runs * w.sweep_seconds * w.lambda_memory_mb / 1024
+    requests, compute = ingest
+    return [
+        _line(
+            "lambda",
+            f"reconcile sweep: requests (every {w.sweep_every_minutes} minutes)",
+            runs / 1e6,
+            "million requests",
+            lam["requests_per_million"],
+            max(free["lambda_requests"] / 1e6 - requests.quantity, 0),
+        ),
+        _line(
+            "lambda",
+            f"reconcile sweep: compute ({w.sweep_seconds:g} s a run, {w.lambda_memory_mb} MB)",
+            gb_seconds,
+            "GB-second",
+            lam["gb_second"][architecture],
+            max(free["lambda_gb_seconds"] - compute.quantity, 0),
+        ),
+    ]
+
+
 def _s3_lines(month: _Month) -> list[CostLine]:
     """The upload, the Lambda's read of it, and the uploads kept until their expiry."""
     w, s3, files = month.workload, PRICES["s3"], month.files
@@ -326,6 +500,13 @@ def _s3_lines(month: _Month) -> list[CostLine]:
             s3["get_per_1000"],
         ),
         _line("s3", f"storage: uploads ({kept})", stored_gb, "GB-month", s3["storage_gb_month"]),
+        _line(
+            "s3",
+            "reconcile sweep: LIST of the uploads (1 per 1,000 objects)",
+            sweep_runs(w) * sweep_list_requests(month) / 1000,
+            "1,000 requests",
+            s3["list_per_1000"],
+        ),
     ]
 
 
@@ -362,6 +543,10 @@ def _logs_lines(month: _Month) -> list[CostLine]:
     ingested_gb = daily_log_bytes * DAYS_PER_MONTH / GB
     stored_gb = daily_log_bytes * month.days_kept(w.log_retention_days) / GB
     free_logs = month.free["cloudwatch_logs_gb"]
+    sweep_daily_bytes = sweep_runs(w) / DAYS_PER_MONTH * w.sweep_log_bytes
+    sweep_ingested_gb = sweep_daily_bytes * DAYS_PER_MONTH / GB
+    sweep_stored_gb = sweep_daily_bytes * month.days_kept(w.log_retention_days) / GB
+    free_left = max(free_logs - ingested_gb - stored_gb, 0)
     return [
         _line("cloudwatch_logs", "ingestion", ingested_gb, "GB", logs["ingestion_gb"], free_logs),
         _line(
@@ -371,6 +556,22 @@ def _logs_lines(month: _Month) -> list[CostLine]:
             "GB-month",
             logs["storage_gb_month"],
             max(free_logs - ingested_gb, 0),
+        ),
+        _line(
+            "cloudwatch_logs",
+            f"reconcile sweep: log ingestion ({w.sweep_log_bytes / 1024:g} KB a run)",
+            sweep_ingested_gb,
+            "GB",
+            logs["ingestion_gb"],
+            free_left,
+        ),
+        _line(
+            "cloudwatch_logs",
+            "reconcile sweep: log storage",
+            sweep_stored_gb,
+            "GB-month",
+            logs["storage_gb_month"],
+            max(free_left - sweep_ingested_gb, 0),
         ),
     ]
 
@@ -407,10 +608,12 @@ def monthly_cost(
         raise ValueError("gsis must be >= 0")
     billed = _Month(workload, measurements, *month_days(month), _free_allowances(free_tier))
     throughput = _on_demand_lines if capacity == "on-demand" else _provisioned_lines
+    ingest = _lambda_lines(workload, measurements, architecture, billed.files, billed.free)
     lines = [
-        *throughput(billed, gsis),
+        *throughput(billed, gsis, expire_after_days),
         _dynamodb_storage_line(billed, gsis, expire_after_days),
-        *_lambda_lines(workload, measurements, architecture, billed.files, billed.free),
+        *ingest,
+        *_sweep_lambda_lines(workload, architecture, ingest, billed.free),
         *_s3_lines(billed),
         *_sns_lines(billed),
         *_logs_lines(billed),
@@ -448,3 +651,61 @@ def lambda_usd_per_file(
     architecture = normalize_architecture(architecture)
     lines = _lambda_lines(workload, measurements, architecture, 1, _free_allowances(False))
     return sum(line.monthly_usd for line in lines)
+
+
+# --- What the file lifecycle adds, gathered for the documents ----------------------------------
+
+
+def reconcile_sweep(
+    workload: Workload,
+    measurements: Measurements,
+    *,
+    month: int = 12,
+    expire_after_days: int | None = None,
+    architecture: str = "arm64",
+) -> dict[str, Any]:
+    """The reconcile sweep's month: its lines of :func:`monthly_cost` (no free tier), and
+    its SQS receives, which the monthly cost leaves out as it leaves out the parts queue's
+    requests (SQS's first million requests a month are free: always-free tier)."""
+    breakdown = monthly_cost(
+        workload,
+        measurements,
+        month=month,
+        expire_after_days=expire_after_days,
+        architecture=architecture,
+    )
+    lines = [line for line in breakdown.lines if line.item.startswith("reconcile sweep")]
+    by_service = {service: 0.0 for service in SERVICES}
+    for line in lines:
+        by_service[line.service] += line.monthly_usd
+    runs = sweep_runs(workload)
+    sqs_usd = runs / 1e6 * PRICES["sqs"]["requests_per_million"]
+    billed = _Month(workload, measurements, *month_days(month), _free_allowances(False))
+    return {
+        "runs": runs,
+        "read_units_per_run": sweep_read_units(billed, expire_after_days),
+        "list_requests_per_run": sweep_list_requests(billed),
+        "lines": lines,
+        "by_service": by_service,
+        "sqs_receives_usd": sqs_usd,
+        "monthly_usd": sum(by_service.values()),
+        "monthly_with_sqs_usd": sum(by_service.values()) + sqs_usd,
+    }
+
+
+def coexisting_versions(
+    workload: Workload, measurements: Measurements, *, minutes_a_day: float = 10, gsis: int = 3
+) -> dict[str, float]:
+    """Storage of a file's two versions side by side while the new one loads and the old
+    one is collected: the old version's rows, for ``minutes_a_day`` a day (left out of
+    :func:`monthly_cost` as negligible; this says how negligible)."""
+    w, m = workload, measurements
+    rows = w.records_per_day * (1 - w.rejected_row_share)
+    gb = rows * (m.item_bytes + ITEM_OVERHEAD_BYTES) * (1 + gsis) / GB
+    gb_month = gb * minutes_a_day / (24 * 60)
+    return {
+        "gb": gb,
+        "minutes_a_day": minutes_a_day,
+        "gb_month": gb_month,
+        "monthly_usd": gb_month * PRICES["dynamodb"]["storage_gb_month"],
+    }

@@ -47,7 +47,12 @@ PRICES: dict[str, Any] = {
         "source": "https://aws.amazon.com/s3/pricing/",
         "storage_gb_month": 0.023,  # S3 Standard, first 50 TB
         "put_per_1000": 0.005,
+        "list_per_1000": 0.005,  # LIST is priced as PUT, COPY and POST
         "get_per_1000": 0.0004,
+    },
+    "sqs": {
+        "source": "https://aws.amazon.com/sqs/pricing/",
+        "requests_per_million": 0.40,  # standard queue; each 64 KB chunk is one request
     },
     "sns": {
         "source": "https://aws.amazon.com/sns/pricing/",
@@ -71,6 +76,7 @@ PRICES: dict[str, Any] = {
         "dynamodb_provisioned_rcu": 25,
         "sns_publishes": 1_000_000,
         "sns_email_deliveries": 1_000,
+        "sqs_requests": 1_000_000,
         "cloudwatch_logs_gb": 5,  # ingestion and storage together
     },
 }
@@ -100,15 +106,20 @@ SERVICES = ("dynamodb", "lambda", "s3", "sns", "cloudwatch_logs")
 ARCHITECTURES = ("arm64", "x86_64")
 CAPACITY_MODES = ("on-demand", "provisioned")
 
-# Facts of DynamoDB, Lambda and SNS, and of the design (lambda/lineup_ingest, the template).
+# Facts of DynamoDB, Lambda, S3 and SNS, and of the design (lambda/lineup_ingest, the template).
 ITEM_OVERHEAD_BYTES = 100  # DynamoDB adds 100 bytes per item (and per index copy) to storage
 WRITE_UNIT_BYTES = 1024
+# A delete costs what a write of the item costs, on the table and on every GSI holding it
+# (a row is under 1 KB: 1 WRU each); TTL's deletes cost nothing.
+LIST_KEYS_PER_REQUEST = 1_000  # ListObjectsV2 returns at most 1,000 keys a request
 READ_UNIT_BYTES = 4096
 EVENTUALLY_CONSISTENT = 0.5  # read units per 4 KB read; GSIs only offer eventual consistency
 PARTITION_WCU_PER_S = 1_000  # per partition (and so per partition-key value)
 NEW_ON_DEMAND_TABLE_WRU_PER_S = 4_000  # what a new on-demand table serves before it grows
 FILE_SHARDS = schema.FILE_SHARDS  # the table's partition key: FILE#<key>#<00-15>
 TIME_SHARDS = schema.TIME_SHARDS  # ByTime's partition key: DAY#<date>#<0-3>
+# A removed file's head stays (read by every question) this long, then TTL deletes it: 7 days
+HEAD_KEPT_AFTER_REMOVAL_DAYS = schema.HEAD_KEPT_AFTER_REMOVAL_S / SECONDS_PER_DAY
 LAMBDA_MAX_TIMEOUT_S = 900
 RECOMMENDED_MEMORY_MB = 512  # the template's default; why: docs/cost-and-scalability.md
 POWER_TUNING_MEMORY_MB = (256, 512, 1024, 1769, 3008)
@@ -117,6 +128,7 @@ REPORT_RESERVE_S = Config.reserve_ms // 1000  # kept back to record and report t
 PART_BYTES = 16 * 1024 * 1024  # PartBytes: a file is loaded in parts of this size
 PART_CONCURRENCY = 2  # PartConcurrency: parts of one file loading at once
 RETENTION_DAYS = 90  # UploadRetentionDays: uploads and their rows (TTL) expire after it
+RECONCILE_MINUTES = 15  # ReconcileSchedule: rate(15 minutes), the reconcile sweep
 REJECTED_ROWS_LOGGED = REJECTED_ROWS_SHOWN  # the report and its log line list the first ones
 SNS_EMAIL_DELIVERIES_PER_S = 10  # quota "Delivery rate for email messages", per account
 PROVISIONED_BREAK_EVEN_UTILIZATION = (PRICES["dynamodb"]["wcu_hour"] / 3600) / (

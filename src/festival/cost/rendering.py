@@ -24,8 +24,14 @@ from festival.cost.comparisons import (
 from festival.cost.duration import write_bound_latency_ms
 from festival.cost.limits import power_tuning, scalability
 from festival.cost.measurements import Measurements, MeasurementsError
-from festival.cost.model import CostBreakdown, monthly_cost
+from festival.cost.model import (
+    CostBreakdown,
+    coexisting_versions,
+    monthly_cost,
+    reconcile_sweep,
+)
 from festival.cost.prices import (
+    DAYS_PER_MONTH,
     NEW_ON_DEMAND_TABLE_WRU_PER_S,
     PERFORMANCE,
     RECOMMENDED_MEMORY_MB,
@@ -203,7 +209,8 @@ def _architecture_and_gsis_table(measurements: Measurements) -> list[str]:
             ]
         )
     return [
-        "**Lambda architecture** (the Lambda line alone) **and number of GSIs** (total), month 12:",
+        "**Lambda architecture** (the Lambda lines alone, the sweep's included) "
+        "**and number of GSIs** (total), month 12:",
         "",
         _markdown(header, body),
         "",
@@ -382,6 +389,123 @@ def markdown_power_tuning(measurements: Measurements) -> str:
     return _markdown(header, body, "lrlrrrrrr") + "\n\n" + "\n".join(notes)
 
 
+# --- What the file lifecycle adds ------------------------------------------------------------
+
+
+def _lifecycle_usd(breakdown: CostBreakdown) -> dict[str, float]:
+    """The month's lifecycle lines by kind: heads, deletes of expired rows, the sweep."""
+
+    def usd(starts: str) -> float:
+        return sum(line.monthly_usd for line in breakdown.lines if line.item.startswith(starts))
+
+    return {
+        "heads": usd("reads: file heads"),
+        "expired": usd("writes: deleting the rows of expired"),
+        "replaced": usd("writes: deleting a re-upload"),
+        "sweep": usd("reconcile sweep"),
+        "per_file": usd("writes: upload record") + usd("reads: upload record"),
+    }
+
+
+def _lifecycle_table(measurements: Measurements) -> list[str]:
+    header = [
+        "Records/day",
+        "Heads read per question (month 1 → 12)",
+        "Heads reads",
+        "Heads reads, TTL 90 d",
+        "Deleting expired rows (TTL 90 d)",
+        "Reconcile sweep",
+        "Added, every row kept",
+        "Added, TTL 90 d",
+    ]
+    body = []
+    for records in DOC_RECORDS:
+        load = Workload(records_per_day=records)
+        kept = monthly_cost(load, measurements)
+        ttl = monthly_cost(load, measurements, expire_after_days=RETENTION_DAYS)
+        first = monthly_cost(load, measurements, month=1)
+        heads = [
+            line.quantity / (load.queries_per_day * DAYS_PER_MONTH) * 1e6
+            for breakdown in (first, kept, ttl)
+            for line in breakdown.lines
+            if line.item.startswith("reads: file heads")
+        ]
+        k, t = _lifecycle_usd(kept), _lifecycle_usd(ttl)
+        body.append(
+            [
+                f"{records:,}",
+                f"{heads[0]:g} → {heads[1]:g} RRU (TTL 90 d: {heads[2]:g})",
+                _usd(k["heads"]),
+                _usd(t["heads"]),
+                _usd(t["expired"]),
+                _usd(k["sweep"]),
+                _usd(sum(k.values())),
+                _usd(sum(t.values())),
+            ]
+        )
+    return [
+        "**What the file lifecycle adds** (month 12, one new file a day; in the totals above; "
+        "with the TTL, a file is removed when its upload expires and its head a week later):",
+        "",
+        _markdown(header, body),
+        "",
+    ]
+
+
+def _sweep_table(measurements: Measurements) -> list[str]:
+    header = [
+        "Records/day",
+        "Rows kept",
+        "Read units a run",
+        "DynamoDB",
+        "Lambda",
+        "S3 LIST",
+        "CloudWatch Logs",
+        "**Sweep a month**",
+        "SQS receives (free tier)",
+    ]
+    body = []
+    for records in DOC_RECORDS:
+        for expire in (None, RETENTION_DAYS):
+            sweep = reconcile_sweep(
+                Workload(records_per_day=records), measurements, expire_after_days=expire
+            )
+            by = sweep["by_service"]
+            body.append(
+                [
+                    f"{records:,}",
+                    "all" if expire is None else f"{expire} days",
+                    f"{sweep['read_units_per_run']:g} RRU",
+                    _usd(by["dynamodb"]),
+                    _usd(by["lambda"]),
+                    _usd(by["s3"]),
+                    _usd(by["cloudwatch_logs"]),
+                    f"**{_usd(sweep['monthly_usd'])}**",
+                    f"(${sweep['sqs_receives_usd']:.4f})",
+                ]
+            )
+    runs = reconcile_sweep(Workload(records_per_day=0), measurements)["runs"]
+    return [
+        f"**The reconcile sweep** ({runs:,.0f} runs a month; month 12, every row kept or a "
+        f"{RETENTION_DAYS}-day TTL; SQS's receives are within its free million a month):",
+        "",
+        _markdown(header, body, "llrrrrrrr"),
+        "",
+    ]
+
+
+def markdown_lifecycle(measurements: Measurements) -> str:
+    overlap = coexisting_versions(Workload(records_per_day=100_000), measurements)
+    note = (
+        f"Two versions of a file coexist only while the new one loads and the old one is "
+        f"collected: at 100,000 records a day the old version is {overlap['gb']:.2f} GB "
+        f"(4 copies); for {overlap['minutes_a_day']:g} minutes a day that is "
+        f"{overlap['gb_month']:.4f} GB-month, {_usd(overlap['monthly_usd'])} a month: "
+        "left out."
+    )
+    return "\n".join([*_lifecycle_table(measurements), *_sweep_table(measurements), note])
+
+
 def markdown_measurements(measurements: Measurements) -> str:
     return "```json\n" + json.dumps(asdict(measurements), indent=2) + "\n```"
 
@@ -398,6 +522,7 @@ def doc_blocks(measurements: Measurements) -> dict[str, str]:
         "table-free-tier": markdown_cost_table(measurements, free_tier=True),
         "table-ttl": markdown_cost_table(measurements, expire_after_days=RETENTION_DAYS),
         "lines-100k": markdown_lines(example),
+        "lifecycle": markdown_lifecycle(measurements),
         "comparisons": markdown_comparisons(measurements),
         "scalability": markdown_scalability(measurements),
         "power-tuning": markdown_power_tuning(measurements),
