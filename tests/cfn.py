@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,8 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "cloudformation.yaml"
 
 def table_definition(template: dict | None = None) -> dict:
     """CreateTable arguments for the lineup table, taken from the template."""
-    template = template or templates.load_template(TEMPLATE)
+    if template is None:
+        return copy.deepcopy(_the_templates_table())
     properties = template["Resources"]["LineupTable"]["Properties"]
     return {
         "AttributeDefinitions": properties["AttributeDefinitions"],
@@ -20,6 +23,12 @@ def table_definition(template: dict | None = None) -> dict:
         "GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"],
         "BillingMode": properties["BillingMode"],
     }
+
+
+@functools.cache
+def _the_templates_table() -> dict:
+    # Parsed once per process: property tests build a table per example.
+    return table_definition(templates.load_template(TEMPLATE))
 
 
 def resolve(value: Any, template: dict) -> Any:
