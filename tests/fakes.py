@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from lineup_ingest import schema
+from lineup_ingest.lifecycle import Status
 from lineup_ingest.parts import (
     CollectTask,
     PartTask,
@@ -249,7 +250,7 @@ class MemoryTable:
         if not (failure and self._get(part_item) is not None):
             self._put(part_item)
         record = self._get(schema.upload_record_key(task.key, task.version))
-        if record is None or record.get("status") != "LOADING":
+        if record is None or record.get("status") != Status.LOADING.value:
             return None
         parts = record.setdefault("parts", {})
         entries = {task.part: counts}

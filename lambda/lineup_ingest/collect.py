@@ -20,7 +20,7 @@ from dataclasses import replace
 from lineup_ingest import schema
 from lineup_ingest.lifecycle import Collection, Status, status_of
 from lineup_ingest.parts import CollectTask
-from lineup_ingest.ports import LineupStore, PartQueue
+from lineup_ingest.ports import CollectionStore, PartQueue
 
 # Keys deleted by one step at most: about 2 s of BatchWriteItem at 25 keys a request.
 STEP_KEYS = 5_000
@@ -30,7 +30,7 @@ PAGE_KEYS = 1_000
 class Collector:
     def __init__(
         self,
-        table: LineupStore,
+        table: CollectionStore,
         queue: PartQueue,
         fence_s: int,
         finish_removal: Callable[[dict[str, str]], str],

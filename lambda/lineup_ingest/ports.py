@@ -110,6 +110,18 @@ class LineupStore(RowStore, RecordStore, PartStore, HeadStore, Protocol):
     """The whole table, as the adapter and the fake implement it."""
 
 
+class RemovalStore(RecordStore, HeadStore, Protocol):
+    """What a removal needs: its record, the versions' records and the file's head."""
+
+
+class CollectionStore(RowStore, RecordStore, HeadStore, Protocol):
+    """What collecting a version needs: its keys, its record and the file's head."""
+
+
+class SweepStore(RecordStore, HeadStore, Protocol):
+    """What the sweep reads and moves: every record and every head."""
+
+
 class PartQueue(Protocol):
     """Hands parts of a file to other invocations, and brings failed ones back later."""
 

@@ -31,7 +31,7 @@ from lineup_ingest.filenames import is_folder_marker, is_lineup_name
 from lineup_ingest.ingest import Ingestion
 from lineup_ingest.lifecycle import FINAL, Collection, Status
 from lineup_ingest.parts import CollectTask, PartTask, task_from_message
-from lineup_ingest.ports import FailureQueue, LineupStore, PartQueue, UploadLister
+from lineup_ingest.ports import FailureQueue, PartQueue, SweepStore, UploadLister
 from lineup_ingest.removal import Removal
 
 LOG = logging.getLogger("lineup_ingest")
@@ -49,7 +49,7 @@ class SweepSettings:
 class Sweep:
     def __init__(
         self,
-        table: LineupStore,
+        table: SweepStore,
         bucket: UploadLister,
         queue: PartQueue,
         failures: FailureQueue,
@@ -125,7 +125,7 @@ class Sweep:
         if status == Status.LOADING.value:
             if self._older_than(record.get("updated_at"), self.settings.stuck_after_s):
                 minutes = self.settings.stuck_after_s // 60
-                self.ingestion.end_stuck(
+                self.ingestion.outcome.end_stuck(
                     record,
                     f"The load stopped: no part of it was counted for {minutes} minutes, and the"
                     " reconcile sweep ended it.",
@@ -135,7 +135,7 @@ class Sweep:
         if status == Status.REPORTING.value:
             if self._older_than(record.get("reporting_at"), fence):
                 if (claimed := self._take_over(record, "reporting_at")) is not None:
-                    self.ingestion.publish(claimed)
+                    self.ingestion.outcome.publish(claimed)
                     done["reported"] += 1
             return
         version = str(record.get("version", ""))

@@ -20,7 +20,7 @@ from lineup_ingest import schema
 from lineup_ingest.events import RemovedObject
 from lineup_ingest.lifecycle import Status, status_of
 from lineup_ingest.parts import CollectTask
-from lineup_ingest.ports import LineupStore, ObjectGoneError, ObjectStore
+from lineup_ingest.ports import ObjectGoneError, ObjectStore, RemovalStore
 from lineup_ingest.report import RemovalReport, RemovalStatus
 
 # Attempts to apply a removal to a head that other writers keep changing.
@@ -31,7 +31,7 @@ class Removal:
     def __init__(
         self,
         bucket: ObjectStore,
-        table: LineupStore,
+        table: RemovalStore,
         notify: Callable[[RemovalReport], None],
         collect: Callable[[CollectTask], str],
         *,

@@ -18,6 +18,7 @@ from typing import Any
 
 from lineup_ingest import schema
 from lineup_ingest.codec import from_attributes, to_attributes
+from lineup_ingest.lifecycle import Status
 
 MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -289,7 +290,7 @@ class LineupQueries:
 
 # Statuses of a record whose outcome is not yet known to all: still loading or removing, or
 # decided and its email being sent (REPORTING). Pages keep following them.
-RUNNING = frozenset({"LOADING", "REMOVING", "REPORTING"})
+RUNNING = frozenset({Status.LOADING.value, Status.REMOVING.value, Status.REPORTING.value})
 
 
 def _upload(item: dict) -> dict:
@@ -300,7 +301,7 @@ def _upload(item: dict) -> dict:
     if item.get("kind") == "removal":
         return _removal(item)
     parts = item.get("parts", {})
-    loading = item["status"] == "LOADING"
+    loading = item["status"] == Status.LOADING.value
 
     def count(name: str) -> int:
         if loading:
