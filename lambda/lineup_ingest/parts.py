@@ -113,8 +113,12 @@ class CollectTask:
 
 
 def task_from_message(text: str) -> PartTask | CollectTask:
-    """A parts-queue message: a part to load, or a step of collecting a version's rows."""
-    if '"kind":"collect"' in text:
+    """A parts-queue message: a part to load, or a step of collecting a version's rows.
+
+    Read as JSON, not as text: a queue may hand the body on re-encoded (LocalStack 4.14's
+    poller adds spaces)."""
+    data = json.loads(text)
+    if isinstance(data, dict) and data.get("kind") == "collect":
         return CollectTask.from_message(text)
     return PartTask.from_message(text)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lineup_ingest import schema
 from lineup_ingest.config import Config, ConfigError
 from lineup_ingest.events import EventError, uploaded_objects
 from lineup_ingest.parsing import Performance, RowError
+from lineup_ingest.parts import CollectTask, task_from_message
 from lineup_ingest.report import IngestReport, Status, body, subject
 from lineup_ingest.retry import BudgetExhaustedError, RetryBudget
 
@@ -131,3 +134,11 @@ def test_configuration_names_the_missing_variable():
     assert Config.from_environment({**complete, "PART_BYTES": "4096"}).part_bytes == 4096
     with pytest.raises(ConfigError, match="PART_BYTES must be a whole number"):
         Config.from_environment({**complete, "PART_BYTES": "16MB"})
+
+
+def test_a_collection_step_is_told_from_a_part_whatever_the_json_spacing():
+    step = CollectTask(bucket="b", key="uploads/a.csv", version="0001", removal="0002")
+    spaced = json.dumps(json.loads(step.to_message()), indent=1)  # as LocalStack re-encodes it
+
+    assert task_from_message(spaced) == step
+    assert task_from_message(step.to_message()) == step
