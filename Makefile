@@ -18,7 +18,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .local/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help setup up down status mail check lint typecheck scan unit-tests test bench clean \
+.PHONY: help setup up down status mail check lint typecheck scan unit-tests test test-large soak bench clean \
 	deploy-aws destroy-aws browser
 
 help: ## Show this help
@@ -85,6 +85,16 @@ unit-tests: $(VENV)/.installed browser ## Run the unit and functional tests on e
 
 test: check setup browser ## Run every test: `make check`, then tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
 	@$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+LARGE_ROWS ?= 300000
+test-large: setup ## Run the lifecycle tests on files of 300,000 rows and print their figures [LARGE_ROWS=N]
+	@FESTIVAL_E2E_ROWS=$(LARGE_ROWS) $(PY) -m pytest tests/e2e/test_lifecycle.py --timeout=3600 \
+		--durations=0 -rA $(PYTEST_ARGS)
+
+SOAK_SCHEDULES ?= 20000
+soak: $(VENV)/.installed ## Run the lifecycle's interleaving check on 20,000 seeded schedules (make check runs 2,000) [SOAK_SCHEDULES=N]
+	@FESTIVAL_SCHEDULES=$(SOAK_SCHEDULES) $(PY) -m pytest tests/unit/test_interleavings.py \
+		--numprocesses=auto -q
 
 bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)
 	@$(PY) benchmarks/bench.py $(BENCH_ARGS)
