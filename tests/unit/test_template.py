@@ -521,6 +521,7 @@ OPERATOR_ACTIONS = {"lambda:InvokeFunction"}
 PURE_LAMBDA_IMPORTS = {
     "lineup_ingest": {"schema"},
     "lineup_ingest.codec": {"from_attributes", "to_attributes"},
+    "lineup_ingest.lifecycle": {"Status"},  # a record's statuses
     # the cost model's numbers of the design (festival cost)
     "lineup_ingest.config": {"Config", "WRITES_IN_FLIGHT"},
     "lineup_ingest.report": {"REJECTED_ROWS_SHOWN"},
