@@ -240,6 +240,7 @@ class LineupTable:
         for partition in partitions:
             response = self.client.query(
                 TableName=self.table_name,
+                ConsistentRead=True,  # rows written just before collection began are seen
                 KeyConditionExpression="pk = :pk",
                 ProjectionExpression="pk, sk",
                 ExpressionAttributeValues=to_attributes({":pk": partition}),

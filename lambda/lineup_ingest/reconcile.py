@@ -90,7 +90,7 @@ class Sweep:
         records = list(self.table.records())
         for record in records:
             self._converge_record(record, heads, done)
-        self._compare_with_bucket(heads, records, request_id, done)
+        self._compare_with_bucket(heads, records, request_id, done, remaining_ms)
         self._drain_failures(request_id, done)
         return done
 
@@ -168,6 +168,7 @@ class Sweep:
         records: list[dict[str, Any]],
         request_id: str,
         done: dict[str, int],
+        remaining_ms: Callable[[], int] | None = None,
     ) -> None:
         newest: dict[str, dict[str, Any]] = {}
         for record in records:
@@ -203,9 +204,13 @@ class Sweep:
                     sequencer=schema.sequence_after(after or schema.sequence_key("0")),
                 ),
                 request_id=request_id,
+                remaining_ms=remaining_ms,
             )
             done["lost_uploads"] += 1
         for file, head in heads.items():
+            if file in listed and head.get("missing_since"):
+                # Back (uploaded again): a later disappearance counts from scratch.
+                self.table.update_record(schema.head_key(file), {"missing_since": ""}, {})
             if not head.get("current") or file in listed:
                 continue
             # Its delete's event may still be on its way: act on the next sweep after the

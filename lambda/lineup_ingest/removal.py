@@ -61,6 +61,7 @@ class Removal:
                 "file": removed.key,
                 "bucket": removed.bucket,
                 "sequence": sequence or removed.removal_id,
+                "removal_id": removed.removal_id,
                 "event": removed.event_name,
                 "removed_at": removed.removed_at,
                 "removed_by": removed.removed_by or None,
@@ -105,6 +106,9 @@ class Removal:
         key = {"pk": str(record["pk"]), "sk": str(record["sk"])}
         file, sequence = str(record["file"]), str(record["sequence"])
         for _ in range(HEAD_ATTEMPTS):
+            if record.get("applied"):  # applied before (a crash, or the sweep resuming it)
+                collects = str(record.get("collects", ""))
+                break
             head = self.table.head(file) or {}
             latest = str(head.get("latest", ""))
             if latest > sequence:
@@ -125,14 +129,23 @@ class Removal:
                 return status_of(self.table.record(key))
             record = updated
             if self.table.remove_current(file, sequence, collects or None, self._head_expiry()):
+                # Recorded, so that a later look at the head (a newer upload since) never
+                # takes an applied removal for one overtaken.
+                record = (
+                    self.table.update_record(
+                        key, {"applied": True}, {"status": Status.REMOVING.value}
+                    )
+                    or record
+                )
                 break
         else:
             raise RuntimeError(f"the head of {file!r} kept changing: the sweep tries again")
         if not collects:
             return self.report(key)
+        removal_id = str(record.get("removal_id") or str(record["sk"]).rsplit("#REMOVED#", 1)[1])
         self.collect(
             CollectTask(
-                bucket=str(record.get("bucket", "")), key=file, version=collects, removal=sequence
+                bucket=str(record.get("bucket", "")), key=file, version=collects, removal=removal_id
             )
         )
         return status_of(self.table.record(key))  # REMOVED if the first step collected all

@@ -101,12 +101,13 @@ def _shard(text: str, shards: int) -> int:
 
 def sequence_key(sequencer: str) -> str:
     """An S3 event's ``sequencer`` in a form that orders as a string: upper-case hexadecimal,
-    left-padded with zeros to SEQUENCE_WIDTH. A synthetic sequence (the reconcile sweep's,
+    right-padded with zeros to SEQUENCE_WIDTH, as S3's "Event message structure" page says
+    to compare sequencers of different lengths. A synthetic sequence (the reconcile sweep's,
     `after`) is a padded one with a suffix: it sorts after that one and before any greater."""
     text = sequencer.strip().upper()
     digits = len(text) - len(text.lstrip("0123456789ABCDEF"))
     head, tail = text[:digits], text[digits:]
-    return head.rjust(SEQUENCE_WIDTH, "0") + tail
+    return head.ljust(SEQUENCE_WIDTH, "0") + tail
 
 
 def sequence_after(sequence: str) -> str:
@@ -123,7 +124,8 @@ def sequence_from_time(moment: str) -> str:
         return sequence_key("0")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return sequence_key(f"{int(parsed.timestamp() * 1000):X}")
+    # Left-padded: it sorts before any real sequencer of the key (those are right-padded).
+    return f"{int(parsed.timestamp() * 1000):X}".rjust(SEQUENCE_WIDTH, "0")
 
 
 def file_partition(source_key: str, shard: int, version: str = "") -> str:

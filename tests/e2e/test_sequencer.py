@@ -22,8 +22,8 @@ LOCALSTACK_CONSTANT = "0055AED6DCD90281E5"
 
 
 def s3_order(sequencer: str, width: int = 64) -> str:
-    """As S3 says to compare sequencers: the shorter left-padded with zeros."""
-    return sequencer.rjust(width, "0")
+    """As S3 says to compare sequencers: the shorter right-padded with zeros."""
+    return sequencer.ljust(width, "0")
 
 
 @pytest.fixture

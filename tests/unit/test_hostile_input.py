@@ -295,7 +295,7 @@ def test_the_record_key_without_a_version_is_a_prefix_of_every_versions_record_k
 
 
 def test_the_record_keys_of_a_files_versions_sort_in_version_order():
-    versions = [schema.sequence_key(f"{n:X}") for n in (9, 0xA, 0xFF, 0x100, 0x0055AED6DCD9)]
+    versions = [schema.sequence_key(f"{n:018X}") for n in (9, 0xA, 0xFF, 0x100, 0x0055AED6DCD9)]
     for source_key in ("uploads/lineup.csv", "k" * 1000):
         keys = [schema.upload_record_key(source_key, version)["sk"] for version in versions]
         assert keys == sorted(keys) and len(set(keys)) == len(keys)

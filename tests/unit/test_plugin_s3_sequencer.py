@@ -81,8 +81,8 @@ def sequencers_of(payloads: list[dict]) -> list[str | None]:
 
 
 def padded(sequencer: str, width: int = 32) -> str:
-    """Comparable as S3 says: the shorter left-padded with zeros."""
-    return sequencer.rjust(width, "0")
+    """Comparable as S3 says: the shorter right-padded with zeros."""
+    return sequencer.ljust(width, "0")
 
 
 @pytest.fixture

@@ -87,8 +87,9 @@ def test_a_removal_is_identified_by_its_sequencer_so_a_duplicate_has_the_same_id
 
 
 def test_removals_order_as_their_sequencers_do_whatever_their_length():
-    # S3's sequencers of one key grow, and may grow longer: "FF" comes before "0100".
-    assert with_sequencer("FF").sequence < with_sequencer("0100").sequence
+    # S3 compares sequencers of different lengths right-padded with zeros.
+    shorter, longer = with_sequencer("0055AED6DCD90281E5"), with_sequencer("0055AED6DCD90281E51")
+    assert shorter.sequence < longer.sequence
     assert with_sequencer("9").sequence < with_sequencer("a").sequence  # any case
 
 
@@ -440,3 +441,47 @@ def test_a_reupload_collects_the_older_versions_rows_and_counts_them_in_its_emai
     ((subject, body),) = pipeline.mail.sent
     assert subject == "festival-lineup OK: day.csv"
     assert "Rows removed:  60" in body
+
+
+def test_a_removal_event_without_a_sequencer_removes_a_gone_file_with_one_email():
+    pipeline = Pipeline()
+    pipeline.invoke(pipeline.bucket.put("uploads/day1.csv", lineup_csv(lineup_rows(10))))
+    removed = pipeline.bucket.delete("uploads/day1.csv")
+    del removed["Records"][0]["s3"]["object"]["sequencer"]  # as an expiry may come
+
+    pipeline.invoke(removed)
+    pipeline.deliver_parts()
+
+    assert pipeline.subjects() == [
+        "festival-lineup OK: day1.csv",
+        "festival-lineup REMOVED: day1.csv",
+    ]
+    assert pipeline.table.performances() == []
+
+
+def test_a_removal_resumed_by_the_sweep_after_a_new_upload_still_says_removed():
+    pipeline = Pipeline()
+    pipeline.invoke(pipeline.bucket.put("uploads/day1.csv", lineup_csv(lineup_rows(10))))
+    (record,) = pipeline.table.records()
+    # A part's lease never given back (its invocation timed out): collection waits the fence.
+    pipeline.table.update_record(
+        {"pk": record["pk"], "sk": record["sk"]}, {}, {}, add={"active": 1}
+    )
+    pipeline.invoke(pipeline.bucket.delete("uploads/day1.csv"))
+    pipeline.invoke(pipeline.bucket.put("uploads/day1.csv", lineup_csv(lineup_rows(5))))
+    pipeline.clock.advance(301)  # past the fence: the sweep takes the removal over
+
+    pipeline.sweep()
+    pipeline.deliver_parts()
+
+    removal = [s for s in pipeline.subjects() if "REMOVED" in s or "REPLACED" in s]
+    assert removal == ["festival-lineup REMOVED: day1.csv"]
+
+
+def test_sequencers_of_different_lengths_order_as_s3_says_right_padded():
+    # S3's "Event message structure": right-pad the shorter with zeros, then compare.
+    assert schema.sequence_key("0055AED6DCD90281E5") < schema.sequence_key("0055AED6DCD90281E6")
+    assert schema.sequence_key("0055AED6DCD90281E5") < schema.sequence_key("0055AED6DCD902820")
+    assert schema.sequence_key("1A") == schema.sequence_key("1A000")
+    # An event made by hand (no sequencer) sorts before any real one of the key.
+    assert schema.sequence_from_time("2025-07-12T20:00:00Z") < schema.sequence_key("01")
