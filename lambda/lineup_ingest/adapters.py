@@ -8,7 +8,6 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
 from typing import IO, Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 from lineup_ingest import schema
 from lineup_ingest.codec import from_attributes, to_attributes
 from lineup_ingest.config import WRITES_IN_FLIGHT
+from lineup_ingest.lifecycle import utc_now
 from lineup_ingest.parts import CollectTask, PartTask, Progress, part_counts, part_done_item
 from lineup_ingest.ports import BATCH_LIMIT, ObjectGoneError, ObjectReplacedError
 from lineup_ingest.retry import RetryBudget
@@ -262,18 +262,12 @@ class LineupTable:
 
     def create_record(self, record: dict[str, Any]) -> bool:
         """Write a new record; False if one is there already (another delivery's)."""
-        self._counted()
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=to_attributes(record),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        written = self._conditional(
+            self.client.put_item,
+            Item=to_attributes(record),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return written is not None
 
     def update_record(
         self,
@@ -286,22 +280,26 @@ class LineupTable:
         """Set (and add to) attributes of an existing record if each ``expect``ed attribute
         has that value (None: has none); the record afterwards, or None if not."""
         update, condition, names, values = _update_expression(sets, expect, add or {})
+        response = self._conditional(
+            self.client.update_item,
+            Key=to_attributes(key),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_attributes(values),
+            ReturnValues="ALL_NEW",
+        )
+        return None if response is None else from_attributes(response["Attributes"])
+
+    def _conditional(self, call: Any, **arguments: Any) -> dict[str, Any] | None:
+        """One conditional write; its response, or None if its condition did not hold."""
         self._counted()
         try:
-            response = self.client.update_item(
-                TableName=self.table_name,
-                Key=to_attributes(key),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_attributes(values),
-                ReturnValues="ALL_NEW",
-            )
+            return call(TableName=self.table_name, **arguments)
         except ClientError as error:
             if _error_code(error) == "ConditionalCheckFailedException":
                 return None
             raise
-        return from_attributes(response["Attributes"])
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every upload's and removal's record."""
@@ -388,23 +386,19 @@ class LineupTable:
         names = {"#file": "file"}
         if "#current" in update or "#current" in condition:
             names["#current"] = "current"
-        self._counted()
-        try:
-            response = self.client.update_item(
-                TableName=self.table_name,
-                Key=to_attributes(schema.head_key(source_key)),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_attributes(
-                    {":s": sequence, ":kind": kind, ":file": source_key, **values}
-                ),
-                ReturnValues=returns,
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return None
-            raise
+        response = self._conditional(
+            self.client.update_item,
+            Key=to_attributes(schema.head_key(source_key)),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_attributes(
+                {":s": sequence, ":kind": kind, ":file": source_key, **values}
+            ),
+            ReturnValues=returns,
+        )
+        if response is None:
+            return None
         return from_attributes(response.get("Attributes") or {})
 
     def longest_set_minutes(self) -> int:
@@ -475,24 +469,18 @@ class LineupTable:
             for part in entries
         ]
         update = "SET " + ", ".join([*sets, "updated_at = :now"])
-        self._counted()
-        try:
-            response = self.client.update_item(
-                TableName=self.table_name,
-                Key=to_attributes(schema.upload_record_key(task.key, task.version)),
-                UpdateExpression=update,
-                ConditionExpression="#status = :loading",
-                ExpressionAttributeNames={**names, "#status": "status"},
-                ExpressionAttributeValues=to_attributes(
-                    {**values, ":now": _utc_now(), ":loading": "LOADING"}
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return None
-            raise
-        return from_attributes(response["Attributes"])
+        response = self._conditional(
+            self.client.update_item,
+            Key=to_attributes(schema.upload_record_key(task.key, task.version)),
+            UpdateExpression=update,
+            ConditionExpression="#status = :loading",
+            ExpressionAttributeNames={**names, "#status": "status"},
+            ExpressionAttributeValues=to_attributes(
+                {**values, ":now": utc_now(), ":loading": "LOADING"}
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        return None if response is None else from_attributes(response["Attributes"])
 
     def committed_parts(self, task: PartTask) -> Iterator[dict[str, Any]]:
         pages = self.client.get_paginator("query").paginate(
@@ -576,10 +564,6 @@ class FailureQueueAdapter:
 
     def delete(self, receipt: str) -> None:
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
-
-
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _update_expression(

@@ -14,7 +14,6 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from typing import IO, Any, cast
 
 from lineup_ingest import schema
@@ -27,7 +26,7 @@ from lineup_ingest.compression import (
 )
 from lineup_ingest.events import UploadedObject
 from lineup_ingest.filenames import NOT_A_LINEUP_NAME, is_folder_marker, is_lineup_name
-from lineup_ingest.lifecycle import Status, status_of
+from lineup_ingest.lifecycle import Status, status_of, utc_now
 from lineup_ingest.outcome import Outcome, report_of
 from lineup_ingest.parsing import (
     ClockDecision,
@@ -53,10 +52,6 @@ from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines,
 LOG = logging.getLogger("lineup_ingest")
 # The record keeps a line per part: this many keep it far under DynamoDB's 400 KB an item.
 MAX_PARTS = 1_000
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)

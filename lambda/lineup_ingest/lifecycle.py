@@ -14,6 +14,7 @@ bounded steps (``gc``: COLLECTING, then COLLECTED).
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -65,6 +66,11 @@ class UploadRecord(TypedDict, total=False):
     collects: str  # a removal: the version it made garbage (whose rows it waits for)
     rows_loaded: int
     expires_at: int
+
+
+def utc_now() -> str:
+    """Now, as every record's times are written: ISO UTC to the millisecond."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def status_of(record: dict[str, Any] | None) -> str:

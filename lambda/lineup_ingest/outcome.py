@@ -147,22 +147,9 @@ class Outcome:
 
 
 def report_of(record: dict[str, Any]) -> IngestReport:
-    """An upload's report as far as its record tells it (no counts yet)."""
-    return IngestReport(
-        bucket=str(record.get("bucket", "")),
-        key=str(record["file"]),
-        etag=str(record.get("etag", "")),
-        size=int(record.get("size", 0)),
-        started_at=str(record.get("started_at", "")),
-        request_id=str(record.get("request_id", "")),
-        log_group=str(record.get("log_group", "")),
-        parts=int(record.get("parts_total", 1)),
-        clock=record.get("clock"),
-        clock_reason=str(record.get("clock_reason", "")),
-        uploaded_by=str(record.get("uploaded_by", "")),
-        source_ip=str(record.get("source_ip", "")),
-        version=str(record.get("version", "")),
-    )
+    """An upload's report as far as its record tells it: a LOADING record holds no counts
+    yet, a REPORTING one holds them all (`_facts`)."""
+    return IngestReport.from_facts(record)
 
 
 def _facts(report: IngestReport) -> dict:

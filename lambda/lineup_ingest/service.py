@@ -16,7 +16,8 @@ from typing import Any
 from lineup_ingest.collect import Collector
 from lineup_ingest.events import EventError, RemovedObject, object_events
 from lineup_ingest.filenames import is_lineup_name
-from lineup_ingest.ingest import Ingestion, LoadSettings, PartFailedError, utc_now
+from lineup_ingest.ingest import Ingestion, LoadSettings, PartFailedError
+from lineup_ingest.lifecycle import utc_now
 from lineup_ingest.parts import CollectTask, task_from_message
 from lineup_ingest.ports import FailureQueue, LineupStore, PartQueue, RemainingMs
 from lineup_ingest.reconcile import Sweep, SweepSettings
