@@ -32,6 +32,7 @@ import json
 import random
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from typing import cast
 
 from localstack.aws.api import CommonServiceException, RequestContext, handler
@@ -40,6 +41,8 @@ from localstack.aws.api.dynamodb import (
     BatchWriteItemOutput,
     DynamodbApi,
     ProvisionedThroughputExceededException,
+    QueryInput,
+    QueryOutput,
 )
 from localstack.aws.handlers import service as service_handlers
 from localstack.aws.protocol.parser import JSONRequestParser, create_parser
@@ -50,7 +53,7 @@ from localstack.services.plugins import Service, aws_provider
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 
-from festival_localstack import moto_speedups, versions
+from festival_localstack import moto_index, moto_speedups, versions
 
 
 class FaultPlan:
@@ -116,15 +119,16 @@ FAULTS = FaultPlan()
 
 
 class DecodeOnlyWritesParser(JSONRequestParser):
-    """Decodes a write's JSON without walking it attribute by attribute against the model.
+    """Decodes a write's (or a Query's) JSON without walking it attribute by attribute
+    against the model.
 
     Walking every attribute of every item was a third of the emulator's CPU per BatchWriteItem
-    (profiled), and moto wants plain JSON anyway: BatchWriteItem's decoded JSON goes straight
-    to moto's handler, PutItem's raw body to moto. The fault path below parses in full the
-    requests it changes.
+    (profiled), and moto wants plain JSON anyway: BatchWriteItem's and Query's decoded JSON
+    go straight to moto's handler, PutItem's raw body to moto. The fault path below parses
+    in full the requests it changes.
     """
 
-    DECODE_ONLY = frozenset({"BatchWriteItem", "PutItem"})
+    DECODE_ONLY = frozenset({"BatchWriteItem", "PutItem", "Query"})
 
     def parse(self, request: Request):
         operation_name = request.headers.get("X-Amz-Target", "").rpartition(".")[2]
@@ -139,8 +143,9 @@ def _create_parser_decoding_dynamodb_writes(service, protocol=None):
     return create_parser(service, protocol)
 
 
-def _write_batch_in_moto(context: RequestContext, request: dict) -> dict:
-    """moto's own BatchWriteItem handler, given the JSON decoded once by our parser.
+def _in_moto(context: RequestContext, request: Mapping, operation: str) -> str:
+    """The JSON text of moto's own handler of ``operation``, given the JSON decoded once by
+    our parser; moto's errors raised as the service's.
 
     call_moto would have moto decode the raw request again and dispatch it through its HTTP
     layer, then parse moto's HTTP response back: per batch, more CPU than storing 25 items.
@@ -150,22 +155,46 @@ def _write_batch_in_moto(context: RequestContext, request: dict) -> dict:
     moto_handler.body = request
     try:
         # moto-ext 5.1 answers with the JSON text (mypy reads the project's newer moto).
-        return json.loads(cast(str, moto_handler.batch_write_item()))
+        return cast(str, getattr(moto_handler, operation)())
     except JsonRESTError as error:
         raise CommonServiceException(
             error.relative_error_type, error.message, status_code=error.code
         ) from error
 
 
+def _write_batch_in_moto(context: RequestContext, request: dict) -> dict:
+    return json.loads(_in_moto(context, request, "batch_write_item"))
+
+
+def _query_in_moto(context: RequestContext, request: QueryInput) -> Response:
+    """moto's answer to a Query, sent as moto wrote it: DynamoDB's own JSON. LocalStack
+    would parse it back and serialize it again, walking every attribute of every item twice:
+    most of the emulator's CPU for a page of items."""
+    return Response(
+        _in_moto(context, request, "query"),
+        status=200,
+        mimetype="application/x-amz-json-1.0",
+    )
+
+
 class MotoDynamoDBProvider(DynamodbApi):
     """Everything falls through to moto; BatchWriteItem may have faults injected first.
 
-    With ``lean_writes``, requests come from ``DecodeOnlyWritesParser`` and a batch goes
-    straight to moto's handler; without, LocalStack parses them and calls moto its own way.
+    With ``lean_writes``, requests come from ``DecodeOnlyWritesParser`` and a batch or a
+    Query goes straight to moto's handler; without, LocalStack parses them and calls moto
+    its own way.
     """
 
     def __init__(self, lean_writes: bool) -> None:
         self.lean_writes = lean_writes
+
+    @handler("Query", expand=False)
+    def query(  # type: ignore[override]
+        self, context: RequestContext, request: QueryInput
+    ) -> QueryOutput | Response:
+        if self.lean_writes:
+            return _query_in_moto(context, request)
+        return call_moto(context)
 
     @handler("BatchWriteItem", expand=False)
     def batch_write_item(
@@ -223,10 +252,16 @@ class FaultRoutes:
 
 
 def _counting(table: dict) -> dict:
+    """Each operation counted, and served by moto under ``moto_index.LOCK``: one request at a
+    time reads or changes moto's tables (they are plain dicts; a Scan walking one while a
+    batch write added to it answered "dictionary changed size during iteration"). moto's
+    work is Python under the GIL either way, so this costs no throughput."""
+
     def wrap(operation, function):
         def counted(context, request):
             FAULTS.count(operation)
-            return function(context, request)
+            with moto_index.LOCK:
+                return function(context, request)
 
         return counted
 

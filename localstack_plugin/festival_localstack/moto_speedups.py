@@ -5,73 +5,40 @@ Profiled under LocalStack (py-spy), they were most of the emulator's CPU while l
 - Storing an item re-measured every attribute already set each time one more was set
   (``LimitedSizeDict.__setitem__``): quadratic in the attributes of every item written.
 - Every ``Query`` sorted the whole table (``Table.all_items``) before keeping one partition.
-  DynamoDB reads only the partition asked for, so a Query's cost here now grows with the
-  partition (base table) or with a plain pass over the table (an index), not with a sort.
+  ``moto_index`` gives each table sorted partitions per index instead, so a Query costs
+  what it returns.
 
-Results are unchanged: the same size limit, and Query still orders what it returns itself
-(``Table.sorted_items`` for an index, by range key for the base table).
+Results are unchanged: the same size limit, and moto's own answers to every Query
+(``moto_index`` says how that is kept and tested).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
-import threading
 
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 
-from festival_localstack import versions
+from festival_localstack import moto_index, versions
 
 # moto's own limit (the documented 400 KB, with the slack moto measured on AWS).
 ITEM_SIZE_LIMIT = 405_000
-_query_scope = threading.local()
 LOG = logging.getLogger(__name__)
 
 
 def _item_init_measured_once(item, hash_key, range_key, attrs) -> None:
     values = {name: DynamoType(value) for name, value in attrs.items()}
-    if sum(bytesize(name) + value.size() for name, value in values.items()) > ITEM_SIZE_LIMIT:
+    size = sum(bytesize(name) + value.size() for name, value in values.items())
+    if size > ITEM_SIZE_LIMIT:
         raise ItemSizeTooLarge
+    # Item.size() as it is now, for moto_index (an UpdateItem changes the item: not then).
+    item.festival_size = size  # type: ignore[attr-defined]
     item.hash_key, item.range_key = hash_key, range_key
     item.attrs = LimitedSizeDict()
     dict.update(item.attrs, values)  # measured above: skip the per-attribute re-measure
-
-
-def _scoped_to_query(all_items):
-    @functools.wraps(all_items)
-    def items_for_query(table: Table) -> list:
-        scope = getattr(_query_scope, "table", None)
-        if scope is not table:
-            return all_items(table)
-        if _query_scope.index_name or not table.range_key_attr:
-            return [
-                item
-                for partition in table.items.values()
-                for item in (partition.values() if table.range_key_attr else [partition])
-            ]
-        return list(table.items.get(_query_scope.hash_key, {}).values())
-
-    return items_for_query
-
-
-def _query_in_scope(query, index_name_at: int):
-    """``index_name_at``: where index_name falls among the arguments after hash_key."""
-
-    @functools.wraps(query)
-    def scoped_query(table: Table, hash_key, *args, **kwargs):
-        index_name = args[index_name_at] if len(args) > index_name_at else kwargs.get("index_name")
-        _query_scope.table, _query_scope.hash_key = table, hash_key
-        _query_scope.index_name = index_name
-        try:
-            return query(table, hash_key, *args, **kwargs)
-        finally:
-            _query_scope.table = None
-
-    return scoped_query
 
 
 def _parameters(function) -> list[str]:
@@ -85,7 +52,7 @@ def apply() -> None:
     moto signatures it was written against; otherwise moto is left as it is: slower,
     never wrong.
     """
-    if getattr(Table.query, "__festival_scoped__", False):
+    if getattr(Table.query, "__festival_indexed__", False):
         return
     if not versions.written_for("moto's DynamoDB speedups", "moto-ext"):
         return
@@ -94,11 +61,4 @@ def apply() -> None:
         Item.__init__ = _item_init_measured_once  # type: ignore[method-assign,assignment]
     else:
         LOG.warning("moto's Item changed: its size check is left quadratic")
-    query_parameters = _parameters(Table.query)
-    if "index_name" in query_parameters and _parameters(Table.all_items) == ["self"]:
-        after_hash_key = query_parameters.index("index_name") - 2  # self, hash_key
-        Table.all_items = _scoped_to_query(Table.all_items)  # type: ignore[method-assign]
-        Table.query = _query_in_scope(Table.query, after_hash_key)  # type: ignore[method-assign]
-        Table.query.__festival_scoped__ = True  # type: ignore[attr-defined]
-    else:
-        LOG.warning("moto's Table.query changed: every Query still sorts the whole table")
+    moto_index.apply()
