@@ -13,9 +13,10 @@ from festival.local.deploy import DeployError
 from festival.local.paths import LOCAL_EMAIL, MAIL_WEB_URL, LocalPaths
 from festival.local.processes import ProcessError
 from festival.local.setup import SetupError
+from festival.local.state import StateError
 from festival.settings import LOCAL_ENDPOINT, STACK_NAME
 
-FAILURES = (SetupError, ProcessError, DeployError, FileNotFoundError)
+FAILURES = (SetupError, ProcessError, DeployError, StateError, FileNotFoundError)
 
 
 def _fail(error: Exception) -> None:
@@ -51,6 +52,14 @@ def up(email: str, docker: bool) -> None:
         result = stack.up(LocalPaths.default(), email=email, docker=docker)
     except FAILURES as error:
         _fail(error)
+    _announce(result)
+
+
+def _announce(result: stack.UpResult) -> None:
+    if result.restored is not None:
+        click.echo(f"Restored what `make down` saved: {result.restored}.")
+        for note in result.restored.notes:
+            click.secho(f"  {note}", fg="yellow")
     started = ", ".join(result.started) or "nothing (all were running)"
     click.echo(f"Started: {started}. Stack: {'deployed' if result.deployed else 'unchanged'}.")
     bucket = result.outputs.get("UploadBucketName", "?")
@@ -69,16 +78,48 @@ The local stack is up (AWS at {LOCAL_ENDPOINT}, stack {STACK_NAME}).
 
 @main.command()
 @click.option("--docker", is_flag=True, help="Stop the docker-compose.yml services.")
-def down(docker: bool) -> None:
-    """Stop exactly the processes that `up` started."""
+@click.option(
+    "--discard",
+    is_flag=True,
+    help="Do not save the buckets, tables and mail for the next `up` (the last save stays).",
+)
+def down(docker: bool, discard: bool) -> None:
+    """Save the stacks' data under .local/state, then stop exactly the processes `up` started."""
     if docker:
         try:
             stack.compose(LocalPaths.default(), "down")
         except FAILURES as error:
             _fail(error)
         return
-    stopped = stack.down(LocalPaths.default())
-    click.echo(f"Stopped: {', '.join(stopped) or 'nothing was running'}.")
+    try:
+        result = stack.down(LocalPaths.default(), save=not discard)
+    except FAILURES as error:
+        _fail(
+            StateError(
+                f"{error}\nNothing was stopped. `festival-local down --discard` stops without "
+                "saving."
+            )
+        )
+    if result.saved is not None:
+        click.echo(f"Saved for the next `make up` (in .local/state): {result.saved}.")
+    click.echo(f"Stopped: {', '.join(result.stopped) or 'nothing was running'}.")
+
+
+@main.command()
+@click.option(
+    "--email",
+    default=LOCAL_EMAIL,
+    show_default=True,
+    help="Address subscribed to the upload reports.",
+)
+def reset(email: str) -> None:
+    """Stop everything without saving, forget the saved state and mail, start empty."""
+    try:
+        result = stack.reset(LocalPaths.default(), email=email)
+    except FAILURES as error:
+        _fail(error)
+    click.echo("Removed the saved state (.local/state): the stack starts empty.")
+    _announce(result)
 
 
 @main.command()

@@ -5,7 +5,9 @@ SES store, with the publisher's subject replaced by a constant. So the forwarder
 subscribes a queue of its own to every topic that has email subscriptions, and for each
 SNS message on that queue sends one email over SMTP to the topic's email subscribers,
 with the subject given to Publish. A message is deleted from the queue only after
-MailDev accepted it; its SNS MessageId is remembered so a redelivery is not sent twice.
+MailDev accepted it; its SNS MessageId is remembered so a redelivery is not sent twice,
+also by a forwarder started again later: the ids sent are appended to a journal
+(``--journal``, .local/state/mail-forwarded.txt under `make up`) that a new forwarder reads.
 
 LocalStack logs every request it serves, so an idle forwarder stays quiet: it long-polls
 its queue (one request per 20 s, answered at once when a message comes) and lists topics
@@ -23,6 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from email.message import EmailMessage
+from pathlib import Path
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -47,6 +50,7 @@ class MailForwarder:
         smtp_host: str,
         smtp_port: int,
         clock: Callable[[], float] = time.monotonic,
+        journal: Path | None = None,
     ):
         self.sns = session.client("sns", endpoint_url=endpoint)
         self.sqs = session.client("sqs", endpoint_url=endpoint)
@@ -58,6 +62,9 @@ class MailForwarder:
         )["Attributes"]["QueueArn"]
         self.recipients: dict[str, list[str]] = {}
         self.sent: OrderedDict[str, None] = OrderedDict()
+        self.journal = journal
+        if journal is not None:
+            self._read_journal(journal)
         self.clock = clock
         self.synced_at: float | None = None
 
@@ -133,6 +140,23 @@ class MailForwarder:
         self.sent[message_id] = None
         while len(self.sent) > REMEMBERED_IDS:
             self.sent.popitem(last=False)
+        if self.journal is not None:
+            with self.journal.open("a", encoding="utf-8") as journal:
+                journal.write(message_id + "\n")
+
+    def _read_journal(self, journal: Path) -> None:
+        """Remember the newest ids of the journal; keep it from growing without bound."""
+        try:
+            ids = [line for line in journal.read_text(encoding="utf-8").splitlines() if line]
+        except FileNotFoundError:
+            journal.parent.mkdir(parents=True, exist_ok=True)
+            return
+        for message_id in ids[-REMEMBERED_IDS:]:
+            self.sent[message_id] = None
+        if len(ids) > 2 * REMEMBERED_IDS:
+            kept = journal.with_suffix(".tmp")
+            kept.write_text("".join(f"{i}\n" for i in self.sent), encoding="utf-8")
+            kept.replace(journal)
 
 
 def serve(forwarder: MailForwarder) -> None:
@@ -151,13 +175,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smtp-host", default="127.0.0.1")
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--region", default=LOCAL_REGION)
+    parser.add_argument("--journal", type=Path, help="where the ids of sent messages are kept")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     session = local_session(arguments.region)
     while True:
         try:
             forwarder = MailForwarder(
-                session, arguments.endpoint, arguments.smtp_host, arguments.smtp_port
+                session,
+                arguments.endpoint,
+                arguments.smtp_host,
+                arguments.smtp_port,
+                journal=arguments.journal,
             )
             break
         except (BotoCoreError, ClientError) as error:

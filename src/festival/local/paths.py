@@ -67,8 +67,30 @@ class LocalPaths:
         return self.state / "maildev"
 
     @property
+    def saved_state(self) -> Path:
+        """What `down` keeps for the next `up` (removed by `reset`)."""
+        return self.state / "state"
+
+    @property
+    def emulator_state(self) -> Path:
+        """The stacks' buckets and tables as `down` saved them (festival.local.state)."""
+        return self.saved_state / "emulator"
+
+    @property
     def mail_store(self) -> Path:
-        return self.state / "mail"
+        """MailDev's messages: it writes each one here and loads them all when it starts."""
+        return self.saved_state / "mail"
+
+    @property
+    def mail_journal(self) -> Path:
+        """The SNS message ids the mail forwarder has sent, so none is sent twice."""
+        return self.saved_state / "mail-forwarded.txt"
+
+    @property
+    def init_scripts(self) -> Path:
+        """Scripts LocalStack runs in its own process once ready (FILESYSTEM_ROOT's
+        etc/localstack/init/ready.d)."""
+        return self.localstack_state / "data" / "etc" / "localstack" / "init" / "ready.d"
 
     @property
     def build(self) -> Path:

@@ -6,13 +6,16 @@ import functools
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 import requests
+import yaml
+from botocore.exceptions import BotoCoreError, ClientError
 
-from festival.local import setup
+from festival.local import emulator_state, setup, state
 from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_outputs
-from festival.local.mailforward import MailForwarder
+from festival.local.mailforward import QUEUE_NAME, MailForwarder
 from festival.local.paths import (
     LOCAL_EMAIL,
     LOCAL_LAMBDA_RUNTIME,
@@ -32,6 +35,8 @@ from festival.settings import (
 )
 
 ARTIFACTS_BUCKET = "festival-lineup-artifacts"
+# What saving or restoring the emulator's data may fail with (said as a StateError).
+STATE_FAILURES = (BotoCoreError, ClientError, requests.RequestException, OSError, ValueError)
 # Start order; stopped in reverse.
 SERVICE_NAMES = ("localstack", "maildev", "mailforward")
 
@@ -123,6 +128,8 @@ def services(paths: LocalPaths) -> dict[str, Service]:
                 LOCAL_ENDPOINT,
                 "--smtp-port",
                 str(SMTP_PORT),
+                "--journal",
+                str(paths.mail_journal),
             ],
         ),
     }
@@ -133,6 +140,7 @@ class UpResult:
     started: list[str]
     deployed: bool
     outputs: dict[str, str]
+    restored: state.Figures | None = None
 
 
 def install(paths: LocalPaths) -> None:
@@ -153,23 +161,76 @@ def up(paths: LocalPaths, email: str = LOCAL_EMAIL, docker: bool = False) -> UpR
         parameters = {"NotificationEmail": email}
     else:
         install(paths)
+        prepare_saved_state(paths)
         started = [name for name, service in services(paths).items() if service.start()]
         parameters = {"NotificationEmail": email, "LambdaRuntime": LOCAL_LAMBDA_RUNTIME}
     session = local_session()
-    target = DeployTarget(
-        cli=[cli_path("awslocal")],
-        artifacts_bucket=ARTIFACTS_BUCKET,
-        stack_name=STACK_NAME,
-        parameters=parameters,
-        env=LOCAL_CREDENTIALS,
-    )
-    deployed = deploy_local(paths, target, local_client)
+    deployed = deploy_stack(paths, STACK_NAME, parameters)
+    restored = None
+    # A freshly started emulator is empty: what the last `down` saved goes back in.
+    if "localstack" in started and state.saved_stacks(paths.emulator_state):
+        declared = template_parameters(paths)
+
+        def redeploy(saved: state.SavedStack) -> dict[str, str]:
+            if saved.name != STACK_NAME:
+                # Its parameters as saved, less any the template no longer declares.
+                kept = {k: v for k, v in saved.parameters.items() if k in declared}
+                deploy_stack(paths, saved.name, kept)
+            return stack_outputs(local_client("cloudformation"), saved.name)
+
+        try:
+            restored = state.restore(paths.emulator_state, LOCAL_ENDPOINT, local_client, redeploy)
+        except STATE_FAILURES as error:
+            raise state.StateError(
+                f"restoring what `make down` saved in {paths.emulator_state} failed: {error}. "
+                "It is still there: `make down DISCARD=1` then `make up` tries again; "
+                "`make reset` starts empty instead."
+            ) from error
     # Subscribe the forwarder's queue now, so no email published from here on is missed.
     MailForwarder(session, LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT).sync_subscriptions()
     outputs = stack_outputs(local_client("cloudformation"), STACK_NAME)
     if deployed:
         wait_until_function_ready(outputs["FunctionName"])
-    return UpResult(started=started, deployed=deployed, outputs=outputs)
+    return UpResult(started=started, deployed=deployed, outputs=outputs, restored=restored)
+
+
+def deploy_stack(paths: LocalPaths, name: str, parameters: dict[str, str]) -> bool:
+    """Deploy cloudformation.yaml as stack ``name``; True if anything changed (then its
+    function has answered an invocation)."""
+    target = DeployTarget(
+        cli=[cli_path("awslocal")],
+        artifacts_bucket=ARTIFACTS_BUCKET,
+        stack_name=name,
+        parameters=parameters,
+        env=LOCAL_CREDENTIALS,
+    )
+    deployed = deploy_local(paths, target, local_client)
+    if deployed and name != STACK_NAME:
+        outputs = stack_outputs(local_client("cloudformation"), name)
+        wait_until_function_ready(outputs["FunctionName"])
+    return deployed
+
+
+def template_parameters(paths: LocalPaths) -> set[str]:
+    """The parameters cloudformation.yaml declares (its intrinsic-function tags ignored)."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((paths.root / "cloudformation.yaml").read_text("utf-8"), Loader)
+    return set(template.get("Parameters", {}))
+
+
+def prepare_saved_state(paths: LocalPaths) -> None:
+    """Put the state routes where LocalStack runs them, and MailDev's folder in place."""
+    paths.init_scripts.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(emulator_state.__file__, paths.init_scripts / "festival_state.py")
+    paths.saved_state.mkdir(parents=True, exist_ok=True)
+    earlier = paths.state / "mail"  # where MailDev kept its messages before .local/state
+    if earlier.is_dir() and not paths.mail_store.exists():
+        earlier.rename(paths.mail_store)
+    paths.mail_store.mkdir(exist_ok=True)
 
 
 def wait_until_function_ready(function: str, timeout_s: float = 120) -> None:
@@ -203,13 +264,62 @@ def compose(paths: LocalPaths, *arguments: str) -> None:
         raise ProcessError(f"`docker compose {' '.join(arguments)}` failed")
 
 
-def down(paths: LocalPaths, only: list[str] | None = None) -> list[str]:
-    """Stop the processes we started (all, or the named ones); the names stopped."""
+@dataclass
+class DownResult:
+    stopped: list[str]
+    saved: state.Figures | None = None
+
+
+def down(paths: LocalPaths, only: list[str] | None = None, save: bool = True) -> DownResult:
+    """Stop the processes we started (all, or the named ones): the names stopped, and what
+    was saved.
+
+    Unless ``save`` is false, the stacks' buckets and tables are saved first (when the
+    emulator is among them and running), after the emails already published reached
+    MailDev. A failed save stops nothing (StateError): the data is still in the emulator.
+    """
+    saved = None
+    emulator = services(paths)["localstack"]
+    if save and (only is None or "localstack" in only) and emulator.is_running():
+        if localstack_healthy():
+            try:
+                drain_mail_queue()
+                saved = state.save(paths.emulator_state, LOCAL_ENDPOINT, local_client)
+            except STATE_FAILURES as error:
+                raise state.StateError(f"saving the local stack's data failed: {error}") from error
     stopped = []
     for name, service in reversed(list(services(paths).items())):
         if (only is None or name in only) and service.stop():
             stopped.append(name)
-    return stopped
+    return DownResult(stopped, saved)
+
+
+MAIL_DRAIN_S = 10.0
+
+
+def drain_mail_queue(deadline_s: float = MAIL_DRAIN_S) -> None:
+    """Wait (a little) until the forwarder has sent what is on its queue to MailDev."""
+    sqs = local_client("sqs")
+    try:
+        url = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
+    except sqs.exceptions.QueueDoesNotExist:
+        return
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        counts = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        if not any(int(value) for value in counts.values()):
+            return
+        time.sleep(0.2)
+
+
+def reset(paths: LocalPaths, email: str = LOCAL_EMAIL) -> UpResult:
+    """Stop everything without saving, forget the saved state and mail, start empty."""
+    down(paths, save=False)
+    shutil.rmtree(paths.saved_state, ignore_errors=True)
+    return up(paths, email=email)
 
 
 def status(paths: LocalPaths) -> dict[str, int | None]:
