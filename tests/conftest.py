@@ -33,12 +33,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def local_stack():
     """The running local stack with the template deployed (started here if it was not).
 
-    Stops, at the end of the session, exactly the processes this session started.
+    Stops, at the end of the session, exactly the processes this session started, without
+    saving the session's test data over the state the developer's last `make down` saved.
     """
     paths = LocalPaths.default()
     result = stack.up(paths)
     yield result
-    stack.down(paths, only=result.started)
+    stack.down(paths, only=result.started, save=False)
 
 
 # The browser tests' fixtures (tests/functional and tests/e2e): Debian's Chromium, one per

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -77,18 +77,29 @@ class Pipeline:
         head = self.head(key) or {}
         return head["current"]["S"] if "current" in head else None
 
-    def version_items(self, key: str, version: str) -> list[dict]:
-        """Every performance item of one version of a file (a Query on each partition)."""
-        items = []
+    def _version_pages(self, key: str, version: str, **arguments) -> Iterator[dict]:
         for partition in schema.file_partitions(key, version):
-            pages = self.dynamodb.get_paginator("query").paginate(
+            yield from self.dynamodb.get_paginator("query").paginate(
                 TableName=self.table,
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": partition}},
                 ConsistentRead=True,
+                **arguments,
             )
-            items += [item for page in pages for item in page["Items"]]
-        return items
+
+    def version_items(self, key: str, version: str, only: str | None = None) -> list[dict]:
+        """Every performance item of one version of a file (a Query on each partition),
+        with only the attribute named if one is (a 300,000-row file reads faster)."""
+        projection = {"ProjectionExpression": only} if only else {}
+        return [
+            item
+            for page in self._version_pages(key, version, **projection)
+            for item in page["Items"]
+        ]
+
+    def version_count(self, key: str, version: str) -> int:
+        """How many performance items one version of a file has (Select=COUNT)."""
+        return sum(page["Count"] for page in self._version_pages(key, version, Select="COUNT"))
 
     def items_of(self, key: str) -> list[dict]:
         """The performance items queries answer from: those of the file's current version
@@ -100,9 +111,12 @@ class Pipeline:
         """Every upload version of the file that has a record, oldest first."""
         return [record["version"]["S"] for record in self.upload_records(key, loading=True)]
 
-    def items_of_every_version(self, key: str) -> list[dict]:
+    def items_of_every_version(self, key: str, only: str | None = None) -> list[dict]:
         """What is left in the table of any version of the file, current or not."""
-        return [item for version in self.versions(key) for item in self.version_items(key, version)]
+        return [item for v in self.versions(key) for item in self.version_items(key, v, only)]
+
+    def count_of_every_version(self, key: str) -> int:
+        return sum(self.version_count(key, version) for version in self.versions(key))
 
     def records(self, key: str) -> list[dict]:
         """Every record of the file: its upload versions' and its removals'."""
@@ -147,6 +161,12 @@ class Pipeline:
             logGroupName=f"/aws/lambda/{self.function}"
         )
         return [event["message"] for page in pages for event in page["events"]]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module with ``RUNS_LAST = True`` restarts the stack (test_restart.py): its tests run
+    after every other, whose session fixtures hold the bucket and table names it replaces."""
+    items.sort(key=lambda item: bool(getattr(getattr(item, "module", None), "RUNS_LAST", False)))
 
 
 @pytest.fixture(scope="session")

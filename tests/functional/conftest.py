@@ -32,8 +32,13 @@ class LambdaContext:
         return self.remaining_ms
 
 
+_sequencers = itertools.count(0x0055AED6DCD90281E5)
+
+
 def s3_event(key: str, etag: str = "", size: int = 0, bucket: str = BUCKET) -> dict:
-    """An S3 ObjectCreated notification as AWS sends it: the key is URL-encoded."""
+    """An S3 ObjectCreated notification as AWS sends it: the key is URL-encoded, and the
+    sequencer grows with each event (without one, two uploads of a key within a second
+    would read as one version, since LastModified has one-second resolution)."""
     return {
         "Records": [
             {
@@ -41,14 +46,16 @@ def s3_event(key: str, etag: str = "", size: int = 0, bucket: str = BUCKET) -> d
                 "eventName": "ObjectCreated:Put",
                 "s3": {
                     "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {"key": quote_plus(key, safe="/"), "eTag": etag, "size": size},
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "eTag": etag,
+                        "size": size,
+                        "sequencer": f"{next(_sequencers):X}",
+                    },
                 },
             }
         ]
     }
-
-
-_sequencers = itertools.count(0x0055AED6DCD90281E5)
 
 
 def removal_event(
