@@ -18,7 +18,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .local/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help setup up down status mail check lint typecheck scan unit-tests test test-large soak bench clean \
+.PHONY: help setup up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench clean \
 	deploy-aws destroy-aws browser
 
 help: ## Show this help
@@ -37,11 +37,38 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed ## Install the project's tools into .venv and the local stack's parts
 	@$(VENV)/bin/festival-local install
 
-up: setup ## Start the local stack (LocalStack, MailDev, mail forwarder) and deploy the template [MODE=docker EMAIL=...]
+up: setup ## Start the local stack (LocalStack, MailDev, mail forwarder), deploy the template, restore what `make down` saved [MODE=docker EMAIL=...]
 	@$(VENV)/bin/festival-local up $(if $(EMAIL),--email $(EMAIL)) $(if $(filter docker,$(MODE)),--docker)
 
-down: ## Stop exactly the processes that `make up` started
-	@if [ -x $(VENV)/bin/festival-local ]; then $(VENV)/bin/festival-local down $(if $(filter docker,$(MODE)),--docker); else echo "Nothing to stop."; fi
+down: ## Save the buckets, tables and mail under .local/state, then stop exactly what `make up` started [DISCARD=1]
+	@if [ -x $(VENV)/bin/festival-local ]; then $(VENV)/bin/festival-local down $(if $(filter docker,$(MODE)),--docker) $(if $(filter 1,$(DISCARD)),--discard); else echo "Nothing to stop."; fi
+
+reset: setup ## Stop without saving, forget the saved state and mail, start the local stack empty [EMAIL=...]
+	@$(VENV)/bin/festival-local reset $(if $(EMAIL),--email $(EMAIL))
+
+# JupyterLab has a virtualenv of its own (its dependencies are not the project's); the
+# notebooks' kernel, python3, runs on .venv's interpreter (festival.local.notebooks).
+JUPYTERLAB_VERSION := 4.6.6
+JUPYTERLAB_VENV := .local/jupyterlab
+NOTEBOOK_KERNELS := .local/jupyter
+NOTEBOOK_PORT ?= 8888
+
+$(JUPYTERLAB_VENV)/.installed-$(JUPYTERLAB_VERSION):
+	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
+		echo "JupyterLab needs Python 3.10 or newer with venv: install one (e.g. apt-get install python3 python3-venv)." >&2; exit 1; fi
+	@echo "Installing JupyterLab $(JUPYTERLAB_VERSION) into $(JUPYTERLAB_VENV) with $(BOOTSTRAP_PYTHON), once"
+	@rm -rf $(JUPYTERLAB_VENV) && $(BOOTSTRAP_PYTHON) -m venv $(JUPYTERLAB_VENV)
+	@mkdir -p .local/logs
+	@$(JUPYTERLAB_VENV)/bin/python -m pip install --disable-pip-version-check 'jupyterlab==$(JUPYTERLAB_VERSION)' \
+		> .local/logs/setup-jupyterlab.log 2>&1 \
+		|| { tail -n 30 .local/logs/setup-jupyterlab.log >&2; echo "Installing JupyterLab failed: see .local/logs/setup-jupyterlab.log" >&2; exit 1; }
+	@touch $@
+
+notebooks: $(VENV)/.installed $(JUPYTERLAB_VENV)/.installed-$(JUPYTERLAB_VERSION) ## Open JupyterLab on notebooks/ with the project's kernel (the queries notebook needs make up) [NOTEBOOK_PORT=8888]
+	@$(PY) -m festival.local.notebooks kernelspec $(NOTEBOOK_KERNELS) > /dev/null
+	@JUPYTER_PATH="$(abspath $(NOTEBOOK_KERNELS))" $(JUPYTERLAB_VENV)/bin/jupyter lab \
+		--notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(NOTEBOOK_PORT) \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 status: $(VENV)/.installed ## Show which local processes run and whether the stack is deployed
 	@$(VENV)/bin/festival-local status
@@ -80,11 +107,11 @@ scan: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## Scan the template with ch
 	@$(CHECKOV) --file cloudformation.yaml --framework cloudformation --compact --quiet \
 		--skip-download
 
-unit-tests: $(VENV)/.installed browser ## Run the unit and functional tests on every core (no local stack)
+unit-tests: $(VENV)/.installed browser setup ## Run the unit and functional tests on every core (no local stack; the emulator's own moto for the plugin's tests)
 	@$(PY) -m pytest --ignore=tests/e2e --numprocesses=auto --dist=worksteal
 
 test: check setup browser ## Run every test: `make check`, then tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
-	@$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+	@$(PY) -m pytest tests/e2e --durations=15 $(PYTEST_ARGS)
 
 LARGE_ROWS ?= 300000
 test-large: setup ## Run the lifecycle tests on files of 300,000 rows and print their figures [LARGE_ROWS=N]
@@ -100,8 +127,9 @@ bench: setup ## Measure parse speed, memory, write requests and end-to-end speed
 	@$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 .PHONY: figures
-figures: $(VENV)/.installed ## Redraw docs/img from the seed lineup, the cost model and benchmarks/results.json
+figures: $(VENV)/.installed ## Redraw docs/img and the cost notebook's outputs from the seed lineup, the cost model and benchmarks/results.json
 	@$(PY) -m festival.figures
+	@$(PY) -m festival.local.notebooks execute notebooks/cost_model.ipynb
 
 $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
 	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \

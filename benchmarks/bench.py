@@ -336,7 +336,7 @@ def main() -> None:
                 f"{large['single_invocation_max_rows']:,} rows ({large['timeout_s']} s)"
             )
     finally:
-        stack.down(paths, only=up.started)
+        stack.down(paths, only=up.started, save=False)  # benchmark rows are not kept
 
     size = item_bytes()
     results = {

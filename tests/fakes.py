@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -24,7 +24,7 @@ from lineup_ingest.parts import (
     part_done_item,
     task_from_message,
 )
-from lineup_ingest.ports import ObjectGoneError, ObjectReplacedError
+from lineup_ingest.ports import ROW_ATTRIBUTES, ObjectGoneError, ObjectReplacedError
 
 
 @dataclass
@@ -194,6 +194,34 @@ class MemoryTable:
         found = [{"pk": pk, "sk": sk} for pk, sk in sorted(self.items) if pk in partitions]
         return found[:limit]
 
+    def version_rows(
+        self, source_key: str, version: str, attributes: Sequence[str] = ROW_ATTRIBUTES
+    ) -> Iterator[dict[str, Any]]:
+        partitions = set(schema.file_partitions(source_key, version))
+        found = [_clone(item) for (pk, _), item in sorted(self.items.items()) if pk in partitions]
+        for item in found:
+            yield {name: item[name] for name in attributes if name in item}
+
+    def put_change_chunks(
+        self, source_key: str, version: str, chunks: list[bytes], expires_at: int | None
+    ) -> None:
+        for number, chunk in enumerate(chunks):
+            self._put(
+                {
+                    **schema.change_chunk_key(source_key, version, number),
+                    "data": bytes(chunk),
+                    "chunks": len(chunks),
+                    **schema.expiry(expires_at),
+                }
+            )
+
+    def change_chunks(self, source_key: str, version: str) -> list[bytes]:
+        """What a test reads back: the chunks of a version's change list, in order."""
+        partition = schema.changes_partition(source_key, version)
+        return [
+            bytes(item["data"]) for (pk, _), item in sorted(self.items.items()) if pk == partition
+        ]
+
     def delete_keys(self, keys: Iterable[dict[str, str]]) -> int:
         deleted = 0
         for key in list(keys):
@@ -304,13 +332,13 @@ class MemoryTable:
         return advanced is not None
 
     def make_current(
-        self, source_key: str, sequence: str, etag: str
+        self, source_key: str, sequence: str, etag: str, zone: str = ""
     ) -> tuple[bool, dict[str, Any] | None]:
         advanced = self._advance_head(source_key, sequence, "upload")
         if advanced is None:
             return False, None
         head, old = advanced
-        head.update({"current": sequence, "current_etag": etag})
+        head.update({"current": sequence, "current_etag": etag, "zone": zone or "UTC"})
         head.pop("missing_since", None)
         self._put(head)
         return True, old
@@ -327,6 +355,15 @@ class MemoryTable:
             head.pop(name, None)
         self._put(head)
         return True
+
+    # sketches
+    def put_sketch(self, item: dict[str, Any]) -> None:
+        self._put(item)
+
+    def sketches(self) -> Iterator[dict[str, Any]]:
+        for (pk, _), item in sorted(self.items.items()):
+            if pk == schema.SKETCHES_PARTITION:
+                yield _clone(item)
 
     # what tests look at
     def performances(self) -> list[dict[str, Any]]:

@@ -109,3 +109,35 @@ class ChunkStream(io.RawIOBase):
         buffer[:size] = self.pending[:size]
         self.pending = self.pending[size:]
         return size
+
+
+def wrapped_names_csv(count: int, every: int = 50, tag: str = "") -> bytes:
+    """A lineup of ``count`` rows in which every ``every``-th performer's name sits in a
+    wrapped spreadsheet cell: a quoted line break inside it ("Act 0400007\\nand Friends,
+    Live"), CRLF line ends as a spreadsheet writes them. 2% of the names by default."""
+    days = [(date(2025, 7, 12) + timedelta(days=n)).isoformat() for n in range(30)]
+    lines = ["Performer,Stage,Date,Start,End"]
+    for number in range(count):
+        hour = 12 + number % 12
+        name = f"Act {number:07d}{tag}"
+        if number % every == every - 1:
+            name = f'"{name}\nand Friends, Live"'
+        lines.append(
+            f"{name},{STAGES[number % 5]},{days[number // 5_000 % 30]},{hour}:00,{hour}:50"
+        )
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+# One same-stage overlap (A and B on Main), one double booking (C on Tent and Park) and one
+# changeover of 5 minutes (C then D on Park).
+CLASHING = [
+    ["A", "Main", "20:00", "21:00", "2025-07-12"],
+    ["B", "Main", "20:30", "21:30", "2025-07-12"],
+    ["C", "Tent", "20:00", "21:00", "2025-07-12"],
+    ["C", "Park", "20:45", "22:00", "2025-07-12"],
+    ["D", "Park", "22:05", "23:00", "2025-07-12"],
+]
+CLASH_LINE = (
+    "Clashes:       1 stage overlap, 1 double booking, 1 changeover under 15 min"
+    " (festival clashes lists them)"
+)

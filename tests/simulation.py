@@ -28,8 +28,8 @@ from typing import Any
 
 import greenlet
 
+from lineup_ingest import changes, schema
 from lineup_ingest import report as reports
-from lineup_ingest import schema
 from lineup_ingest.ingest import LoadSettings
 from lineup_ingest.lifecycle import LOADED
 from lineup_ingest.parsing import Performance
@@ -466,6 +466,13 @@ class World:
                 f"seed {seed}: {record['sk']} is still {record['status']}"
             )
         heads = {head["file"]: head for head in self.table.heads()}
+        # Each current version's sketch of its sets is kept, and no other version's.
+        sketches = {(item["file"], item["version"]) for item in self.table.sketches()}
+        currents = {(key, head["current"]) for key, head in heads.items() if head.get("current")}
+        assert sketches == currents, (
+            f"seed {seed}: sketches of {sorted(sketches - currents)} are not current,"
+            f" and {sorted(currents - sketches)} lack theirs"
+        )
         expected: set[tuple[str, str]] = set()
         for key in KEYS:
             current = (heads.get(key) or {}).get("current")
@@ -489,11 +496,37 @@ class World:
                         f" for {len(items)} rows"
                     )
                     expected |= items
+                self._check_changes(key, current, record)
         stored = {(item["pk"], item["sk"]) for item in self.table.performances()}
         assert stored == expected, (
             f"seed {seed}: the table holds {len(stored - expected)} rows too many and lacks"
             f" {len(expected - stored)}"
         )
+
+    def _check_changes(self, key: str, current: str, record: dict[str, Any]) -> None:
+        """The current version's change list, applied to the sets of the version it
+        replaced, gives its own sets (when the user's uploads tell both)."""
+        summary = record.get("changes") or {}
+        previous = str(summary.get("previous") or "")
+        if summary.get("state") != changes.COMPARED or (key, previous) not in self.uploads:
+            return
+        if (key, current) not in self.uploads:
+            return  # loaded by the sweep (its event lost): what it read is not known here
+        whole = changes.from_chunks(self.table.change_chunks(key, current))
+        assert whole.counts() == {k: int(summary[k]) for k in ("added", "removed", "moved")}
+        assert whole.applied_to(_sets(self.uploads[(key, previous)])) == _sets(
+            self.uploads[(key, current)]
+        ), f"seed {self.seed}: {key} {current}: its change list does not give its sets"
+
+
+def _sets(rows: list[list[str]]) -> set[changes.Set]:
+    """The sets of `_rows`, as stored: every set ends at 01:00 the next day."""
+    return {
+        changes.Set(
+            row[0], row[1], f"{row[4]}T{int(row[2].split(':')[0]):02d}:00", "2025-07-13T01:00"
+        )
+        for row in rows
+    }
 
 
 class _Stepped:
@@ -507,9 +540,13 @@ class _Stepped:
         "note_upload",
         "make_current",
         "remove_current",
+        "put_sketch",
+        "sketches",
         "delete_keys",
         "version_keys",
         "record",
+        "version_rows",
+        "put_change_chunks",
     }
 
     def __init__(self, world: World, port: Any) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
@@ -17,7 +17,12 @@ from lineup_ingest.codec import from_attributes, to_attributes
 from lineup_ingest.config import WRITES_IN_FLIGHT
 from lineup_ingest.lifecycle import utc_now
 from lineup_ingest.parts import CollectTask, PartTask, Progress, part_counts, part_done_item
-from lineup_ingest.ports import BATCH_LIMIT, ObjectGoneError, ObjectReplacedError
+from lineup_ingest.ports import (
+    BATCH_LIMIT,
+    ROW_ATTRIBUTES,
+    ObjectGoneError,
+    ObjectReplacedError,
+)
 from lineup_ingest.retry import RetryBudget
 
 # Conditional deletes in flight at once: within the 10 connections botocore's client pools.
@@ -251,6 +256,45 @@ class LineupTable:
                 break
         return keys
 
+    def version_rows(
+        self, source_key: str, version: str, attributes: Sequence[str] = ROW_ATTRIBUTES
+    ) -> Iterator[dict[str, Any]]:
+        """Every row of one version, with only ``attributes``: a consistent Query of each of
+        its partitions, page by page (a page is 1 MB of items read, whatever is projected)."""
+        names = {f"#a{n}": name for n, name in enumerate(attributes)}
+        for partition in schema.file_partitions(source_key, version):
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table_name,
+                ConsistentRead=True,  # the rows of a load that has just ended are all seen
+                KeyConditionExpression="pk = :pk",
+                ProjectionExpression=", ".join(names),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_attributes({":pk": partition}),
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    # The projected attributes are strings: read them directly, 100,000 rows
+                    # a version in a fraction of TypeDeserializer's time.
+                    if all("S" in value for value in item.values()):
+                        yield {name: value["S"] for name, value in item.items()}
+                    else:
+                        yield from_attributes(item)
+
+    def put_change_chunks(
+        self, source_key: str, version: str, chunks: list[bytes], expires_at: int | None
+    ) -> None:
+        """Write a version's change list, one item per chunk (each under 400 KB). Writing
+        it again writes the same items."""
+        for number, chunk in enumerate(chunks):
+            self.put_upload_record(
+                {
+                    **schema.change_chunk_key(source_key, version, number),
+                    "data": chunk,
+                    "chunks": len(chunks),
+                    **schema.expiry(expires_at),
+                }
+            )
+
     # --- records, moved by conditional writes ---------------------------------------------
 
     def record(self, key: dict[str, str]) -> dict[str, Any] | None:
@@ -323,6 +367,24 @@ class LineupTable:
     def heads(self) -> Iterator[dict[str, Any]]:
         yield from self._partition(schema.HEADS_PARTITION)
 
+    # --- sketches -------------------------------------------------------------------------
+
+    def put_sketch(self, item: dict[str, Any]) -> None:
+        self.put_upload_record(item)
+
+    def sketches(self) -> Iterator[dict[str, Any]]:
+        """Every version's sketch: consistent, so a sketch written before its version
+        became current is seen by a load ending after that."""
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": schema.SKETCHES_PARTITION}),
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield from_attributes(item)
+
     def note_upload(self, source_key: str, sequence: str) -> bool:
         """Record an upload as the file's newest event, unless a newer one came first."""
         return (
@@ -336,15 +398,16 @@ class LineupTable:
         )
 
     def make_current(
-        self, source_key: str, sequence: str, etag: str
+        self, source_key: str, sequence: str, etag: str, zone: str = ""
     ) -> tuple[bool, dict[str, Any] | None]:
-        """Make a loaded version current, unless a newer event came first; the head before."""
+        """Make a loaded version current, unless a newer event came first; the head before.
+        ``zone``: the version's time zone (an IANA name), kept on the head for queries."""
         old = self._advance_head(
             source_key,
             sequence,
             "SET latest = :s, latest_kind = :kind, #file = :file, #current = :s,"
-            " current_etag = :etag REMOVE missing_since, expires_at",
-            {":etag": etag},
+            " current_etag = :etag, #zone = :zone REMOVE missing_since, expires_at",
+            {":etag": etag, ":zone": zone or "UTC"},
             returns="ALL_OLD",
         )
         return old is not None, (old or None)
@@ -386,6 +449,8 @@ class LineupTable:
         names = {"#file": "file"}
         if "#current" in update or "#current" in condition:
             names["#current"] = "current"
+        if "#zone" in update:
+            names["#zone"] = "zone"
         response = self._conditional(
             self.client.update_item,
             Key=to_attributes(schema.head_key(source_key)),

@@ -73,6 +73,7 @@ def build_service(config: Config, clients: Clients | None = None) -> IngestServi
         part_bytes=config.part_bytes,
         max_file_bytes=config.max_file_bytes,
         clock=config.clock,
+        time_zone=config.time_zone,
         retention_days=config.retention_days,
     )
 

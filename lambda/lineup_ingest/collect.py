@@ -67,6 +67,9 @@ class Collector:
         else:
             self.queue.send(task)  # more to do: the next step
             return Collection.COLLECTING.value
+        # Its sketch of its sets goes with its rows: a load that ends compares with current
+        # versions' only, but the SKETCHES partition it reads stays that small.
+        self.table.delete_keys([schema.sketch_key(task.key, task.version)])
         if not task.final and int((record or {}).get("active", 0)) > 0:
             # A delivery that took its lease before the load ended may still be writing.
             self.queue.send(replace(task, final=True), delay_s=self.fence_s)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from lineup_ingest.zones import DEFAULT_TIME_ZONE
+
 # BatchWriteItem requests in flight at once: a batch spends most of its time on the network.
 WRITES_IN_FLIGHT = 4
 
@@ -35,6 +37,9 @@ class Config:
     part_retry_s: int = 30
     # How times without AM/PM are read unless an upload says otherwise: auto, 24h or pm.
     clock: str = "auto"
+    # The festival's time zone (an IANA name) unless an upload says otherwise; checked per
+    # upload, so that a bad name fails uploads with an email rather than every invocation.
+    time_zone: str = DEFAULT_TIME_ZONE
     # Days after its upload that a file's rows and records expire (DynamoDB TTL on
     # expires_at), as its CSV does in the bucket; 0 keeps them.
     retention_days: int = 0
@@ -67,6 +72,7 @@ class Config:
             raise ConfigError("UPLOAD_RETENTION_DAYS must be 0 (keep forever) or more")
         return cls(
             clock=environ.get("UNMARKED_TIMES", "auto"),
+            time_zone=environ.get("FESTIVAL_TIME_ZONE") or DEFAULT_TIME_ZONE,
             table_name=environ["TABLE_NAME"],
             topic_arn=environ["TOPIC_ARN"],
             parts_queue_url=environ["PARTS_QUEUE_URL"],

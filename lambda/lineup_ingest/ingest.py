@@ -31,6 +31,7 @@ from lineup_ingest.outcome import Outcome, report_of
 from lineup_ingest.parsing import (
     ClockDecision,
     LineupFileError,
+    ReadCounts,
     RowError,
     decide_clock_from_head,
     parse_clock,
@@ -47,7 +48,9 @@ from lineup_ingest.ports import (
     PartQueue,
 )
 from lineup_ingest.report import IngestReport
+from lineup_ingest.sketch import Sketch, item_hash
 from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines, part_count
+from lineup_ingest.zones import DEFAULT_TIME_ZONE, ZONE_METADATA, known_zone
 
 LOG = logging.getLogger("lineup_ingest")
 # The record keeps a line per part: this many keep it far under DynamoDB's 400 KB an item.
@@ -63,6 +66,9 @@ class LoadSettings:
     handover_ms: int = 20_000
     # How times without AM/PM are read unless the upload's `clock` metadata says otherwise.
     clock: str = "auto"
+    # The festival's time zone (an IANA name) unless the upload's `timezone` metadata says
+    # otherwise: kept on the record and, once current, on the file's head for queries.
+    time_zone: str = DEFAULT_TIME_ZONE
     # Days after its upload that what a load writes expires (TTL); 0: never.
     retention_days: int = 0
 
@@ -162,6 +168,7 @@ class Ingestion:
             if gone:
                 raise gone
             task, decision = self.plan(upload, str(record["started_at"]), uploaded_at, metadata)
+            zone, zone_reason = self._decide_zone(metadata.get(ZONE_METADATA))
         except (LineupFileError, ObjectGoneError, ObjectReplacedError, TooLargeError) as error:
             return self._refuse(record, str(error))
         except Exception as error:  # never end without an email
@@ -172,6 +179,8 @@ class Ingestion:
             "parts_total": task.parts,
             "clock": decision.clock,
             "clock_reason": decision.reason,
+            "time_zone": zone,
+            "time_zone_reason": zone_reason,
         }
         if self.table.update_record(key, facts, {"status": Status.LOADING.value}) is None:
             return status_of(self.table.record(key))
@@ -288,6 +297,20 @@ class Ingestion:
         reading = "a 24-hour clock" if clock == "24h" else "afternoon/evening (7:00 -> 19:00)"
         return ClockDecision(clock, f"times without AM/PM read as {reading}, as {source} says")
 
+    def _decide_zone(self, asked: str | None) -> tuple[str, str]:
+        """The zone of the file's times: the upload's `timezone` metadata, else the stack's
+        FestivalTimeZone. An unknown name refuses the file (LineupFileError)."""
+        if asked is not None and asked.strip():
+            name, source = asked.strip(), f"the upload's {ZONE_METADATA} metadata"
+        else:
+            name, source = self.settings.time_zone, "the stack's FestivalTimeZone"
+        if not known_zone(name):
+            raise LineupFileError(
+                f"The time zone {name!r} (from {source}) is not an IANA time zone name like"
+                " Europe/Amsterdam or America/New_York: nothing was loaded."
+            )
+        return name, source
+
     def _refuse(self, record: dict[str, Any], reason: str) -> str:
         """A version refused before any part ran: say so, once, and record it."""
         report = report_of(record)
@@ -384,10 +407,12 @@ class Ingestion:
             )
             end = following.offset
         with content(task.start, end) as body:
-            rows = self._rows(body, task)
+            counts = ReadCounts()
+            rows = self._rows(body, task, counts)
             for _ in range(task.done.rows_read):  # read before a hand-over: done already
                 next(rows, None)
-            return self._write(rows, task, task.done, remaining_ms)
+            counts.names_joined = task.done.names_joined  # those rows' joins, counted then
+            return self._write(rows, task, task.done, remaining_ms, counts)
 
     def _hand_on_next(self, following: PartTask) -> None:
         """Queue the next part (once: a retried part finds it queued already).
@@ -400,8 +425,10 @@ class Ingestion:
             self.table.mark_queued(following)
 
     @staticmethod
-    def _rows(body: IO[bytes], task: PartTask) -> Iterator:
-        return read_lineup(body, clock=task.clock, header=task.header, first_line=task.line)
+    def _rows(body: IO[bytes], task: PartTask, counts: ReadCounts | None = None) -> Iterator:
+        return read_lineup(
+            body, clock=task.clock, header=task.header, first_line=task.line, counts=counts
+        )
 
     def _write(
         self,
@@ -409,11 +436,15 @@ class Ingestion:
         task: PartTask,
         progress: Progress,
         remaining_ms: Callable[[], int] | None,
+        counts: ReadCounts,
     ) -> Progress | None:
+        """The part's rows written; its progress, or None when it handed the rest on.
+        ``counts``: the read's, its names joined counted from the part's start."""
         longest_known = self.table.longest_set_minutes()
         batch: dict[tuple[str, str], dict] = {}
         read = loaded = 0
         rejected = progress
+        sketch = Sketch.decode(progress.sketch)  # carried over a hand-over
 
         def flush() -> None:
             nonlocal longest_known, loaded
@@ -440,6 +471,7 @@ class Ingestion:
             )
             # The same performance twice in a file is one item; a batch may not repeat a key.
             batch[(str(item["pk"]), str(item["sk"]))] = item
+            sketch.add(item_hash(item))
             rows_in_batch += 1
             if len(batch) == BATCH_LIMIT:
                 flush()
@@ -447,20 +479,30 @@ class Ingestion:
                 rows_in_batch = 0
                 if remaining_ms is not None and self._short_of_time(remaining_ms):
                     self.table.drain()
-                    self.queue.send(
-                        replace(task, done=self._progress(progress, rejected, read, loaded))
-                    )
+                    done = self._progress(progress, rejected, read, loaded, sketch, counts)
+                    self.queue.send(replace(task, done=done))
                     return None
         if batch:
             flush()
             loaded += rows_in_batch
         self.table.drain()
-        return self._progress(progress, rejected, read, loaded)
+        return self._progress(progress, rejected, read, loaded, sketch, counts)
 
     @staticmethod
-    def _progress(before: Progress, rejected: Progress, read: int, loaded: int) -> Progress:
+    def _progress(
+        before: Progress,
+        rejected: Progress,
+        read: int,
+        loaded: int,
+        sketch: Sketch,
+        counts: ReadCounts,
+    ) -> Progress:
         return replace(
-            rejected, rows_read=before.rows_read + read, rows_loaded=before.rows_loaded + loaded
+            rejected,
+            rows_read=before.rows_read + read,
+            rows_loaded=before.rows_loaded + loaded,
+            sketch=sketch.encode(),
+            names_joined=counts.names_joined,
         )
 
     def _short_of_time(self, remaining_ms: Callable[[], int]) -> bool:
@@ -472,7 +514,9 @@ class Ingestion:
         status = status_of(record)
         if status != Status.LOADING.value or len(record.get("parts", {})) < task.parts:
             return status
-        return self.outcome.decide(record, self.outcome.file_report(task, record))
+        report = self.outcome.file_report(task, record)
+        self.outcome.keep_sketch(task, report)
+        return self.outcome.decide(record, report)
 
 
 # A part's lease on its version's rows, taken while the version loads and given back after.

@@ -13,16 +13,28 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from lineup_ingest import schema
+from lineup_ingest import changes, clashes, schema
 from lineup_ingest.lifecycle import LOADED, Status, status_of
 from lineup_ingest.parsing import RowError
 from lineup_ingest.parts import CollectTask, PartTask
-from lineup_ingest.ports import HeadStore, PartQueue, PartStore, RecordStore
+from lineup_ingest.ports import (
+    ChangeStore,
+    HeadStore,
+    PartQueue,
+    PartStore,
+    RecordStore,
+    SketchStore,
+    VersionReader,
+)
 from lineup_ingest.report import IngestReport, RejectedRows
+from lineup_ingest.sketch import Sketch, same_lineup
 
 
-class OutcomeStore(RecordStore, PartStore, HeadStore, Protocol):
-    """What the end of a load needs of the table: records, parts' counts and heads."""
+class OutcomeStore(
+    RecordStore, PartStore, HeadStore, VersionReader, ChangeStore, SketchStore, Protocol
+):
+    """What the end of a load needs of the table: records, parts' counts, heads, and the
+    rows of the version it replaces and its own (to say what changed)."""
 
 
 class Outcome:
@@ -33,11 +45,18 @@ class Outcome:
         notify: Callable[[IngestReport], None],
         *,
         clock: Callable[[], str],
+        change_rows_limit: int = changes.MAX_ROWS,
+        clash_rows_limit: int | None = None,
     ) -> None:
         self.table = table
         self.queue = queue
         self.notify = notify
         self.clock = clock
+        # Versions larger than this are not compared (the email says so, and how to).
+        self.change_rows_limit = change_rows_limit
+        # Versions larger than this are not read back to count their clashes (the email
+        # says so); None: clashes.MAX_ROWS.
+        self.clash_rows_limit = clash_rows_limit
 
     def end_stuck(self, record: dict[str, Any], reason: str) -> str:
         """The sweep's end of a load that stopped moving: FAILED, with its one email, if no
@@ -77,7 +96,17 @@ class Outcome:
         if "applied" not in record:
             applied = False
             if report.status.value in LOADED:
-                applied, old_head = self.table.make_current(report.key, version, report.etag)
+                self.compare(record, report)  # before the version it replaces can go
+                self.count_clashes(record, report)
+                applied, old_head = self.table.make_current(
+                    report.key, version, report.etag, report.time_zone
+                )
+                if not applied and self._current_already(report.key, version):
+                    # An earlier run of this publish made it current and stopped before it
+                    # recorded so; a newer upload has begun since (it will replace it).
+                    applied = True
+                if applied:
+                    self.same_lineup(report)
                 previous = str((old_head or {}).get("current") or "")
                 if applied and previous and previous != version:
                     earlier = self.table.record(schema.upload_record_key(report.key, previous))
@@ -102,6 +131,116 @@ class Outcome:
         self.table.update_record(_key(record), final, {"status": Status.REPORTING.value})
         return report.status.value
 
+    def compare(self, record: dict[str, Any], report: IngestReport) -> None:
+        """What changed since the version this one replaces (changes.py), kept before it
+        becomes current: the whole list in chunk items, then counts and the first of each
+        kind on the record, on condition that it is REPORTING and holds none yet. The email,
+        and the sweep's second one, say what the record says. The replaced version's rows
+        are read now, while it is current: once it is not, they may be collected.
+
+        The version current now is the one this one replaces if it becomes current: the
+        head's ``latest`` is this version or newer since its load started, so no other
+        version can become current before it (and if a newer one did, this one will not).
+        """
+        if report.changes is not None:  # kept by an earlier delivery: the same again
+            return
+        version = report.version
+        previous = str((self.table.head(report.key) or {}).get("current") or "")
+        if previous == version:
+            return  # made current before change reports existed: nothing to compare
+        found: dict[str, Any]
+        if not previous:
+            found = changes.new_file()
+        else:
+            earlier = self.table.record(schema.upload_record_key(report.key, previous)) or {}
+            previous_rows = int(earlier.get("rows_loaded", 0))
+            if max(previous_rows, report.rows_loaded) > self.change_rows_limit:
+                found = changes.skipped(
+                    report.rows_loaded, previous_rows, earlier, self.change_rows_limit
+                )
+            else:
+                difference = changes.compare(
+                    map(changes.Set.of, self.table.version_rows(report.key, previous)),
+                    map(changes.Set.of, self.table.version_rows(report.key, version)),
+                )
+                chunks = changes.to_chunks(difference)
+                expires = record.get("expires_at")
+                self.table.put_change_chunks(
+                    report.key, version, chunks, None if expires is None else int(expires)
+                )
+                found = changes.summary(difference, earlier, len(chunks))
+        kept = self.table.update_record(
+            _key(record),
+            {"changes": found},
+            {"status": Status.REPORTING.value, "changes": None},
+        ) or (self.table.record(_key(record)) or {})
+        report.changes = changes.plain(kept.get("changes")) or None
+
+    def keep_sketch(self, task: PartTask, report: IngestReport) -> None:
+        """Write the version's sketch of its sets (merged from its parts' in file_report)
+        where the end of every load reads them: before it can become current, so that of
+        two loads of the same lineup ending at once the later to become current sees the
+        other's. Collection deletes it with the version's rows."""
+        if report.sketch and report.status.value in LOADED:
+            self.table.put_sketch(
+                {
+                    **schema.sketch_key(task.key, task.version),
+                    "file": task.key,
+                    "version": task.version,
+                    "sketch": report.sketch,
+                    **schema.expiry(task.expires_at),
+                }
+            )
+
+    def same_lineup(self, report: IngestReport) -> None:
+        """Once the version is current: another file whose current version holds most of
+        its sets (sketch.same_lineup), noted on the report, and so on the record before
+        the email. One Query of the SKETCHES partition and one of the heads."""
+        current = {
+            str(head.get("file")): str(head.get("current") or "") for head in self.table.heads()
+        }
+        mine: Sketch | None = None
+        others: dict[str, Sketch] = {}
+        for item in self.table.sketches():
+            file, version = str(item.get("file", "")), str(item.get("version", ""))
+            if file == report.key:
+                if version == report.version:
+                    mine = Sketch.decode(str(item.get("sketch", "")))
+            elif version and current.get(file) == version:
+                others[file] = Sketch.decode(str(item.get("sketch", "")))
+        found = None if mine is None else same_lineup(mine, others)
+        if found is not None:
+            report.same_lineup_file = found[0]
+            report.same_lineup_percent = round(found[1].share * 100)
+            report.same_lineup_exact = found[1].exact
+
+    def count_clashes(self, record: dict[str, Any], report: IngestReport) -> None:
+        """The version's clashes (clashes.py: stage overlaps, double bookings, changeovers
+        under 15 minutes), counted from its rows read back whole, since its parts each saw
+        a piece of the file; kept on the record, on condition that it is REPORTING and
+        holds none yet, before the email, so the sweep's second email says the same. A
+        version of more than ``clash_rows_limit`` rows is not read: the record says so.
+        """
+        if report.clashes is not None:  # kept by an earlier delivery: the same again
+            return
+        limit = clashes.MAX_ROWS if self.clash_rows_limit is None else self.clash_rows_limit
+        found: dict[str, Any]
+        if report.rows_loaded > limit:
+            found = clashes.not_counted(report.rows_loaded, limit)
+        else:
+            rows = self.table.version_rows(report.key, report.version)
+            counts = clashes.count_clashes(map(clashes.Slot.of, rows))
+            found = clashes.counted(counts, clashes.DEFAULT_CHANGEOVER_MINUTES)
+        kept = self.table.update_record(
+            _key(record),
+            {"clashes": found},
+            {"status": Status.REPORTING.value, "clashes": None},
+        ) or (self.table.record(_key(record)) or {})
+        report.clashes = clashes.from_record(kept.get("clashes"))
+
+    def _current_already(self, key: str, version: str) -> bool:
+        return str((self.table.head(key) or {}).get("current") or "") == version
+
     def _superseded(self, report: IngestReport) -> None:
         head = self.table.head(report.key) or {}
         if head.get("latest_kind") == "delete":
@@ -125,15 +264,19 @@ class Outcome:
         report = report_of(record)
         report.parts = task.parts
         rejected: list[RowError] = []
+        sketch = Sketch()
         for part in self.table.committed_parts(task):
+            sketch.merge(Sketch.decode(str(part.get("sketch", ""))))
             report.rows_read += int(part["rows_read"])
             report.rows_loaded += int(part["rows_loaded"])
             report.rejected.total += int(part["rows_rejected"])
+            report.names_joined += int(part.get("names_joined", 0))
             rejected += [RowError(int(line), reason) for line, reason in part["rejected"]]
         for number, counts in sorted(record.get("parts", {}).items()):
             if counts.get("failure"):
                 report.failed_parts.append(f"part {int(number) + 1}: {counts['failure']}")
         rejected.sort(key=lambda error: error.line)
+        report.sketch = sketch.encode()
         report.rejected = RejectedRows(total=report.rejected.total)
         for error in rejected[: report.rejected.limit]:
             report.rejected.first.append(error)

@@ -41,9 +41,16 @@ Names:
     A performer or stage name must fit in the table's keys: its name key (see schema.name_key)
     is at most schema.NAME_KEY_MAX_BYTES (500) bytes of UTF-8, 500 letters of plain ASCII.
     It must not hold a character that changes how text is shown (see text.DISPLAY_CONTROLS):
-    a control character (a line break inside a quoted name too; a tab is whitespace, and
-    allowed), or a bidirectional mark or override. Either makes the row a `RowError` naming
-    the problem, or the character as U+XXXX, and the other rows still load.
+    a control character (a tab is whitespace, and allowed), or a bidirectional mark or
+    override. Either makes the row a `RowError` naming the problem, or the character as
+    U+XXXX, and the other rows still load.
+
+    A name in a wrapped spreadsheet cell holds line breaks inside its quotes ("Act\nand
+    Friends"): that is plain CSV, so each line break (CR, LF or CRLF, or several in a row),
+    with the spaces and tabs around it, is read as one space ("Act and Friends"), and
+    `ReadCounts.names_joined` counts the names joined so. Only a record over several lines
+    can hold one, so rows of one line never pay for it. Line breaks at a name's ends are
+    stripped as whitespace, as before; other control characters stay row errors.
 
 Times:
     Start and End are read on a 24-hour clock ("20:00", "8:00" is 08:00, "0:30") unless they
@@ -123,6 +130,8 @@ _NUL = "\udc00"
 # "\f", "\x1c"-"\x1e", "\x85", "\u2028" and "\u2029").
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A name's line breaks, one or several in a row, with the blanks around them: one space.
+_WRAPPED = re.compile(r"[ \t]*[\r\n][ \t\r\n]*")
 
 # What the rows of a chunk of the file need besides the checks of every row (see _Lines).
 _CHECK_NONE = 0  # a chunk of ASCII without control characters but tabs and line breaks
@@ -178,6 +187,13 @@ class ClockDecision(NamedTuple):
     reason: str
 
 
+@dataclass
+class ReadCounts:
+    """What a read noted besides its rows: names in wrapped cells joined into one line."""
+
+    names_joined: int = 0
+
+
 class LineupFileError(Exception):
     """The whole file is unusable (empty, no usable header, header only, binary junk).
 
@@ -191,6 +207,7 @@ def read_lineup(
     clock: str = "24h",
     header: Header | None = None,
     first_line: int = 1,
+    counts: ReadCounts | None = None,
 ) -> Iterator[Performance | RowError]:
     """Stream rows from a binary file-like object (an S3 StreamingBody or open(path,'rb')).
 
@@ -202,8 +219,12 @@ def read_lineup(
     A part of a file (see splitting.py) is read with the file's ``header`` and the number
     of the physical line it starts on: the stream then starts at a record, holds no header,
     and may hold no row at all.
+
+    ``counts``, when given, counts the names of the Performances yielded so far that were
+    joined from a wrapped cell (see Names above).
     """
     schedules = _schedules_on(clock)
+    counts = ReadCounts() if counts is None else counts
     lines = _Lines(stream, bom=header is None)
     physical = iter(lines)
     quoted = _QuotedRecords(physical)
@@ -254,7 +275,7 @@ def read_lineup(
                     if len(text) > long_line or number > line:
                         # A name may be too long for a key, or hold a line break.
                         dirty = lines.checks == _CHECK_ALL
-                        item = _read_row(header, cells, line, number, dirty, any_schedule)
+                        item = _read_row(header, cells, line, number, dirty, any_schedule, counts)
                         if item is not None:
                             has_rows = True
                             yield item
@@ -287,7 +308,7 @@ def read_lineup(
                         )
                         continue
                 dirty = lines.checks == _CHECK_ALL
-                item = _read_row(header, cells, line, number, dirty, any_schedule)
+                item = _read_row(header, cells, line, number, dirty, any_schedule, counts)
                 if item is not None:
                     has_rows = True
                     yield item
@@ -768,9 +789,16 @@ def _unreadable(error: Exception, line: int, last_line: int) -> str:
 
 
 def _read_row(
-    header: Header, cells: list[str], line: int, last_line: int, dirty: bool, schedule: _Schedule
+    header: Header,
+    cells: list[str],
+    line: int,
+    last_line: int,
+    dirty: bool,
+    schedule: _Schedule,
+    counts: ReadCounts | None = None,
 ) -> Performance | RowError | None:
-    """A record read with every check, one at a time; None for a blank one."""
+    """A record read with every check, one at a time; None for a blank one. A name in a
+    wrapped cell (a record over several lines) is joined into one line, and counted."""
     if dirty:
         joined = "".join(cells)
         if _NUL in joined:
@@ -786,6 +814,9 @@ def _read_row(
         return RowError(line, reason)
     values = {column: cells[index] for column, index in header.positions.items()}
     performer, stage = values["performer"].strip(), values["stage"].strip()
+    names_joined = 0
+    if last_line > line:  # only a record over several lines may hold a wrapped name
+        performer, stage, names_joined = _unwrapped(performer, stage)
     problems = [
         problem
         for column, name in (("performer", performer), ("stage", stage))
@@ -796,7 +827,20 @@ def _read_row(
         problems.append(when)
     if problems or isinstance(when, str):
         return RowError(line, "; ".join(problems))
+    if names_joined and counts is not None:
+        counts.names_joined += names_joined
     return Performance(performer, stage, *when, line)
+
+
+def _unwrapped(performer: str, stage: str) -> tuple[str, str, int]:
+    """The names with each run of line breaks, and the blanks around it, as one space; and
+    how many of the two held one."""
+    joined = 0
+    if "\n" in performer or "\r" in performer:
+        performer, joined = _WRAPPED.sub(" ", performer), joined + 1
+    if "\n" in stage or "\r" in stage:
+        stage, joined = _WRAPPED.sub(" ", stage), joined + 1
+    return performer, stage, joined
 
 
 def _plain_names(performer: str, stage: str, checks: int) -> bool:

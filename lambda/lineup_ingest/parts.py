@@ -27,6 +27,10 @@ class Progress:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rejected: tuple[tuple[int, str], ...] = ()
+    # Names read from wrapped cells, their line breaks joined into spaces (parsing.py).
+    names_joined: int = 0
+    # The bottom-k sketch of the sets loaded so far (lineup_ingest.sketch, encoded).
+    sketch: str = ""
 
     def with_row_error(self, error: RowError) -> Progress:
         kept = self.rejected
@@ -131,6 +135,7 @@ def part_counts(
         "rows_read": progress.rows_read,
         "rows_loaded": progress.rows_loaded,
         "rows_rejected": progress.rows_rejected,
+        "names_joined": progress.names_joined,
         "started_at": started_at,
         "finished_at": finished_at,
     }
@@ -147,5 +152,6 @@ def part_done_item(task: PartTask, progress: Progress, counts: dict[str, Any]) -
         "first_line": task.line,
         **counts,
         "rejected": [[line, reason] for line, reason in progress.rejected],
+        **({"sketch": progress.sketch} if progress.sketch else {}),
         **schema.expiry(task.expires_at),
     }

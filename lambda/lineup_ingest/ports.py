@@ -7,7 +7,7 @@ over dicts. `bootstrap` chooses the adapters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, Protocol
 
 from lineup_ingest.parts import CollectTask, PartTask, Progress
@@ -99,14 +99,53 @@ class HeadStore(Protocol):
     def heads(self) -> Iterator[dict[str, Any]]: ...
     def note_upload(self, source_key: str, sequence: str) -> bool: ...
     def make_current(
-        self, source_key: str, sequence: str, etag: str
+        self, source_key: str, sequence: str, etag: str, zone: str = ""
     ) -> tuple[bool, dict[str, Any] | None]: ...
     def remove_current(
         self, source_key: str, sequence: str, expected: str | None, expires_at: int
     ) -> bool: ...
 
 
-class LineupStore(RowStore, RecordStore, PartStore, HeadStore, Protocol):
+# The attributes of a row `VersionReader.version_rows` reads by default: a set as stored.
+ROW_ATTRIBUTES = ("performer", "stage", "start", "end")
+
+
+class VersionReader(Protocol):
+    """One upload version's rows read back whole (only the attributes asked for): what the
+    end of a load compares with the version it replaces, or counts clashes in. Query only,
+    consistent, over the version's own partitions."""
+
+    def version_rows(
+        self, source_key: str, version: str, attributes: Sequence[str] = ROW_ATTRIBUTES
+    ) -> Iterator[dict[str, Any]]: ...
+
+
+class ChangeStore(Protocol):
+    """Where the whole change list of an upload version is kept (changes.to_chunks)."""
+
+    def put_change_chunks(
+        self, source_key: str, version: str, chunks: list[bytes], expires_at: int | None
+    ) -> None: ...
+
+
+class SketchStore(Protocol):
+    """Each upload version's sketch of its sets (schema.sketch_key, lineup_ingest.sketch),
+    in one partition read whole at the end of a load."""
+
+    def put_sketch(self, item: dict[str, Any]) -> None: ...
+    def sketches(self) -> Iterator[dict[str, Any]]: ...  # a consistent read
+
+
+class LineupStore(
+    RowStore,
+    RecordStore,
+    PartStore,
+    HeadStore,
+    VersionReader,
+    ChangeStore,
+    SketchStore,
+    Protocol,
+):
     """The whole table, as the adapter and the fake implement it."""
 
 

@@ -12,6 +12,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 
+from lineup_ingest import clashes as clash_report
+from lineup_ingest.changes import email_lines as change_lines
+from lineup_ingest.changes import plain as plain_changes
 from lineup_ingest.parsing import RowError
 from lineup_ingest.text import visible
 
@@ -67,6 +70,24 @@ class IngestReport:
     # were removed again, and counted in rows_removed.
     file_deleted: bool = False
     version: str = ""  # the upload version (schema.sequence_key of S3's sequencer)
+    # The zone of the file's times (an IANA name), and where it came from.
+    time_zone: str = ""
+    time_zone_reason: str = ""
+    # Another file whose current version holds most of this upload's sets (the same lineup
+    # under two names, lineup_ingest.sketch): its key and the estimated share, in percent.
+    same_lineup_file: str = ""
+    same_lineup_percent: int | None = None
+    same_lineup_exact: bool = False
+    # The upload's sketch of its sets (encoded), from its parts: not part of its facts.
+    sketch: str = ""
+    # What changed since the version it replaces (changes.summary, new_file or skipped),
+    # as its record keeps it; None until compared, and for a version not loaded.
+    changes: dict | None = None
+    # Names whose wrapped cell held line breaks, read as one line each (parsing.py).
+    names_joined: int = 0
+    # The loaded version's clash counts, or why they were not counted (clashes.counted,
+    # clashes.not_counted), as its record keeps them; None until counted.
+    clashes: dict | None = None
 
     @property
     def rows_rejected(self) -> int:
@@ -80,6 +101,7 @@ class IngestReport:
             RowError(int(row["line"]), str(row["reason"])) for row in facts.get("rejected_rows", [])
         ]
         peak = facts.get("peak_memory_mb")
+        same = facts.get("same_lineup_percent")
         return cls(
             bucket=str(facts.get("bucket", "")),
             key=str(facts["file"]),
@@ -104,6 +126,14 @@ class IngestReport:
             source_ip=str(facts.get("source_ip") or ""),
             file_deleted=bool(facts.get("file_deleted", False)),
             version=str(facts.get("version", "")),
+            time_zone=str(facts.get("time_zone") or ""),
+            time_zone_reason=str(facts.get("time_zone_reason") or ""),
+            same_lineup_file=str(facts.get("same_lineup_file") or ""),
+            same_lineup_percent=None if same is None else int(same),
+            same_lineup_exact=bool(facts.get("same_lineup_exact", False)),
+            changes=plain_changes(facts.get("changes")) or None,
+            names_joined=int(facts.get("names_joined", 0)),
+            clashes=clash_report.from_record(facts.get("clashes")),
         )
 
     @property
@@ -148,6 +178,14 @@ class IngestReport:
             "peak_memory_mb": self.peak_memory_mb,
             "uploaded_by": self.uploaded_by or None,
             "source_ip": self.source_ip or None,
+            "time_zone": self.time_zone or None,
+            "time_zone_reason": self.time_zone_reason or None,
+            "same_lineup_file": self.same_lineup_file or None,
+            "same_lineup_percent": self.same_lineup_percent if self.same_lineup_file else None,
+            "same_lineup_exact": self.same_lineup_exact if self.same_lineup_file else None,
+            "changes": self.changes,
+            "names_joined": self.names_joined,
+            "clashes": self.clashes,
         }
 
 
@@ -193,8 +231,20 @@ def body(report: IngestReport) -> str:
     ]
     if report.clock_reason:
         lines.append(f"Times:         {report.clock_reason}")
+    if report.time_zone:
+        lines.append(f"Time zone:     {report.time_zone} ({report.time_zone_reason or 'default'})")
     if report.parts > 1:
         lines.append(f"Loaded in:     {report.parts} parts")
+    if report.names_joined:
+        lines.append(
+            f"Wrapped names: {report.names_joined} held line breaks (wrapped cells),"
+            " each read as one line"
+        )
+    clash_line = clash_report.summary_line(report.clashes)
+    if clash_line and report.status is not Status.FAILED:
+        lines.append(clash_line)
+    if report.same_lineup_file:
+        lines += ["", *same_lineup_note(report)]
     if report.failure:
         lines += ["", f"Reason: {report.failure}"]
         lines += [f"  {failed}" for failed in report.failed_parts]
@@ -202,6 +252,9 @@ def body(report: IngestReport) -> str:
         shown = len(report.rejected.first)
         lines += ["", f"Rejected rows (first {shown} of {report.rows_rejected}):"]
         lines += [f"  line {error.line}: {error.reason}" for error in report.rejected.first]
+    if report.status is not Status.FAILED:
+        changed = change_lines(report.changes, report.key)
+        lines += ["", *changed] if changed else []
     lines += [
         "",
         "Details: `festival uploads` lists every upload with its counts and first errors;",
@@ -210,6 +263,19 @@ def body(report: IngestReport) -> str:
     ]
     # Every line is made visible: no text from outside can break one in two.
     return "\n".join(map(visible, lines)) + "\n"
+
+
+def same_lineup_note(report: IngestReport) -> list[str]:
+    """The email's warning that another current file holds most of this upload's sets:
+    which, how much, and how to replace it."""
+    other = f"s3://{report.bucket}/{report.same_lineup_file}"
+    share = f"{'' if report.same_lineup_exact else 'about '}{report.same_lineup_percent}%"
+    return [
+        f"Same lineup:   most of these sets ({share}) are already in {other},",
+        "               which is loaded too: every query shows those sets twice.",
+        f"               To replace it, delete it (aws s3 rm {other})",
+        f"               or upload this file under its name (aws s3 cp <this file> {other}).",
+    ]
 
 
 def _who(principal: str, source_ip: str) -> str:

@@ -55,6 +55,8 @@ INDEX_KEYS = {
 UPLOADS_PARTITION = "UPLOADS"
 # One head item per file: the newest event applied (upload or delete) and the current version.
 HEADS_PARTITION = "HEADS"
+# One sketch item per upload version that loaded rows (sketch_key): read at a load's end.
+SKETCHES_PARTITION = "SKETCHES"
 # A removed file's head is kept this long (then DynamoDB's TTL deletes it): events come late
 # by minutes, and Lambda retries an event for at most 6 hours, so a week orders any of them.
 # The heads read by every question stay those of live files and of the week's removals.
@@ -260,6 +262,13 @@ def head_key(source_key: str) -> dict[str, str]:
     return {"pk": HEADS_PARTITION, "sk": _file_in_record_key(source_key)}
 
 
+def sketch_key(source_key: str, version: str) -> dict[str, str]:
+    """An upload version's bottom-k sketch of its sets (lineup_ingest.sketch), in the one
+    SKETCHES partition that the end of a load reads whole to compare files. Written before
+    the version can become current; collected with the version's rows."""
+    return {"pk": SKETCHES_PARTITION, "sk": upload_record_key(source_key, version)["sk"]}
+
+
 def _file_in_record_key(source_key: str) -> str:
     encoded = source_key.encode("utf-8", "surrogatepass")
     if len(encoded) <= _READABLE_S3_KEY_BYTES:
@@ -273,6 +282,20 @@ def load_partition(source_key: str, version: str) -> str:
     S3 key may be 1,024 bytes, more than a key attribute may hold beside the rest."""
     digest = hashlib.sha256(source_key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"LOAD#{digest}#{version}"
+
+
+def changes_partition(source_key: str, version: str) -> str:
+    """Where an upload version keeps the whole list of what changed since the version it
+    replaced (gzip-compressed JSON in chunks, changes.to_chunks). Not a version's rows:
+    collection leaves it, and it expires with the version's record. Hashed like
+    `load_partition`."""
+    digest = hashlib.sha256(source_key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"CHANGES#{digest}#{version}"
+
+
+def change_chunk_key(source_key: str, version: str, chunk: int) -> dict[str, str]:
+    """One item per chunk of the change list, in order."""
+    return {"pk": changes_partition(source_key, version), "sk": f"CHUNK#{chunk:05d}"}
 
 
 def part_done_key(source_key: str, version: str, part: int) -> dict[str, str]:

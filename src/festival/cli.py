@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from collections.abc import Callable
+from datetime import date, time
 from functools import wraps
 from typing import Any
 
@@ -14,8 +17,23 @@ from botocore.config import Config as ClientConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from tabulate import tabulate
 
-from festival.queries import LineupQueries, QueryInputError, parse_local_datetime
+from festival.calendars import KINDS, CalendarError, Selection, calendar, csv_cell, csv_text
+from festival.nights import (
+    DAY_STARTS_OUTPUT,
+    DEFAULT_DAY_STARTS,
+    DayStartsError,
+    format_day_starts,
+    night_window,
+    parse_day_starts,
+)
+from festival.queries import (
+    MINUTE_FORMAT,
+    LineupQueries,
+    QueryInputError,
+    parse_local_datetime,
+)
 from festival.settings import LOCAL_ENDPOINT, STACK_NAME, local_session
+from lineup_ingest.clashes import DEFAULT_CHANGEOVER_MINUTES, Clashes, Slot
 
 
 class CommandError(Exception):
@@ -31,7 +49,8 @@ def aws_session(
     return boto3.Session(profile_name=profile, region_name=region), None
 
 
-def stack_output(session: boto3.Session, endpoint: str | None, stack: str, name: str) -> str:
+def stack_outputs(session: boto3.Session, endpoint: str | None, stack: str) -> dict[str, str]:
+    """Every output of the stack, by name."""
     cloudformation = session.client("cloudformation", endpoint_url=endpoint)
     try:
         described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
@@ -42,10 +61,40 @@ def stack_output(session: boto3.Session, endpoint: str | None, stack: str, name:
                 " or pass --stack)"
             ) from error
         raise
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def stack_output(session: boto3.Session, endpoint: str | None, stack: str, name: str) -> str:
+    outputs = stack_outputs(session, endpoint, stack)
     if name not in outputs:
         raise CommandError(f"stack {stack!r} has no output {name}: is it festival-lineup's?")
     return outputs[name]
+
+
+def stack_day_starts(session: boto3.Session, endpoint: str | None, stack: str) -> time:
+    """The festival day's boundary hour the stack was deployed with (its FestivalDayStarts
+    output), or 06:00 for a stack deployed before it had one."""
+    text = stack_outputs(session, endpoint, stack).get(DAY_STARTS_OUTPUT)
+    if text is None:
+        return DEFAULT_DAY_STARTS
+    try:
+        return parse_day_starts(text)
+    except DayStartsError as error:
+        raise CommandError(f"stack {stack!r} output {DAY_STARTS_OUTPUT}: {error}") from error
+
+
+class DayStartsType(click.ParamType):
+    """--day-starts HH:MM, read as a time of day."""
+
+    name = "HH:MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, time):
+            return value
+        try:
+            return parse_day_starts(str(value))
+        except DayStartsError as error:
+            self.fail(str(error), param, ctx)
 
 
 def explained(command: Callable) -> Callable:
@@ -54,6 +103,7 @@ def explained(command: Callable) -> Callable:
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
+            _as_csv(click.get_current_context())  # --json with --csv: refused, whatever the command
             return command(*args, **kwargs)
         except (CommandError, QueryInputError) as error:
             message = str(error)
@@ -85,13 +135,26 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     ),
     (("--region",), {"metavar": "REGION", "help": "AWS region (else the standard configuration)."}),
     (("--json", "as_json"), {"is_flag": True, "help": "Print JSON instead of a table."}),
+    (
+        ("--csv", "as_csv"),
+        {"is_flag": True, "help": "Print CSV (a header row, then one row each) instead."},
+    ),
+    (
+        ("--day-starts", "day_starts"),
+        {
+            "type": DayStartsType(),
+            "help": "The hour a festival day starts, HH:MM: earlier sets belong to the night "
+            "before [default: the stack's FestivalDayStarts, else 06:00].",
+        },
+    ),
 ]
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     """A global option given after the command: it wins over the same one given before."""
     if value:  # None or False: not on the command line
-        ctx.find_root().obj["json" if param.name == "as_json" else param.name] = value
+        name = str(param.name)
+        ctx.find_root().obj[name.removeprefix("as_")] = value
 
 
 def _global_options(*, after_command: bool) -> Callable:
@@ -117,6 +180,8 @@ def main(
     profile: str | None,
     region: str | None,
     as_json: bool,
+    as_csv: bool,
+    day_starts: time | None,
 ) -> None:
     """Query the festival lineup loaded from uploaded CSV files.
 
@@ -128,6 +193,8 @@ def main(
         "profile": profile,
         "region": region,
         "json": as_json,
+        "csv": as_csv,
+        "day_starts": day_starts,
     }
 
 
@@ -138,6 +205,16 @@ def _queries(ctx: click.Context) -> LineupQueries:
     return LineupQueries(session.client("dynamodb", endpoint_url=endpoint), table)
 
 
+def day_starts(ctx: click.Context) -> time:
+    """The hour festival days start at: --day-starts, else the stack's FestivalDayStarts
+    output, else 06:00."""
+    options = ctx.find_root().obj
+    if options.get("day_starts") is None:
+        session, endpoint = aws_session(options["local"], options["profile"], options["region"])
+        options["day_starts"] = stack_day_starts(session, endpoint, options["stack"])
+    return options["day_starts"]
+
+
 def _print_records(
     ctx: click.Context,
     records: list[dict],
@@ -145,8 +222,11 @@ def _print_records(
     headers: list[str],
     row: Callable[[dict], list],
 ) -> None:
-    """JSON with --json, else a table (or a sentence when there is nothing)."""
-    if ctx.obj["json"]:
+    """JSON with --json, CSV with --csv, else a table (or a sentence when there is
+    nothing)."""
+    if _as_csv(ctx):
+        _print_table(ctx, headers, [row(record) for record in records])
+    elif ctx.obj["json"]:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
     elif not records:
         click.echo(nothing)
@@ -154,7 +234,31 @@ def _print_records(
         click.echo(tabulate([row(record) for record in records], headers=headers))
 
 
+def _as_csv(ctx: click.Context) -> bool:
+    """--csv was given (and not --json too: one format at a time)."""
+    options = ctx.find_root().obj or {}
+    if options.get("csv") and options.get("json"):
+        raise CommandError("--json and --csv ask for two formats: give one")
+    return bool(options.get("csv"))
+
+
+def _print_table(ctx: click.Context, headers: list[str], rows: list[list]) -> None:
+    """Rows as CSV with --csv (a header row first, text a spreadsheet would run as a
+    formula behind an apostrophe), else as a table."""
+    if not _as_csv(ctx):
+        click.echo(tabulate(rows, headers=headers))
+        return
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180, as csv_text
+    writer.writerow(headers)
+    writer.writerows([[csv_cell(value) for value in row] for row in rows])
+    click.echo(out.getvalue(), nl=False)
+
+
 def _print_performances(ctx: click.Context, performances: list[dict]) -> None:
+    if _as_csv(ctx):  # the columns of festival export --format csv
+        click.echo(csv_text(performances), nl=False)
+        return
     _print_records(
         ctx,
         performances,
@@ -204,6 +308,248 @@ def at(ctx: click.Context, stage: str, when: str) -> None:
 
 
 @main.command()
+@click.argument("night", metavar="DATE")
+@_global_options(after_command=True)
+@click.pass_context
+@explained
+def day(ctx: click.Context, night: str) -> None:
+    """The sets of festival day DATE (like 2025-07-12): starting from --day-starts on DATE
+    to the same hour the next day, so a 01:00 set belongs to the night before."""
+    try:
+        shown = date.fromisoformat(night.strip())
+    except ValueError:
+        raise CommandError(f"{night!r} is not a date like 2025-07-12") from None
+    boundary = day_starts(ctx)
+    performances = _queries(ctx).on_night(shown, boundary)
+    start, end = night_window(shown, boundary)
+    if ctx.obj["json"]:
+        click.echo(
+            json.dumps(
+                {
+                    "day": shown.isoformat(),
+                    "day_starts": format_day_starts(boundary),
+                    "from": start.strftime(MINUTE_FORMAT),
+                    "to": end.strftime(MINUTE_FORMAT),
+                    "performances": performances,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not _as_csv(ctx):  # CSV is the rows alone
+        click.echo(
+            f"{shown.strftime('%A %d %B %Y')}, from {start.strftime('%H:%M')} to "
+            f"{end.strftime('%H:%M')} on {end.strftime('%a %d %b')}:\n"
+        )
+    _print_performances(ctx, performances)
+
+
+@main.command()
+@click.option(
+    "--day",
+    "night",
+    metavar="DATE",
+    default=None,
+    help="Only the clashes of festival day DATE (like 2025-07-12, from --day-starts on DATE "
+    "to the same hour the next day): those whose later set starts then.",
+)
+@click.option(
+    "--changeover",
+    type=click.IntRange(0, 24 * 60),
+    default=DEFAULT_CHANGEOVER_MINUTES,
+    show_default=True,
+    metavar="MINUTES",
+    help="The shortest changeover between two sets on a stage: less is listed.",
+)
+@click.option(
+    "--file",
+    "source",
+    metavar="KEY",
+    default=None,
+    help="Only the sets of this uploaded file (its S3 key, like uploads/lineup.csv).",
+)
+@_global_options(after_command=True)
+@click.pass_context
+@explained
+def clashes(ctx: click.Context, night: str | None, changeover: int, source: str | None) -> None:
+    """Sets overlapping on a stage, a performer on two stages at once, and changeovers
+    shorter than --changeover: a report of the lineup as loaded, nothing is rejected."""
+    window = None
+    answer: dict[str, Any] = {}
+    if night is not None:
+        try:
+            shown = date.fromisoformat(night.strip())
+        except ValueError:
+            raise CommandError(f"{night!r} is not a date like 2025-07-12") from None
+        boundary = day_starts(ctx)
+        window = night_window(shown, boundary)
+        answer = {
+            "day": shown.isoformat(),
+            "day_starts": format_day_starts(boundary),
+            "from": window[0].strftime(MINUTE_FORMAT),
+            "to": window[1].strftime(MINUTE_FORMAT),
+        }
+    found = _queries(ctx).clashes(window=window, file=source, changeover_minutes=changeover)
+    if ctx.obj["json"] and not _as_csv(ctx):
+        answer.update(file=source, **clashes_json(found))
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    if _as_csv(ctx):
+        _print_table(ctx, CLASH_COLUMNS, clash_rows(found))
+        return
+    counts = found.counts()
+    if not counts.total:
+        click.echo(
+            "No clash: no sets overlapping on a stage, no performer on two stages at once, "
+            f"no changeover under {changeover} minutes."
+        )
+        return
+    for kind, title in CLASH_TITLES.items():
+        rows = [row[1:] for row in clash_rows(found) if row[0] == kind]
+        click.echo(f"{title.format(minutes=changeover)} ({len(rows)})")
+        if rows:
+            click.echo(tabulate(rows, headers=CLASH_COLUMNS[1:]))
+        click.echo("")
+
+
+CLASH_TITLES = {
+    "stage overlap": "Sets overlapping on a stage",
+    "double booking": "Performers on two stages at once",
+    "short changeover": "Changeovers under {minutes} minutes",
+}
+CLASH_COLUMNS = ["kind", "where", "minutes", "first set", "from", "to", "next set", "from", "to"]
+
+
+def clash_rows(found: Clashes) -> list[list]:
+    """Every clash as a row: its kind, the stage (or performer), its minutes (overlapping,
+    or the changeover's), and the two sets, in time order."""
+
+    def moment(text: str) -> str:
+        return text.replace("T", " ")
+
+    def both(first: Slot, second: Slot) -> list:
+        return [
+            first.performer + ("" if first.stage == second.stage else f" ({first.stage})"),
+            moment(first.start),
+            moment(first.end),
+            second.performer + ("" if first.stage == second.stage else f" ({second.stage})"),
+            moment(second.start),
+            moment(second.end),
+        ]
+
+    rows = [
+        ["stage overlap", o.first.stage, o.minutes, *both(o.first, o.second)]
+        for o in found.stage_overlaps
+    ]
+    rows += [
+        ["double booking", o.first.performer, o.minutes, *both(o.first, o.second)]
+        for o in found.double_bookings
+    ]
+    rows += [
+        ["short changeover", c.before.stage, c.minutes, *both(c.before, c.after)]
+        for c in found.short_changeovers
+    ]
+    return rows
+
+
+def clashes_json(found: Clashes) -> dict[str, Any]:
+    """The clashes as `festival clashes --json` prints them."""
+
+    def one(slot: Slot) -> dict[str, Any]:
+        return {
+            "performer": slot.performer,
+            "stage": slot.stage,
+            "start": slot.start,
+            "end": slot.end,
+            "source_file": slot.file or None,
+            "source_line": slot.line or None,
+        }
+
+    return {
+        "changeover_minutes": found.changeover_minutes,
+        "counts": found.counts()._asdict(),
+        "stage_overlaps": [
+            {"stage": o.first.stage, "minutes": o.minutes, "sets": [one(o.first), one(o.second)]}
+            for o in found.stage_overlaps
+        ],
+        "double_bookings": [
+            {
+                "performer": o.first.performer,
+                "minutes": o.minutes,
+                "sets": [one(o.first), one(o.second)],
+            }
+            for o in found.double_bookings
+        ],
+        "short_changeovers": [
+            {
+                "stage": c.before.stage,
+                "minutes": c.minutes,
+                "before": one(c.before),
+                "after": one(c.after),
+            }
+            for c in found.short_changeovers
+        ],
+    }
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["ics", "csv"]),
+    default="ics",
+    show_default=True,
+    help="ics: an RFC 5545 calendar, times in the festival's zone (TZID); csv: a spreadsheet.",
+)
+@click.option("--performer", metavar="NAME", help="The sets of this performer.")
+@click.option("--stage", metavar="NAME", help="The sets on this stage.")
+@click.option("--night", metavar="DATE", help="The sets of this festival night (see --day-starts).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    default="-",
+    help="Write to this file [default: standard output].",
+)
+@_global_options(after_command=True)
+@click.pass_context
+@explained
+def export(
+    ctx: click.Context,
+    output_format: str,
+    performer: str | None,
+    stage: str | None,
+    night: str | None,
+    out: str,
+) -> None:
+    """Write the sets of one performer, stage or festival night as a calendar (ics) to
+    import or subscribe to, or as CSV. Give one of --performer, --stage, --night."""
+    asked = {"performer": performer, "stage": stage, "night": night}
+    chosen = [kind for kind in KINDS if asked[kind] is not None]
+    if len(chosen) != 1:
+        raise CommandError("say whose sets to export: one of --performer, --stage or --night")
+    try:
+        selection = Selection(chosen[0], str(asked[chosen[0]]))
+        performances = selection.performances(_queries(ctx), lambda: day_starts(ctx))
+        title = selection.title(performances)
+        content = (
+            calendar(performances, title)
+            if output_format == "ics"
+            else csv_text(performances).encode("utf-8")
+        )
+    except (CalendarError, ValueError) as error:
+        raise CommandError(str(error)) from error
+    with click.open_file(out, "wb") as stream:
+        stream.write(content)
+    if not performances:
+        click.echo(f"festival: no set found for {title}", err=True)
+    elif out != "-":
+        sets = f"{len(performances)} set{'' if len(performances) == 1 else 's'}"
+        click.echo(f"{sets} of {title} written to {out}", err=True)
+
+
+@main.command()
 @_global_options(after_command=True)
 @click.pass_context
 @explained
@@ -223,6 +569,7 @@ def uploads(ctx: click.Context) -> None:
             "by",
             "from",
             "finished (UTC)",
+            "same lineup as",
         ],
         _upload_row,
     )
@@ -241,7 +588,146 @@ def _upload_row(record: dict) -> list:
         record.get("removed_by" if removal else "uploaded_by") or "",
         record.get("source_ip") or "",
         (record["finished_at"] or "").replace("T", " "),
+        same_lineup(record),
     ]
+
+
+def same_lineup(record: dict) -> str:
+    """The other file that held most of an upload's sets when it became current, and the
+    share (~ an estimate): "uploads/lineup.csv (~93%)"; "" for none."""
+    if not record.get("same_lineup_file"):
+        return ""
+    about = "" if record.get("same_lineup_exact") else "~"
+    return f"{record['same_lineup_file']} ({about}{record.get('same_lineup_percent')}%)"
+
+
+@main.command()
+@click.argument("file", required=False)
+@click.option(
+    "--version",
+    "version",
+    metavar="V",
+    default=None,
+    help="That upload of FILE (its version, or a prefix of it) [default: the newest].",
+)
+@click.option(
+    "--files",
+    nargs=2,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="OLD.csv NEW.csv",
+    default=None,
+    help="Compare two CSV files on this machine instead (no AWS needed).",
+)
+@_global_options(after_command=True)
+@click.pass_context
+@explained
+def changes(
+    ctx: click.Context, file: str | None, version: str | None, files: tuple[str, str] | None
+) -> None:
+    """What an upload of FILE (an S3 key, like uploads/lineup.csv) changed since the version
+    it replaced: sets added, removed and moved (same performer, another stage or time)."""
+    if files:
+        if file or version:
+            raise CommandError("give FILE (and --version) or --files, not both")
+        found = _changes_between_files(*files)
+    elif not file:
+        raise CommandError("give FILE, the S3 key of an upload (festival uploads lists them)")
+    else:
+        found = _queries(ctx).changes(file, version)
+    if ctx.obj["json"]:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    _print_changes(found)
+
+
+def _changes_between_files(old_path: str, new_path: str) -> dict:
+    """The change report of two CSV files, read as the Lambda reads them (each file's clock
+    decided from its head, a set repeated in a file kept once, the last row winning)."""
+    from lineup_ingest import changes as change_report
+    from lineup_ingest.parsing import (
+        LineupFileError,
+        Performance,
+        decide_clock_from_head,
+        read_lineup,
+    )
+
+    def sets_of(path: str) -> list[change_report.Set]:
+        with open(path, "rb") as stream:
+            clock = decide_clock_from_head(stream).clock
+            stream.seek(0)
+            try:
+                read = read_lineup(stream, clock=clock)
+                rows = [row for row in read if isinstance(row, Performance)]
+            except LineupFileError as error:
+                raise CommandError(f"{path}: {error}") from error
+        return change_report.as_loaded(rows)
+
+    whole = change_report.compare(sets_of(old_path), sets_of(new_path))
+    return {
+        "file": new_path,
+        "version": None,
+        "status": None,
+        "uploaded_at": None,
+        "state": change_report.COMPARED,
+        "previous": {"file": old_path},
+        "counts": whole.counts(),
+        "added": [one._asdict() for one in whole.added],
+        "removed": [one._asdict() for one in whole.removed],
+        "moved": [
+            {
+                "performer": move.new.performer,
+                "from": {"stage": move.old.stage, "start": move.old.start, "end": move.old.end},
+                "to": {"stage": move.new.stage, "start": move.new.start, "end": move.new.end},
+            }
+            for move in whole.moved
+        ],
+        "note": f"Compared with {old_path}.",
+    }
+
+
+def _print_changes(found: dict) -> None:
+    """A change report for a person: a headline, then a table of each kind."""
+    what = found["file"]
+    if found["version"] is not None:
+        what += f" version {found['version']}"
+    if found["status"]:
+        what += f" ({found['status']}, uploaded {(found['uploaded_at'] or '?').replace('T', ' ')})"
+    click.echo(f"{what}: {found['note']}")
+    previous, counts = found["previous"] or {}, found["counts"]
+    if counts is None:
+        return
+    since = previous.get("file") or (
+        f"version {previous.get('version')}, uploaded "
+        f"{(previous.get('uploaded_at') or '?').replace('T', ' ')}"
+    )
+    click.echo(
+        f"Changes since {since}: {counts['added']} added, {counts['removed']} removed,"
+        f" {counts['moved']} moved"
+    )
+
+    def at(start: str, end: str) -> list[str]:
+        return [start.replace("T", " "), end.replace("T", " ")]
+
+    for kind in ("added", "removed"):
+        if found[kind]:
+            click.echo(f"\n{kind}:")
+            rows = [[s["performer"], s["stage"], *at(s["start"], s["end"])] for s in found[kind]]
+            click.echo(tabulate(rows, headers=["performer", "stage", "start", "end"]))
+    if found["moved"]:
+        click.echo("\nmoved:")
+        rows = [
+            [
+                m["performer"],
+                m["from"]["stage"],
+                *at(m["from"]["start"], m["from"]["end"]),
+                "->",
+                m["to"]["stage"],
+                *at(m["to"]["start"], m["to"]["end"]),
+            ]
+            for m in found["moved"]
+        ]
+        headers = ["performer", "stage", "start", "end", "", "new stage", "new start", "new end"]
+        click.echo(tabulate(rows, headers=headers))
 
 
 # What the sweep reports, in the order it does it, with what each count means.
@@ -304,7 +790,7 @@ def reconcile(ctx: click.Context) -> None:
     rows = [[done.get(name, 0), what] for name, what in SWEEP_COUNTS.items()]
     # A count a newer function reports that this command does not know yet: by its name.
     rows += [[count, name] for name, count in done.items() if name not in SWEEP_COUNTS]
-    click.echo(tabulate(rows, headers=["count", "what the sweep did"]))
+    _print_table(ctx, ["count", "what the sweep did"], rows)
 
 
 @main.command()
@@ -341,6 +827,7 @@ def serve(ctx: click.Context, port: int, max_upload_mb: int) -> None:
             port=port,
             max_upload_bytes=max_upload_mb * 2**20,
             announce=click.echo,
+            day_starts=options["day_starts"],
         )
     except PortInUseError as error:
         raise CommandError(str(error)) from error
@@ -409,7 +896,9 @@ def cost(
         [line.service, line.item, f"{line.quantity:,.2f} {line.unit}", f"${line.monthly_usd:,.4f}"]
         for line in breakdown.lines
     ]
-    click.echo(tabulate(rows, headers=["service", "item", "quantity / month", "USD"]))
+    _print_table(ctx, ["service", "item", "quantity / month", "USD"], rows)
+    if _as_csv(ctx):
+        return
     click.echo(
         f"\nMonth {month}, {records_per_day:,} records/day in {files_per_day} file(s)/day,"
         f" on-demand, {architecture} with {workload.lambda_memory_mb:,} MB: "

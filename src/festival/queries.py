@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from lineup_ingest import schema
+from festival.nights import calendar_days, night_of, night_window
+from lineup_ingest import changes, clashes, schema
+from lineup_ingest.clashes import DEFAULT_CHANGEOVER_MINUTES, Clashes, Slot, find_clashes
 from lineup_ingest.codec import from_attributes, to_attributes
 from lineup_ingest.lifecycle import Status
 
@@ -45,14 +47,29 @@ def _iso(moment: datetime) -> str:
 PUBLIC_FIELDS = ("performer", "stage", "start", "end", "date")
 
 
-def _performance(item: dict[str, Any]) -> dict[str, Any]:
+# The zone of a file made current before zones were kept on heads: the stack's default.
+DEFAULT_ZONE = "UTC"
+
+
+def _performance(item: dict[str, Any], zone: str = DEFAULT_ZONE) -> dict[str, Any]:
     return {
         **{name: item[name] for name in PUBLIC_FIELDS},
         "raw_start": item.get("raw_start"),
         "raw_end": item.get("raw_end"),
         "source_file": item.get("source_key"),
         "source_line": int(item["source_line"]) if "source_line" in item else None,
+        # The time zone of start and end (wall-clock times there): the file's, from its head.
+        "zone": zone,
     }
+
+
+class CurrentVersions(dict[str, str]):
+    """Each file's current version, and in ``zones`` the time zone of its times (an IANA
+    name), both from the same reading of the heads."""
+
+    def __init__(self, versions: dict[str, str], zones: dict[str, str]) -> None:
+        super().__init__(versions)
+        self.zones = zones
 
 
 def _sorted(performances: list[dict]) -> list[dict]:
@@ -71,26 +88,41 @@ class LineupQueries:
     dynamodb: Any  # a boto3 DynamoDB client
     table_name: str
 
-    def current_versions(self) -> dict[str, str]:
-        """Each file's current version (files with none, deleted or never loaded, absent)."""
-        heads = self._query(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": schema.HEADS_PARTITION}),
-        )
-        return {
-            str(head["file"]): str(head["current"])
-            for head in heads
+    def current_versions(self) -> CurrentVersions:
+        """Each file's current version (files with none, deleted or never loaded, absent),
+        with its time zone."""
+        heads = [
+            head
+            for head in self._query(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=to_attributes({":pk": schema.HEADS_PARTITION}),
+            )
             if head.get("current") and head.get("file")
-        }
+        ]
+        return CurrentVersions(
+            {str(head["file"]): str(head["current"]) for head in heads},
+            {str(head["file"]): str(head.get("zone") or DEFAULT_ZONE) for head in heads},
+        )
 
     @staticmethod
     def _current(items: Iterator[dict[str, Any]], current: dict[str, str]) -> list[dict]:
         """The performances among ``items`` that belong to their file's current version."""
+        zones: dict[str, str] = getattr(current, "zones", {})
         return [
-            _performance(item)
+            _performance(item, zones.get(str(item.get("source_key")), DEFAULT_ZONE))
             for item in items
             if current.get(item.get("source_key", "")) == item.get("version")
         ]
+
+    def by_stage(self, stage: str) -> list[dict]:
+        """Every performance on a stage (any case and spacing), in time order: its ByStage
+        partition, whole."""
+        items = self._query(
+            IndexName=schema.STAGE_INDEX,
+            KeyConditionExpression=f"{schema.INDEX_KEYS[schema.STAGE_INDEX][0]} = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": schema.stage_partition(stage)}),
+        )
+        return _sorted(self._current(items, self.current_versions()))
 
     def _query(self, **arguments: Any) -> Iterator[dict[str, Any]]:
         pages = self.dynamodb.get_paginator("query").paginate(
@@ -201,22 +233,41 @@ class LineupQueries:
         )
         return self._current(items, current)
 
-    def on_day(self, day: date) -> list[dict]:
-        """Every set starting on a day (its Date in the file), in time order: the day's
-        partitions of ByTime, whole. A set past midnight is here, with its end the next day."""
-        found = []
+    def on_night(self, night: date, day_starts: time) -> list[dict]:
+        """Every set of a festival day, in time order: starting in [day_starts on ``night``,
+        day_starts the next day), so a 01:00 set belongs to the night before
+        (``festival.nights``). A set running past the boundary is here, whole; one that
+        began the night before is not. One ``Query`` of ByTime per calendar day the night
+        touches and shard, ``gsi3sk BETWEEN <first moment> AND <boundary>``: exactly the
+        night's sets are read, no look-back needed."""
+        start, end = night_window(night, day_starts)
+        partition_key, sort_key = schema.INDEX_KEYS[schema.TIME_INDEX]
         current = self.current_versions()
-        for partition in schema.day_partitions(day.isoformat()):
-            items = self._query(
-                IndexName=schema.TIME_INDEX,
-                KeyConditionExpression="gsi3pk = :pk",
-                ExpressionAttributeValues=to_attributes({":pk": partition}),
-            )
-            found += self._current(items, current)
+        found = []
+        for day in calendar_days(night, day_starts):
+            for partition in schema.day_partitions(day.isoformat()):
+                # "<end>" sorts before "<end>#...": a start at the next boundary is out.
+                items = self._query(
+                    IndexName=schema.TIME_INDEX,
+                    KeyConditionExpression=(
+                        f"{partition_key} = :pk AND {sort_key} BETWEEN :lo AND :hi"
+                    ),
+                    ExpressionAttributeValues=to_attributes(
+                        {":pk": partition, ":lo": _iso(start), ":hi": _iso(end)}
+                    ),
+                )
+                found += self._current(items, current)
         return _sorted(found)
 
-    def days_of(self, file: str) -> tuple[date, date] | None:
-        """The first and the last day a loaded file has sets on (None if it has none).
+    def nights_of(self, file: str, day_starts: time) -> tuple[date, date] | None:
+        """The first and the last festival day a loaded file has sets on (None if none)."""
+        starts = self.starts_of(file)
+        if starts is None:
+            return None
+        return night_of(starts[0], day_starts), night_of(starts[1], day_starts)
+
+    def starts_of(self, file: str) -> tuple[datetime, datetime] | None:
+        """The first and the last start of a loaded file's sets (None if it has none).
 
         A file partition's sort keys start with the set's start: the first and the last
         item of each of the file's partitions are enough, however long the file.
@@ -239,7 +290,57 @@ class LineupQueries:
                 starts += [from_attributes(item)["start"] for item in response.get("Items", [])]
         if not starts:
             return None
-        return date.fromisoformat(min(starts)[:10]), date.fromisoformat(max(starts)[:10])
+        return datetime.fromisoformat(min(starts)), datetime.fromisoformat(max(starts))
+
+    def clashes(
+        self,
+        *,
+        window: tuple[datetime, datetime] | None = None,
+        file: str | None = None,
+        changeover_minutes: int = DEFAULT_CHANGEOVER_MINUTES,
+    ) -> Clashes:
+        """The clashes of the lineup (lineup_ingest.clashes): stage overlaps, double
+        bookings and changeovers under ``changeover_minutes``, among the current versions'
+        sets, or one file's.
+
+        With a ``window`` [from, to) (a festival night), the clashes whose later set starts
+        in it: the sets occurring in [from - changeover, to) are read (`between`, ByTime:
+        the sets running at the window's start and those ending just before it are the only
+        ones that can clash with its sets), and with ``file``, those of the file. Without
+        a window, every row of each current version (or of the file's), a ``Query`` of
+        each of its 16 partitions: the whole lineup, about 0.5 read unit per 4 KB, one unit
+        per 15 rows of 537 bytes."""
+        if changeover_minutes < 0:
+            raise QueryInputError(f"a changeover is at least 0 minutes, not {changeover_minutes}")
+        current = self.current_versions()
+        if file is not None and file not in current:
+            raise QueryInputError(f"{file!r} has no loaded version (see festival uploads)")
+        if window is not None:
+            start, end = window
+            if end <= start:
+                raise QueryInputError(f"the range is empty: {_iso(end)} is not after {_iso(start)}")
+            sets = self.between(start - timedelta(minutes=changeover_minutes), end)
+            if file is not None:
+                sets = [p for p in sets if p["source_file"] == file]
+        else:
+            sets = []
+            for source, version in sorted(current.items()):
+                if file is not None and source != file:
+                    continue
+                for partition in schema.file_partitions(source, version):
+                    sets += [
+                        _performance(item)
+                        for item in self._query(
+                            KeyConditionExpression="pk = :pk",
+                            ExpressionAttributeValues=to_attributes({":pk": partition}),
+                        )
+                    ]
+        # The same set in two files is one set: the one of the first file by name is kept.
+        sets.sort(key=lambda p: (p["start"], p["source_file"] or "", p["source_line"] or 0))
+        found = find_clashes(map(Slot.of, sets), changeover_minutes)
+        if window is not None:
+            found = found.starting_in(_iso(window[0]), _iso(window[1]))
+        return found
 
     def upload_versions(self, file: str) -> list[dict]:
         """The ingest records of one file's uploads (one per version), oldest first.
@@ -268,6 +369,95 @@ class LineupQueries:
         content."""
         found = [version for version in self.upload_versions(file) if version["etag"] == etag]
         return found[-1] if found else None
+
+    def changes(self, file: str, version: str | None = None) -> dict:
+        """What one upload of a file changed since the version it replaced (the Lambda's
+        change report, lineup_ingest.changes): the file's newest upload, or ``version``
+        (whole, or a prefix only one of its versions starts with).
+
+        Two reads, both Query: the file's records (its part of ``UPLOADS``), then the
+        upload's change list (its ``CHANGES#`` partition, gzip-compressed JSON in chunks),
+        which is kept after the replaced version's rows are gone, as long as the record.
+        """
+        records = [
+            item
+            for item in self._query(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
+                ExpressionAttributeValues=to_attributes(
+                    {
+                        ":pk": schema.UPLOADS_PARTITION,
+                        ":file": schema.upload_record_key(file, "")["sk"],
+                    }
+                ),
+            )
+            if item.get("file") == file and item.get("kind", "upload") == "upload"
+        ]
+        if not records:
+            raise QueryInputError(f"no upload of {file!r} (festival uploads lists them)")
+        if version:
+            records = [r for r in records if str(r.get("version", "")).startswith(version)]
+            if len(records) != 1:
+                raise QueryInputError(
+                    f"{'no' if not records else 'more than one'} upload of {file!r} has a"
+                    f" version starting {version!r} (festival uploads --json lists them)"
+                )
+        record = max(records, key=lambda r: str(r.get("version", "")))
+        summary = record.get("changes") or {}
+        state = str(summary.get("state") or "none")
+        found: dict[str, Any] = {
+            "file": file,
+            "version": str(record.get("version", "")),
+            "status": str(record.get("status", "")),
+            "uploaded_at": record.get("uploaded_at"),
+            "state": state,
+            "previous": None,
+            "counts": None,
+            "added": [],
+            "removed": [],
+            "moved": [],
+            "note": _changes_note(record, state, summary),
+        }
+        if state in (changes.COMPARED, changes.SKIPPED):
+            found["previous"] = {
+                "version": summary.get("previous"),
+                "uploaded_at": summary.get("previous_uploaded_at") or None,
+                "etag": summary.get("previous_etag") or None,
+                **(
+                    {"rows": int(summary.get("previous_rows", 0))}
+                    if state == changes.SKIPPED
+                    else {}
+                ),
+            }
+        if state != changes.COMPARED:
+            return found
+        kinds = ("added", "removed", "moved")
+        found["counts"] = {kind: int(summary.get(kind, 0)) for kind in kinds}
+        chunks = [
+            bytes(getattr(item["data"], "value", item["data"]))
+            for item in self._query(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=to_attributes(
+                    {":pk": schema.changes_partition(file, found["version"])}
+                ),
+            )
+        ]
+        if len(chunks) != int(summary.get("chunks", 0)):
+            raise QueryInputError(
+                f"the change list of {file!r} version {found['version']} is incomplete"
+                f" ({len(chunks)} of {int(summary.get('chunks', 0))} chunks): has it expired?"
+            )
+        whole = changes.from_chunks(chunks)
+        found["added"] = [one._asdict() for one in whole.added]
+        found["removed"] = [one._asdict() for one in whole.removed]
+        found["moved"] = [
+            {
+                "performer": move.new.performer,
+                "from": {"stage": move.old.stage, "start": move.old.start, "end": move.old.end},
+                "to": {"stage": move.new.stage, "start": move.new.start, "end": move.new.end},
+            }
+            for move in whole.moved
+        ]
+        return found
 
     def uploads(self) -> list[dict]:
         """The record of every upload and removal of a file, those still going first, then
@@ -320,11 +510,23 @@ def _upload(item: dict) -> dict:
         "rows_read": count("rows_read"),
         "rows_loaded": count("rows_loaded"),
         "rows_rejected": count("rows_rejected"),
+        "names_joined": count("names_joined"),
+        # The loaded version's clash counts (lineup_ingest.clashes), once counted.
+        "clashes": clashes.from_record(item.get("clashes")),
         "rows_removed": int(item.get("rows_removed", 0)),
         "failure": item.get("failure"),
         "failed_parts": list(item.get("failed_parts", [])),
         "clock": item.get("clock"),
         "clock_reason": item.get("clock_reason"),
+        "time_zone": item.get("time_zone"),
+        # Another file whose current version held most of this upload's sets when it
+        # became current (the same lineup under two names), and the estimated share.
+        "same_lineup_file": item.get("same_lineup_file"),
+        "same_lineup_percent": (
+            int(item["same_lineup_percent"]) if "same_lineup_percent" in item else None
+        ),
+        "same_lineup_exact": bool(item.get("same_lineup_exact", False)),
+        "bucket": item.get("bucket"),
         "rejected_rows": [
             {"line": int(row["line"]), "reason": row["reason"]}
             for row in item.get("rejected_rows", [])
@@ -334,6 +536,27 @@ def _upload(item: dict) -> dict:
         "started_at": item.get("started_at"),
         "finished_at": item.get("finished_at"),
     }
+
+
+def _changes_note(record: dict, state: str, summary: dict) -> str:
+    """A line on an upload's change report: what it compared, or why there is none."""
+    status = str(record.get("status", ""))
+    if state == changes.NEW:
+        return "New file: no earlier upload of this key."
+    if state == changes.SKIPPED:
+        return (
+            f"Not compared: this version has {int(summary.get('rows', 0)):,} rows and the"
+            f" previous {int(summary.get('previous_rows', 0)):,}, more than the"
+            f" {int(summary.get('limit', 0)):,} a change report reads. Compare the two CSV"
+            " files: festival changes --files OLD.csv NEW.csv"
+        )
+    if state == changes.COMPARED:
+        return "Compared with the version it replaced."
+    if status in RUNNING:
+        return f"No change report yet: the upload is {status}."
+    if status == Status.FAILED.value:
+        return "No change report: the upload FAILED, so it changed nothing."
+    return "No change report: loaded before change reports were made."
 
 
 def _removal(item: dict) -> dict:

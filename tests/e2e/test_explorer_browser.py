@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import socket
 import subprocess
 import urllib.error
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Pipeline, wait_for
-from tests.e2e.test_cli import FESTIVAL, festival_json
+from tests.e2e.test_cli import FESTIVAL, festival, festival_json
 
 pytestmark = pytest.mark.e2e
 
@@ -140,21 +141,31 @@ def test_the_seed_lineup_uploaded_from_the_page_is_followed_to_its_report(pipeli
     assert len(pipeline.emails_about(key)) == 1
 
 
-def test_the_day_view_shows_every_set_of_the_day_with_one_past_midnight_spanning_it(
-    moved, explorer, page
+def test_the_day_view_is_the_festival_night_with_the_sets_past_midnight_drawn_whole(
+    moved, local_stack, explorer, page
 ):
     day = moved.first_day.isoformat()
     page.goto(f"{explorer}/day?date={day}")
 
+    # The deployed stack's boundary, read from its output by the page and by festival alike.
+    assert local_stack.outputs["FestivalDayStarts"] == "06:00"
+    answer = festival("--local", "--json", "day", day)
+    assert answer.returncode == 0, answer.stderr
+    night = json.loads(answer.stdout)
+    assert night["from"] == f"{day}T06:00"
     names = page.locator(".timeline .set .name").all_inner_texts()
-    assert sorted(names) == sorted(row["Performer"] for row in moved.rows if row["Date"] == day)
-    bonobo = page.locator(".set", has_text=moved.name("Bonobo"))  # 22:00 to 02:00
-    assert "past-midnight" in bonobo.get_attribute("class")
-    drawn = bonobo.bounding_box()
+    assert sorted(names) == sorted(p["performer"] for p in night["performances"])
+    assert moved.name("Fred again..") in names  # 00:00-02:00 on the next date
+    # The timeline runs 12:00 (the hostile name's set) to 02:00: 14 hours.
     track = page.locator(".stage-line", has_text="Outdoor Stage").locator(".track")
     edge = track.bounding_box()
-    assert drawn["x"] + drawn["width"] == pytest.approx(edge["x"] + edge["width"], abs=1)
-    assert "22:00–02:00" in bonobo.inner_text()
+    for name, start, end in [("Bonobo", 10, 14), ("Kraftwerk", 11 + 59 / 60, 13.25)]:
+        block = page.locator(".set", has_text=moved.name(name))
+        drawn = block.bounding_box()
+        assert drawn["x"] == pytest.approx(edge["x"] + edge["width"] * start / 14, abs=1.5)
+        right = edge["x"] + edge["width"] * end / 14
+        assert drawn["x"] + drawn["width"] == pytest.approx(right, abs=1.5)
+    assert "22:00–02:00" in page.locator(".set", has_text=moved.name("Bonobo")).inner_text()
 
 
 def test_a_performer_search_finds_the_performer_written_in_another_case(moved, explorer, page):

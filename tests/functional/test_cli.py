@@ -255,6 +255,7 @@ def test_json_prints_each_set_as_an_object_with_where_it_came_from(stacks):
             "raw_end": "2:00",
             "source_file": SEED_KEY,
             "source_line": 20,
+            "zone": "UTC",
         }
     ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -111,12 +111,18 @@ def shown_sets(element: Element) -> list[tuple[str, str, str, str]]:
     )
 
 
-def as_shown(performances: list[dict], on_day: bool = False) -> list[tuple[str, str, str, str]]:
-    """What the sets tables show for these answers of festival.queries."""
+def as_shown(
+    performances: list[dict], on_day: date | None = None
+) -> list[tuple[str, str, str, str]]:
+    """What the sets tables show for these answers of festival.queries (on a festival day's
+    page, a start after midnight says its weekday)."""
 
     def start(p: dict) -> str:
         moment = datetime.fromisoformat(p["start"])
-        return moment.strftime("%H:%M") if on_day else moment.strftime("%a %d %b %Y, %H:%M")
+        if on_day is None:
+            return moment.strftime("%a %d %b %Y, %H:%M")
+        later = f" ({moment.strftime('%a')})" if moment.date() != on_day else ""
+        return moment.strftime("%H:%M") + later
 
     def end(p: dict) -> str:
         next_day = " (next day)" if p["end"][:10] > p["start"][:10] else ""
@@ -177,43 +183,125 @@ def upload(client, name: str, body: bytes, token: str | None = None):
 # --- day view ---------------------------------------------------------------------------------
 
 
-def test_day_view_shows_every_set_of_the_day_on_its_stage_and_sets_past_midnight_reach_the_end(
-    seeded,
-):
-    client = client_of(seeded)
-    response = client.get("/day?date=2025-07-12")
+def timeline_of(element: Element) -> dict[str, tuple[str, Element]]:
+    """Each set drawn on a day view's timeline, by performer: its stage and its block."""
+    drawn = {}
+    for line in element.find("stage-line"):
+        stage = words(line.find("stage-name")[0].text)
+        for block in line.find("set"):
+            drawn[words(block.find("name")[0].text)] = (stage, block)
+    return drawn
+
+
+def drawn_at(block: Element) -> tuple[float, float]:
+    """(left, right) of a block, in percent of the timeline."""
+    left, width = (float(block.style(side).rstrip("%")) for side in ("left", "width"))
+    return left, left + width
+
+
+def test_saturdays_page_is_the_whole_festival_night_with_sets_past_midnight_drawn_whole(seeded):
+    response = client_of(seeded).get("/day?date=2025-07-12")
 
     assert response.status_code == 200
     shown = page(response)
-    day = seeded.queries.on_day(date(2025, 7, 12))
-    assert len(day) == 11
-    assert shown_sets(shown) == as_shown(day, on_day=True)
-    on_timeline = {}
-    for line in shown.find("stage-line"):
-        stage = words(line.find("stage-name")[0].text)
-        for block in line.find("set"):
-            on_timeline[words(block.find("name")[0].text)] = (stage, block)
+    night = seeded.queries.on_night(date(2025, 7, 12), time(6, 0))
+    assert len(night) == 12  # the 11 sets dated the 12th, and Fred again.. at 00:00 on the 13th
+    assert "Fred again.." in [p["performer"] for p in night]
+    assert shown_sets(shown) == as_shown(night, on_day=date(2025, 7, 12))
+    assert ("Fred again..", "Dance Tent", "00:00 (Sun)", "02:00") in shown_sets(shown)
+    on_timeline = timeline_of(shown)
     assert {name: stage for name, (stage, _) in on_timeline.items()} == {
-        p["performer"]: p["stage"] for p in day
+        p["performer"]: p["stage"] for p in night
     }
-    for name in ("Kraftwerk", "Bonobo"):  # 23:59-01:15 and 22:00-02:00
+    # The timeline runs 15:00 (Khruangbin) to 02:00 (Bonobo, Fred again..): 11 hours.
+    hours = 11
+    for name, start, end in [
+        ("Kraftwerk", 8 + 59 / 60, 10 + 15 / 60),  # 23:59-01:15
+        ("Bonobo", 7, 11),  # 22:00-02:00
+        ("Fred again..", 9, 11),  # 00:00-02:00
+        ("Peggy Gou", 7, 9),  # 22:00-00:00
+    ]:
         _, block = on_timeline[name]
-        assert "past-midnight" in block.classes
-        left, width = (float(block.style(side).rstrip("%")) for side in ("left", "width"))
-        assert left + width == pytest.approx(100)
-    _, peggy_gou = on_timeline["Peggy Gou"]  # ends at midnight exactly: not past it
-    assert "past-midnight" not in peggy_gou.classes
+        assert drawn_at(block) == (
+            pytest.approx(100 * start / hours, abs=0.01),
+            pytest.approx(100 * end / hours, abs=0.01),
+        ), name
+    assert "past-midnight" in on_timeline["Kraftwerk"][1].classes
+    assert "past-midnight" not in on_timeline["Peggy Gou"][1].classes  # ends at midnight
+    ticks = [words(tick.text) for tick in shown.find("tick")]
+    assert ticks[0] == "15:00" and ticks[-1] == "02:00" and "Sun 00:00" in ticks
+    assert "from 06:00 to 06:00 on Sun 13 Jul" in words(shown.find("night-span")[0].text)
 
 
-def test_day_view_draws_the_current_time_line_only_on_today(seeded):
+def test_sundays_page_leaves_saturday_nights_sets_to_saturday(seeded):
+    shown = page(client_of(seeded).get("/day?date=2025-07-13"))
+
+    drawn = set(timeline_of(shown))
+    assert drawn == {p["performer"] for p in seeded.queries.on_night(date(2025, 7, 13), time(6))}
+    assert "Fred again.." not in drawn and "Kraftwerk" not in drawn
+    assert "Disclosure" in drawn  # 23:00-03:00 on Sunday night
+
+
+def test_a_day_starts_given_to_the_explorer_moves_the_boundary(seeded):
+    calendar = page(client_of(seeded, day_starts=time(0, 0)).get("/day?date=2025-07-12"))
+
+    assert "Fred again.." not in timeline_of(calendar)  # 00:00 on the 13th: the 13th's
+    assert "from 00:00 to 00:00 on Sun 13 Jul" in words(calendar.find("night-span")[0].text)
+
+
+def test_the_boundary_read_from_the_stack_is_read_once(seeded):
+    reads = []
+
+    def from_stack() -> time:
+        reads.append(1)
+        return time(0, 0)
+
+    client = client_of(seeded, day_starts=from_stack)
+    first = page(client.get("/day?date=2025-07-12"))
+    client.get("/day?date=2025-07-13")
+
+    assert "from 00:00 to 00:00" in words(first.find("night-span")[0].text)
+    assert "Fred again.." not in timeline_of(first)  # 00:00 on the 13th: the 13th's
+    assert len(reads) == 1
+
+
+def test_a_page_may_ask_for_another_boundary_and_its_links_keep_it(seeded):
+    shown = page(client_of(seeded).get("/day?date=2025-07-12&day-starts=00:00"))
+
+    assert "Fred again.." not in timeline_of(shown)
+    links = [e.attrs["href"] for e in _walk(shown) if e.attrs.get("rel") in ("prev", "next")]
+    assert links and all("day-starts=00:00" in link for link in links)
+    hidden = [e.attrs for e in _walk(shown) if e.attrs.get("type") == "hidden"]
+    assert {"type": "hidden", "name": "day-starts", "value": "00:00"} in hidden
+
+
+def test_a_page_asking_for_a_boundary_that_is_not_a_time_says_why_and_uses_the_default(seeded):
+    shown = page(client_of(seeded).get("/day?date=2025-07-12&day-starts=25:00"))
+
+    error = words(shown.find("error")[0].text)
+    assert "'25:00' is not a time of day" in error and "start at 06:00" in error
+    assert "Fred again.." in timeline_of(shown)
+
+
+def test_day_view_draws_the_current_time_line_only_on_tonight(seeded):
     today = page(client_of(seeded, now=FESTIVAL_EVENING).get("/day?date=2025-07-12"))
     other_day = page(client_of(seeded, now=FESTIVAL_EVENING).get("/day?date=2025-07-13"))
 
     (line, *_) = today.find("now")
-    # The timeline runs 15:00-24:00 (Khruangbin starts the day at 15:00): 22:40 is 7h40 in.
-    assert float(line.style("left").rstrip("%")) == pytest.approx(100 * (7 + 40 / 60) / 9, 0.01)
+    # The timeline runs 15:00-02:00 (Khruangbin to Bonobo's end): 22:40 is 7h40 in, of 11h.
+    assert float(line.style("left").rstrip("%")) == pytest.approx(100 * (7 + 40 / 60) / 11, 0.01)
     assert "today" in words(today.find("today")[0].text)
     assert other_day.find("now") == [] and other_day.find("today") == []
+
+
+def test_after_midnight_the_day_view_opens_on_the_night_still_going(seeded):
+    small_hours = datetime(2025, 7, 13, 1, 30)
+    shown = page(client_of(seeded, now=small_hours).get("/day"))
+
+    assert "Saturday 12 July 2025" in words(shown.find("day-head")[0].text)
+    assert "today" in words(shown.find("today")[0].text)
+    (line, *_) = shown.find("now")
+    assert float(line.style("left").rstrip("%")) == pytest.approx(100 * 10.5 / 11, 0.01)
 
 
 def test_day_view_without_a_date_opens_the_latest_lineups_first_day_and_offers_its_days(seeded):
@@ -225,10 +313,33 @@ def test_day_view_without_a_date_opens_the_latest_lineups_first_day_and_offers_i
     assert chips == ["Sat 12 Jul", "Sun 13 Jul", "Mon 14 Jul"]
 
 
+def test_the_days_offered_are_festival_nights(moto):
+    moto.load(
+        "uploads/small-hours.csv",
+        lineup_csv(
+            [
+                ["Early Bird", "Main Stage", "22:00", "23:00", "2025-07-12"],
+                ["Night Owl", "Main Stage", "3:00", "4:00", "2025-07-14"],
+            ]
+        ),
+    )
+    shown = page(client_of(moto, now=datetime(2026, 1, 5, 12, 0)).get("/day"))
+
+    chips = [words(chip.text) for chip in shown.find("day-chips")[0].children]
+    assert chips == ["Sat 12 Jul", "Sun 13 Jul"]  # 03:00 on Monday is Sunday night's
+
+
+def test_sets_listed_elsewhere_link_to_the_festival_night_they_belong_to(seeded):
+    shown = page(client_of(seeded).get("/performer", query_string={"name": "Fred again.."}))
+
+    links = [e.attrs["href"] for e in _walk(shown) if e.attrs.get("href", "").startswith("/day?")]
+    assert links == ["/day?date=2025-07-12"]
+
+
 def test_day_view_of_a_day_without_sets_says_so(seeded):
     shown = page(client_of(seeded).get("/day?date=2025-08-01"))
 
-    assert "No set starts on this day" in words(shown.find("empty")[0].text)
+    assert "No set this festival day" in words(shown.find("empty")[0].text)
     assert shown.find("set") == []
 
 
@@ -645,6 +756,8 @@ def test_pages_ask_dynamodb_with_query_only_and_the_upload_only_puts_the_object(
         "/uploads",
         "/uploads/table",
         "/upload",
+        "/clashes",
+        "/clashes?date=2025-07-12&changeover=20&file=uploads/lineup.csv",
     ]:
         assert client.get(url, follow_redirects=True).status_code == 200, url
     location, _ = follow(client, upload(client, "again.csv", SEED.read_bytes(), csrf_token(client)))

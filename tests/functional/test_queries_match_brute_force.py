@@ -62,7 +62,7 @@ SET_MINUTES = st.one_of(
 # Each example is a table loaded through the function's whole path (its versions' heads
 # included): 30 examples keep make check within its two minutes.
 queries_settings = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

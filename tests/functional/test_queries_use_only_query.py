@@ -4,7 +4,7 @@ else; and answers from the current version of each file only."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import boto3
@@ -28,13 +28,21 @@ QUERY_PATHS = {
     ),
     "at": lambda q: q.at("MAIN  stage", datetime(2025, 7, 13, 0, 30)),
     "uploads": lambda q: q.uploads(),
-    "on_day": lambda q: q.on_day(date(2025, 7, 12)),
-    "days_of": lambda q: q.days_of("uploads/lineup.csv"),
+    "on_night": lambda q: q.on_night(date(2025, 7, 12), time(6, 0)),
+    "nights_of": lambda q: q.nights_of("uploads/lineup.csv", time(6, 0)),
     "upload_versions": lambda q: q.upload_versions("uploads/lineup.csv"),
     "upload": lambda q: q.upload(
         "uploads/lineup.csv", q.upload_versions("uploads/lineup.csv")[0]["etag"]
     ),
     "longest_set_minutes": lambda q: q.longest_set_minutes(),
+    "changes": lambda q: q.changes("uploads/lineup.csv"),
+    # The seed's changeovers of 14 and 0 minutes (Olivia Rodrigo to Kraftwerk, Peggy Gou
+    # to Fred again..): the whole lineup, one file, one night.
+    "clashes": lambda q: q.clashes().short_changeovers,
+    "clashes_of_a_file": lambda q: q.clashes(file="uploads/lineup.csv").short_changeovers,
+    "clashes_of_a_night": lambda q: (
+        q.clashes(window=(datetime(2025, 7, 12, 6), datetime(2025, 7, 13, 6))).short_changeovers
+    ),
 }
 
 
@@ -59,7 +67,7 @@ def test_only_the_current_version_of_a_file_answers_and_it_switches_at_once(aws)
     queries = LineupQueries(boto3.client("dynamodb", region_name=REGION), TABLE)
     ((old, current),) = queries.current_versions().items()
     assert old == file
-    before = queries.on_day(date(2025, 7, 12))
+    before = queries.on_night(date(2025, 7, 12), time(6, 0))
     # A newer version loading: its rows written under partitions of their own, not current.
     newer = schema.sequence_after(current)
     body = SEED_LINEUP.read_bytes().replace(b"Bonobo", b"Bonobo Live")
@@ -70,9 +78,9 @@ def test_only_the_current_version_of_a_file_answers_and_it_switches_at_once(aws)
         )
         aws.dynamodb.put_item(TableName=TABLE, Item=to_attributes(item))
 
-    assert queries.on_day(date(2025, 7, 12)) == before
+    assert queries.on_night(date(2025, 7, 12), time(6, 0)) == before
     assert queries.by_performer("Bonobo Live") == []
-    assert queries.days_of(file) == (date(2025, 7, 12), date(2025, 7, 14))
+    assert queries.nights_of(file, time(0, 0)) == (date(2025, 7, 12), date(2025, 7, 14))
 
     # The head names the newer version: it answers alone, the older rows still there.
     aws.dynamodb.update_item(
@@ -85,7 +93,7 @@ def test_only_the_current_version_of_a_file_answers_and_it_switches_at_once(aws)
     assert len(aws.performances()) == 2 * len(rows)
     assert [p["performer"] for p in queries.by_performer("bonobo live")] == ["Bonobo Live"]
     assert queries.by_performer("Bonobo") == []
-    assert len(queries.on_day(date(2025, 7, 12))) == len(before)
+    assert len(queries.on_night(date(2025, 7, 12), time(6, 0))) == len(before)
 
     # No version current (the file deleted): nothing answers, whatever rows are left.
     aws.dynamodb.update_item(
@@ -94,5 +102,5 @@ def test_only_the_current_version_of_a_file_answers_and_it_switches_at_once(aws)
         UpdateExpression="REMOVE #current",
         ExpressionAttributeNames={"#current": "current"},
     )
-    assert queries.on_day(date(2025, 7, 12)) == []
-    assert queries.days_of(file) is None
+    assert queries.on_night(date(2025, 7, 12), time(6, 0)) == []
+    assert queries.nights_of(file, time(6, 0)) is None

@@ -227,6 +227,9 @@ def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, mon
         "from",
         "finished",
         "(UTC)",
+        "same",
+        "lineup",
+        "as",
     ]
     removed, loaded = lines
     assert removed.split()[:5] == [

@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from lineup_ingest import schema
 from lineup_ingest.adapters import LineupTable
+from lineup_ingest.codec import from_attributes
 from lineup_ingest.parsing import Header
 from lineup_ingest.parts import PartTask, Progress
 from lineup_ingest.retry import RetryBudget
@@ -205,3 +206,93 @@ def test_the_longest_set_only_grows(store):
     store.raise_longest_set(90)
     store.raise_longest_set(60)
     assert store.longest_set_minutes() == 90
+
+
+def test_a_versions_rows_read_back_whole_with_only_the_attributes_asked(store):
+    def row(version: str, shard: int, performer: str) -> dict:
+        return {
+            "pk": schema.file_partition("uploads/day.csv", shard, version),
+            "sk": f"PERF#2025-07-12T20:00#main#{performer}",
+            "performer": performer.title(),
+            "stage": "Main",
+            "start": "2025-07-12T20:00",
+            "end": "2025-07-12T21:00",
+            "end_note": "not asked",
+            "version": version,
+        }
+
+    store.put_items([row(VERSION, 0, "a"), row(VERSION, 15, "b"), row(NEWER, 3, "c")])
+    store.drain()
+    store.mark_queued(task(1))  # bookkeeping of the version: not a row
+
+    rows = sorted(store.version_rows("uploads/day.csv", VERSION), key=lambda r: r["performer"])
+
+    assert rows == [
+        {"performer": p, "stage": "Main", "start": "2025-07-12T20:00", "end": "2025-07-12T21:00"}
+        for p in ("A", "B")
+    ]
+    newer = store.version_rows("uploads/day.csv", NEWER, ["performer"])
+    assert [r["performer"] for r in newer] == ["C"]
+    assert list(store.version_rows("uploads/other.csv", VERSION)) == []
+
+
+def test_a_change_list_is_written_in_chunks_that_the_versions_collection_leaves(store):
+    chunks = [b"\x1f\x8b first", b"second \x00"]
+    store.put_change_chunks("uploads/day.csv", VERSION, chunks, 1_800_000_000)
+    store.put_change_chunks("uploads/day.csv", VERSION, chunks, 1_800_000_000)  # the same again
+
+    assert store.version_keys("uploads/day.csv", VERSION, 10) == []
+    partition = schema.changes_partition("uploads/day.csv", VERSION)
+    if isinstance(store, MemoryTable):
+        stored = [item for (pk, _), item in sorted(store.items.items()) if pk == partition]
+    else:
+        stored = [
+            from_attributes(item)
+            for item in store.client.query(
+                TableName="lineup",
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": partition}},
+            )["Items"]
+        ]
+    assert [bytes(getattr(i["data"], "value", i["data"])) for i in stored] == chunks
+    assert [int(i["expires_at"]) for i in stored] == [1_800_000_000] * 2
+
+
+def test_making_a_version_current_keeps_its_time_zone_on_the_head(store):
+    file = "uploads/day.csv"
+    store.note_upload(file, VERSION)
+
+    assert store.make_current(file, VERSION, "etag-1", "Europe/Amsterdam")[0] is True
+    assert store.head(file)["zone"] == "Europe/Amsterdam"
+    assert store.make_current(file, NEWER, "etag-2")[0] is True
+    assert store.head(file)["zone"] == "UTC"  # none given: the default
+
+
+def test_sketches_are_read_back_whole_from_their_partition_and_deleted_by_key(store):
+    first = {
+        **schema.sketch_key("uploads/day.csv", VERSION),
+        "file": "uploads/day.csv",
+        "version": VERSION,
+        "sketch": "00000000000000ff" * 3,
+        "expires_at": 1_900_000_000,
+    }
+    second = {**first, **schema.sketch_key("uploads/b.csv", NEWER), "file": "uploads/b.csv"}
+    store.put_sketch(first)
+    store.put_sketch(second)
+    store.create_record(record())  # another partition: not a sketch
+
+    assert sorted(store.sketches(), key=lambda item: item["sk"]) == sorted(
+        [first, second], key=lambda item: item["sk"]
+    )
+    assert store.delete_keys([schema.sketch_key("uploads/day.csv", VERSION)]) == 1
+    assert [item["file"] for item in store.sketches()] == ["uploads/b.csv"]
+
+
+def test_a_parts_sketch_is_kept_on_its_part_item(store):
+    store.create_record(record())
+    progress = Progress(rows_read=2, rows_loaded=2, sketch="0000000000000001" * 2)
+
+    store.commit_part(task(0), progress, None)
+
+    [part] = store.committed_parts(task(0))
+    assert part["sketch"] == progress.sketch

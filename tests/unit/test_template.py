@@ -519,7 +519,21 @@ OPERATOR_ACTIONS = {"lambda:InvokeFunction"}
 # What the query path may import from the Lambda's package: key shapes and the attribute
 # converters, which make no AWS call (a client-using adapter here would escape the walk).
 PURE_LAMBDA_IMPORTS = {
-    "lineup_ingest": {"schema"},
+    # the diff of two versions, clashes of a lineup, reading a local CSV (festival changes --files)
+    "lineup_ingest": {"schema", "changes", "clashes"},
+    "lineup_ingest.clashes": {
+        "Slot",
+        "Clashes",
+        "find_clashes",
+        "DEFAULT_CHANGEOVER_MINUTES",
+        "ClashCounts",
+    },
+    "lineup_ingest.parsing": {
+        "read_lineup",
+        "LineupFileError",
+        "Performance",
+        "decide_clock_from_head",
+    },
     "lineup_ingest.codec": {"from_attributes", "to_attributes"},
     "lineup_ingest.lifecycle": {"Status"},  # a record's statuses
     # the cost model's numbers of the design (festival cost)

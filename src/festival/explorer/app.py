@@ -12,17 +12,29 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from datetime import time as TimeOfDay
 from typing import Any
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import InternalServerError, NotFound, RequestEntityTooLarge
 
+from festival.calendars import CalendarError, Selection, calendar
+from festival.explorer.clash_view import day_marks, rows_by_kind, set_key
 from festival.explorer.stack import UNREACHABLE_ERRORS, Problem, explain
 from festival.explorer.timeline import day_timeline
 from festival.explorer.uploader import UploadNameError
+from festival.nights import (
+    DEFAULT_DAY_STARTS,
+    DayStartsError,
+    format_day_starts,
+    night_of,
+    night_window,
+    parse_day_starts,
+)
 from festival.queries import QueryInputError, parse_local_datetime
 from lineup_ingest import schema
+from lineup_ingest.clashes import DEFAULT_CHANGEOVER_MINUTES
 
 DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 # Names the explorer answers to: a page fetched through another name (DNS rebinding by a
@@ -30,6 +42,9 @@ DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 LATEST_FILES_TRIED = 3
 MAX_DAY_SHORTCUTS = 31
+MAX_CHANGEOVER_MINUTES = 24 * 60
+# Sets of each kind (added, removed, moved) an upload's change page shows before "all".
+CHANGES_SHOWN = 100
 # How long the follow page waits for the load to begin before saying what to check.
 PICKUP_PATIENCE_S = 60
 CONTENT_SECURITY_POLICY = (
@@ -49,9 +64,11 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     now: Callable[[], datetime] = datetime.now,
     secret_key: str | None = None,
+    day_starts: TimeOfDay | Callable[[], TimeOfDay] = DEFAULT_DAY_STARTS,
 ) -> Flask:
     """The explorer's WSGI app. ``stack`` names the stack in the pages' header; ``now`` is the
-    festival's local time (the laptop's clock)."""
+    festival's local time (the laptop's clock); ``day_starts`` the hour festival days start
+    at, or what reads it (the stack's output) when a page first needs it."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or secrets.token_hex(32),
@@ -67,9 +84,29 @@ def create_app(
     def everywhere() -> dict:
         return {"stack": stack, "local": local, "max_upload_mb": max_upload_bytes / 2**20}
 
+    known_day_starts: list[TimeOfDay] = [day_starts] if isinstance(day_starts, TimeOfDay) else []
+
+    def default_day_starts() -> TimeOfDay:
+        """The app's boundary hour, read once (again after a failed read)."""
+        if not known_day_starts:
+            assert callable(day_starts)
+            known_day_starts.append(day_starts())
+        return known_day_starts[0]
+
+    app.add_template_filter(set_key, "set_key")
+
     @app.template_filter("hm")
     def hour_minute(moment: str) -> str:
         return moment[11:16]
+
+    @app.template_filter("weekday")
+    def weekday(moment: str) -> str:
+        return datetime.fromisoformat(moment).strftime("%a")
+
+    @app.template_filter("night")
+    def night(moment: str) -> str:
+        """The festival day a moment belongs to (a 01:00 start: the night before), ISO."""
+        return night_of(datetime.fromisoformat(moment), default_day_starts()).isoformat()
 
     @app.template_filter("when")
     def when(moment: str) -> str:
@@ -121,6 +158,8 @@ def create_app(
                 "Something unexpected failed",
                 f"{type(cause).__name__}: {cause}. The terminal running festival serve shows "
                 "the details.",
+                "Reloading this page runs it again; if it fails the same way, the details in "
+                "that terminal say why.",
             ),
         ), 500
 
@@ -136,40 +175,59 @@ def create_app(
 
     @app.get("/day")
     def day():
-        today = now()
+        """A festival night: the sets starting from the boundary hour on the date to the
+        same hour the next day (?day-starts=HH:MM overrides the boundary for the page)."""
+        current = now()
+        errors = []
+        boundary, carried = default_day_starts(), {}
+        asked_boundary = request.args.get("day-starts", "").strip()
+        if asked_boundary:
+            try:
+                boundary = parse_day_starts(asked_boundary)
+                carried = {"day-starts": format_day_starts(boundary)}
+            except DayStartsError as problem:
+                errors.append(f"{problem}: festival days start at {format_day_starts(boundary)}")
+        tonight = night_of(current, boundary)
         asked = request.args.get("date", "").strip()
-        error = None
-        known_days = lineup_days()
+        known_days = lineup_days(boundary)
         if asked:
             try:
                 shown = date.fromisoformat(asked)
             except ValueError:
-                error, shown = f"{asked!r} is not a date like 2025-07-12", today.date()
+                errors.append(f"{asked!r} is not a date like 2025-07-12")
+                shown = tonight
         else:
-            shown = default_day(today.date(), known_days)
-        performances = queries.on_day(shown)
+            shown = default_day(tonight, known_days, boundary)
+        performances = queries.on_night(shown, boundary)
+        night_start, night_end = night_window(shown, boundary)
         return render_template(
             "day.html",
             shown=shown,
-            error=error,
+            error="; ".join(errors) or None,
             known_days=known_days,
-            timeline=day_timeline(shown, performances, today),
+            timeline=day_timeline(shown, performances, current, boundary),
             performances=performances,
-            is_today=shown == today.date(),
-            now=today,
+            marks=day_marks(performances),  # the day's sets that clash: no read more
+            is_today=shown == tonight,
+            now=current,
             previous_day=shown - timedelta(days=1),
             next_day=shown + timedelta(days=1),
+            night_start=night_start,
+            night_end=night_end,
+            day_starts=format_day_starts(boundary),
+            carried=carried,
         )
 
-    def lineup_days() -> list[date]:
-        """The days of the latest file that loaded rows: the day picker's shortcuts."""
+    def lineup_days(boundary: TimeOfDay) -> list[date]:
+        """The festival days of the latest file that loaded rows: the day picker's
+        shortcuts."""
         loaded = [
             record
             for record in queries.uploads()
             if record["status"] in {"OK", "PARTIAL"} and record["rows_loaded"]
         ]
         for record in loaded[:LATEST_FILES_TRIED]:  # a file's rows may be gone since
-            found = queries.days_of(record["file"])
+            found = queries.nights_of(record["file"], boundary)
             if found:
                 first, last = found
                 return [
@@ -178,9 +236,10 @@ def create_app(
                 ]
         return []
 
-    def default_day(today: date, known_days: list[date]) -> date:
-        if today in known_days or not known_days or queries.on_day(today):
-            return today
+    def default_day(tonight: date, known_days: list[date], boundary: TimeOfDay) -> date:
+        """Tonight's festival day if it has sets or is the lineup's, else the lineup's first."""
+        if tonight in known_days or not known_days or queries.on_night(tonight, boundary):
+            return tonight
         return known_days[0]
 
     # --- performer search -----------------------------------------------------------------
@@ -232,6 +291,77 @@ def create_app(
             by_stage.setdefault(key, []).append(performance)
         return [(names[key], by_stage[key]) for key in sorted(by_stage)]
 
+    # --- calendars ------------------------------------------------------------------------
+
+    @app.get("/calendar/<any(performer, stage, night):kind>/<path:name>.ics")
+    def calendar_feed(kind: str, name: str):
+        """A performer's, a stage's or a festival night's sets as an RFC 5545 calendar to
+        subscribe to (festival export --format ics gives the same). A night honours
+        ?day-starts=HH:MM as the day page does."""
+        try:
+            selection = Selection(kind, name)
+            boundary = default_day_starts
+            asked = request.args.get("day-starts", "").strip()
+            if asked:
+                chosen = parse_day_starts(asked)
+                boundary = lambda: chosen  # noqa: E731
+            performances = selection.performances(queries, boundary)
+            content = calendar(performances, selection.title(performances))
+        except (ValueError, DayStartsError, CalendarError) as problem:
+            return Response(f"{problem}\n", status=400, mimetype="text/plain")
+        response = Response(content, content_type="text/calendar; charset=utf-8")
+        response.headers["Content-Disposition"] = f'inline; filename="{selection.file_stem}.ics"'
+        return response
+
+    # --- clashes --------------------------------------------------------------------------
+
+    @app.get("/clashes")
+    def clashes():
+        """Sets overlapping on a stage, performers on two stages at once and changeovers
+        under a minimum (`LineupQueries.clashes`): of a festival day (?date=), or of the
+        whole lineup; ?changeover=MINUTES, ?file=KEY."""
+        asked = {
+            name: request.args.get(name, "").strip() for name in ("date", "changeover", "file")
+        }
+        errors = []
+        minimum = DEFAULT_CHANGEOVER_MINUTES
+        if asked["changeover"]:
+            try:
+                minimum = int(asked["changeover"])
+                if not 0 <= minimum <= MAX_CHANGEOVER_MINUTES:
+                    raise ValueError
+            except ValueError:
+                errors.append(
+                    f"{asked['changeover']!r} is not a changeover in minutes from 0 to"
+                    f" {MAX_CHANGEOVER_MINUTES}"
+                )
+                minimum = DEFAULT_CHANGEOVER_MINUTES
+        shown = window = None
+        if asked["date"]:
+            try:
+                shown = date.fromisoformat(asked["date"])
+                window = night_window(shown, default_day_starts())
+            except ValueError:
+                errors.append(f"{asked['date']!r} is not a date like 2025-07-12")
+        found = None
+        if not errors:
+            try:
+                found = queries.clashes(
+                    window=window, file=asked["file"] or None, changeover_minutes=minimum
+                )
+            except QueryInputError as problem:
+                errors.append(str(problem))
+        return render_template(
+            "clashes.html",
+            asked=asked,
+            shown=shown,
+            window=window,
+            minimum=minimum,
+            found=found,
+            kinds=rows_by_kind(found) if found else [],
+            error="; ".join(errors) or None,
+        )
+
     # --- uploads --------------------------------------------------------------------------
 
     @app.get("/uploads")
@@ -279,6 +409,34 @@ def create_app(
             code=303,
         )
 
+    @app.get("/uploads/changes")
+    def upload_changes():
+        """One upload's change report: what it changed since the version it replaced; the
+        first CHANGES_SHOWN of each kind unless ``all=1``."""
+        file = request.args.get("file", "")
+        if not file:
+            abort(404)
+        version = request.args.get("version") or None
+        try:
+            found = queries.changes(file, version)
+        except QueryInputError as problem:
+            return render_template("changes.html", file=file, found=None, error=str(problem)), 404
+        everything = request.args.get("all") == "1"
+        cut = any(len(found[kind]) > CHANGES_SHOWN for kind in ("added", "removed", "moved"))
+        if not everything:
+            found = {
+                **found,
+                **{kind: found[kind][:CHANGES_SHOWN] for kind in ("added", "removed", "moved")},
+            }
+        return render_template(
+            "changes.html",
+            file=file,
+            found=found,
+            error=None,
+            cut=cut and not everything,
+            shown=CHANGES_SHOWN,
+        )
+
     @app.get("/uploads/follow")
     def follow():
         return render_template("follow.html", **following())
@@ -297,7 +455,7 @@ def create_app(
         waited = time.time() - request.args.get("since", type=float, default=time.time())
         days = None
         if record and record["status"] in {"OK", "PARTIAL"} and record["rows_loaded"]:
-            days = queries.days_of(file)
+            days = queries.nights_of(file, default_day_starts())
         return {
             "file": file,
             "etag": etag,

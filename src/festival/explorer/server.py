@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import time
 
 import boto3
 from waitress import create_server
 
+from festival.cli import stack_day_starts
 from festival.explorer.app import create_app
 from festival.explorer.stack import DeployedStack, OnFirstUse
 
@@ -27,8 +29,12 @@ def serve(
     port: int,
     max_upload_bytes: int,
     announce: Callable[[str], None],
+    day_starts: time | None = None,
 ) -> None:
-    """Serve until interrupted. The stack is looked up when a page first needs it."""
+    """Serve until interrupted. The stack is looked up when a page first needs it, and again
+    when a call finds its table or bucket gone (the stack deployed again, under new names:
+    festival.explorer.stack.OnFirstUse); so is the hour festival days start at (its
+    FestivalDayStarts output), unless ``day_starts``."""
     stack = DeployedStack(session, endpoint, stack_name)
     app = create_app(
         OnFirstUse(stack.queries),
@@ -36,6 +42,7 @@ def serve(
         stack=stack_name,
         local=local,
         max_upload_bytes=max_upload_bytes,
+        day_starts=day_starts or (lambda: stack_day_starts(session, endpoint, stack_name)),
     )
     try:
         server = create_server(

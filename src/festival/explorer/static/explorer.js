@@ -57,4 +57,15 @@ function showNow() {
   scroller.scrollLeft += left - scroller.clientWidth / 2;
 }
 
-document.addEventListener("DOMContentLoaded", () => { followLoads(); takeDroppedFiles(); showNow(); });
+// The day view's Print button (hidden without this script): the browser's print, which the
+// stylesheet lays out as a running order on one A4 landscape page.
+function offerPrint() {
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  followLoads(); takeDroppedFiles(); showNow(); offerPrint();
+});

@@ -1,0 +1,63 @@
+"""Make docs/explorer-clashes.png: the explorer's Clashes page for a festival day, in headless
+Chromium.
+
+    .venv/bin/python -m tests.explorer_clashes_screenshot
+
+The seed lineup and a file of late additions that clash with it are loaded into in-memory
+AWS (moto) by the Lambda's own code, as tests/explorer_screenshot.py does for the day view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import datetime
+from pathlib import Path
+
+import boto3
+from moto import mock_aws
+
+from festival.explorer import create_app
+from festival.settings import STACK_NAME
+from tests.browser import LAPTOP, chromium, serving
+from tests.functional.moto_lineup import MotoLineup
+from tests.lineups import lineup_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seed" / "lineup.csv"
+DAY = "2025-07-12"
+NOW = datetime(2025, 7, 12, 18, 0)
+# Bonobo added to the Dance Tent while still on the Outdoor Stage (a double booking, and an
+# overlap with Peggy Gou), and a set on the Side Stage 10 minutes after Rosalía.
+LATE_ADDITIONS = [
+    ["Bonobo", "Dance Tent", "23:30", "1:00", DAY],
+    ["Arlo Parks", "Side Stage", "23:10", "0:10", DAY],
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "explorer-clashes.png")
+    arguments = parser.parse_args()
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    with mock_aws():
+        lineup = MotoLineup(
+            boto3.client("s3", region_name="us-east-1"),
+            boto3.client("dynamodb", region_name="us-east-1"),
+        )
+        lineup.load("uploads/lineup.csv", SEED.read_bytes())
+        lineup.load("uploads/late-additions.csv", lineup_csv(LATE_ADDITIONS))
+        app = create_app(
+            lineup.queries, lineup.uploader, stack=STACK_NAME, local=True, now=lambda: NOW
+        )
+        with serving(app) as url, chromium() as browser:
+            page = browser.new_page(viewport=LAPTOP)
+            page.goto(f"{url}/clashes?date={DAY}")
+            page.screenshot(path=str(arguments.out), full_page=True)
+            page.close()
+            print(f"wrote {arguments.out}")
+
+
+if __name__ == "__main__":
+    main()
