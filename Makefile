@@ -18,7 +18,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .local/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help setup up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench clean \
+.PHONY: help setup up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench bench-local clean \
 	deploy-aws destroy-aws browser
 
 help: ## Show this help
@@ -125,6 +125,10 @@ soak: $(VENV)/.installed ## Run the lifecycle's interleaving check on 20,000 see
 
 bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)
 	@$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+BENCH_ROWS ?= 300000
+bench-local: up ## Measure the emulator's DynamoDB at real sizes: batched puts and deletes, the README's questions, the explorer's pages [BENCH_ROWS=N]
+	@$(PY) benchmarks/emulator.py --rows $(BENCH_ROWS)
 
 .PHONY: figures
 figures: $(VENV)/.installed ## Redraw docs/img and the cost notebook's outputs from the seed lineup, the cost model and benchmarks/results.json

@@ -229,14 +229,23 @@ def new_file() -> dict[str, Any]:
     return {"state": NEW}
 
 
-def skipped(rows: int, previous_rows: int, previous: Mapping[str, Any], limit: int) -> dict:
-    """The summary when either version is too large to compare."""
+def skipped(
+    rows: int,
+    previous_rows: int,
+    previous: Mapping[str, Any],
+    limit: int,
+    *,
+    out_of_time: bool = False,
+) -> dict:
+    """The summary when either version is too large to compare, or when reading them
+    would not end within the function's time left (``out_of_time``)."""
     return {
         **_previous(previous),
         "state": SKIPPED,
         "rows": rows,
         "previous_rows": previous_rows,
         "limit": limit,
+        **({"out_of_time": True} if out_of_time else {}),
     }
 
 
@@ -298,10 +307,14 @@ def email_lines(facts: Mapping[str, Any] | None, file: str) -> list[str]:
     )
     if state == SKIPPED:
         rows, previous_rows = int(facts.get("rows", 0)), int(facts.get("previous_rows", 0))
+        why = (
+            "reading both versions' rows did not fit in the function's time left"
+            if facts.get("out_of_time")
+            else f"a change report reads at most {int(facts.get('limit', MAX_ROWS)):,} rows of each"
+        )
         return [
             f"Changes since the previous upload ({since}): not compared. This version has"
-            f" {rows:,} rows and the previous {previous_rows:,}; a change report reads at"
-            f" most {int(facts.get('limit', MAX_ROWS)):,} rows of each.",
+            f" {rows:,} rows and the previous {previous_rows:,}; {why}.",
             "To see what changed, compare the two CSV files:"
             " `festival changes --files OLD.csv NEW.csv`.",
         ]

@@ -250,8 +250,11 @@ def counted(counts: ClashCounts, changeover_minutes: int) -> dict[str, int]:
     return {**counts._asdict(), "changeover_minutes": changeover_minutes}
 
 
-def not_counted(rows: int, limit: int = MAX_ROWS) -> dict[str, Any]:
-    """What the record keeps for a version too large to count at the end of its load."""
+def not_counted(rows: int, limit: int = MAX_ROWS, *, out_of_time: bool = False) -> dict[str, Any]:
+    """What the record keeps for a version too large to count at the end of its load, or
+    whose rows could not be read back within the function's time left."""
+    if out_of_time:
+        return {"not_counted": f"{rows:,} rows, not read back within the function's time"}
     return {"not_counted": f"{rows:,} rows, more than the {limit:,} counted as a file loads"}
 
 

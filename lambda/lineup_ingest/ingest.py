@@ -87,13 +87,14 @@ class Ingestion:
         settings: LoadSettings = LoadSettings(),
         *,
         clock: Callable[[], str] = utc_now,
+        remaining_ms: Callable[[], int] | None = None,
     ) -> None:
         self.bucket = bucket
         self.table = table
         self.queue = queue
         self.settings = settings
         self.clock = clock
-        self.outcome = Outcome(table, queue, notify, clock=clock)
+        self.outcome = Outcome(table, queue, notify, clock=clock, remaining_ms=remaining_ms)
 
     # --- a new upload ---------------------------------------------------------------------
 

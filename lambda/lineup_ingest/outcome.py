@@ -9,7 +9,7 @@ sends the one email, and writes the final status. docs/ingest.md has the whole m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -37,6 +37,15 @@ class OutcomeStore(
     rows of the version it replaces and its own (to say what changed)."""
 
 
+# Kept for the rest of publish once the rows for the report are read: making the version
+# current, queueing collection, the email and the record, with retries (seconds at most).
+REPORT_RESERVE_MS = 20_000
+
+
+class OutOfTimeError(Exception):
+    """Reading a version's rows for the report would run into REPORT_RESERVE_MS."""
+
+
 class Outcome:
     def __init__(
         self,
@@ -47,11 +56,16 @@ class Outcome:
         clock: Callable[[], str],
         change_rows_limit: int = changes.MAX_ROWS,
         clash_rows_limit: int | None = None,
+        remaining_ms: Callable[[], int] | None = None,
     ) -> None:
         self.table = table
         self.queue = queue
         self.notify = notify
         self.clock = clock
+        # The invocation's time left: reading rows back for the report stops in time for
+        # the rest of publish (REPORT_RESERVE_MS), so a slow read never keeps a record
+        # REPORTING through every retry.
+        self.remaining_ms = remaining_ms
         # Versions larger than this are not compared (the email says so, and how to).
         self.change_rows_limit = change_rows_limit
         # Versions larger than this are not read back to count their clashes (the email
@@ -154,21 +168,26 @@ class Outcome:
         else:
             earlier = self.table.record(schema.upload_record_key(report.key, previous)) or {}
             previous_rows = int(earlier.get("rows_loaded", 0))
-            if max(previous_rows, report.rows_loaded) > self.change_rows_limit:
-                found = changes.skipped(
-                    report.rows_loaded, previous_rows, earlier, self.change_rows_limit
-                )
+            limit = self.change_rows_limit
+            if max(previous_rows, report.rows_loaded) > limit:
+                found = changes.skipped(report.rows_loaded, previous_rows, earlier, limit)
             else:
-                difference = changes.compare(
-                    map(changes.Set.of, self.table.version_rows(report.key, previous)),
-                    map(changes.Set.of, self.table.version_rows(report.key, version)),
-                )
-                chunks = changes.to_chunks(difference)
-                expires = record.get("expires_at")
-                self.table.put_change_chunks(
-                    report.key, version, chunks, None if expires is None else int(expires)
-                )
-                found = changes.summary(difference, earlier, len(chunks))
+                try:
+                    difference = changes.compare(
+                        map(changes.Set.of, self._in_time(report.key, previous)),
+                        map(changes.Set.of, self._in_time(report.key, version)),
+                    )
+                except OutOfTimeError:
+                    found = changes.skipped(
+                        report.rows_loaded, previous_rows, earlier, limit, out_of_time=True
+                    )
+                else:
+                    chunks = changes.to_chunks(difference)
+                    expires = record.get("expires_at")
+                    self.table.put_change_chunks(
+                        report.key, version, chunks, None if expires is None else int(expires)
+                    )
+                    found = changes.summary(difference, earlier, len(chunks))
         kept = self.table.update_record(
             _key(record),
             {"changes": found},
@@ -228,15 +247,32 @@ class Outcome:
         if report.rows_loaded > limit:
             found = clashes.not_counted(report.rows_loaded, limit)
         else:
-            rows = self.table.version_rows(report.key, report.version)
-            counts = clashes.count_clashes(map(clashes.Slot.of, rows))
-            found = clashes.counted(counts, clashes.DEFAULT_CHANGEOVER_MINUTES)
+            try:
+                rows = self._in_time(report.key, report.version)
+                counts = clashes.count_clashes(map(clashes.Slot.of, rows))
+            except OutOfTimeError:
+                found = clashes.not_counted(report.rows_loaded, limit, out_of_time=True)
+            else:
+                found = clashes.counted(counts, clashes.DEFAULT_CHANGEOVER_MINUTES)
         kept = self.table.update_record(
             _key(record),
             {"clashes": found},
             {"status": Status.REPORTING.value, "clashes": None},
         ) or (self.table.record(_key(record)) or {})
         report.clashes = clashes.from_record(kept.get("clashes"))
+
+    def _in_time(self, key: str, version: str) -> Iterator[dict[str, Any]]:
+        """A version's rows (``version_rows``), until the invocation's time left falls
+        under REPORT_RESERVE_MS: then OutOfTimeError, and the report says what it could
+        not read. A retry (the sweep's) would meet the same read, so the record keeps that
+        answer rather than staying REPORTING."""
+        for number, row in enumerate(self.table.version_rows(key, version)):
+            if number % 1000 == 0 and self._short_of_time():
+                raise OutOfTimeError(f"{key} version {version}: {number:,} rows read")
+            yield row
+
+    def _short_of_time(self) -> bool:
+        return self.remaining_ms is not None and self.remaining_ms() < REPORT_RESERVE_MS
 
     def _current_already(self, key: str, version: str) -> bool:
         return str((self.table.head(key) or {}).get("current") or "") == version

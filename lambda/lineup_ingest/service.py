@@ -62,7 +62,9 @@ def wire_steps(
 ) -> Steps:
     """The steps of one invocation over the given ports: the one wiring, for the handler
     (bootstrap) and the tests' fakes alike."""
-    ingestion = Ingestion(bucket, table, queue, notify, settings, clock=clock)
+    ingestion = Ingestion(
+        bucket, table, queue, notify, settings, clock=clock, remaining_ms=remaining_ms
+    )
     collector = Collector(
         table, queue, sweep_settings.fence_s, lambda key: removal.report(key), clock=clock
     )

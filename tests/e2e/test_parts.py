@@ -55,7 +55,7 @@ def faults():
 def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(parts_pipeline):
     pipeline = parts_pipeline
     key = pipeline.unique_key("big.csv")
-    rows = tricky_rows(90_000, tag_of(key))
+    rows = tricky_rows(60_000, tag_of(key))
     body = tricky_csv(rows)
     pipeline.upload(key, body)
 
@@ -68,14 +68,14 @@ def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(par
         time.sleep(0.05)
 
     parts = int(found["parts_total"]["N"])
-    assert parts == -(-len(body) // 1048576) >= 6
-    assert found["status"]["S"] == "OK" and int(found["rows_loaded"]["N"]) == 90_000
+    assert parts == -(-len(body) // 1048576) >= 4
+    assert found["status"]["S"] == "OK" and int(found["rows_loaded"]["N"]) == 60_000
     assert progress - {0, parts}, f"no progress seen between the first and last part: {progress}"
     items = pipeline.items_of(key)
     assert sorted(item["performer"]["S"] for item in items) == sorted(row[0] for row in rows)
     email = pipeline.wait_for_email(key)
     assert f"Loaded in:     {parts} parts" in email["text"]
-    assert "Rows loaded:   90000" in email["text"]
+    assert "Rows loaded:   60000" in email["text"]
     assert len(pipeline.emails_about(key)) == 1
 
     spans = sorted(

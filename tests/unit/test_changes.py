@@ -10,7 +10,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineup_ingest import changes, schema
+from lineup_ingest import changes, outcome, schema
 from lineup_ingest.changes import Changes, Move, Set
 from tests.lineups import lineup_csv
 from tests.unit.test_service import Pipeline
@@ -226,6 +226,23 @@ def test_a_version_above_the_limit_is_not_compared_and_nothing_is_read():
     assert "not compared. This version has 3 rows and the previous 3" in pipeline.mail.sent[-1][1]
     assert reads == []
     assert not pipeline.table.change_chunks(KEY, second)
+
+
+def test_rows_that_cannot_be_read_back_in_time_end_in_one_email_saying_so_not_a_stuck_record():
+    pipeline = Pipeline()
+    upload(pipeline, ROWS_V1)
+    # Reading rows back takes the invocation down to the time kept for the rest of the end
+    # of the load (a large version on a slow table): the report says what it could not read.
+    left = iter([60_000, outcome.REPORT_RESERVE_MS - 1])
+    with_outcome(pipeline, remaining_ms=lambda: next(left, 1_000))
+    second = upload(pipeline, ROWS_V2)
+    subject, body = pipeline.mail.sent[-1]
+    assert subject.startswith("festival-lineup OK") and len(pipeline.mail.sent) == 2
+    assert "not compared. This version has 3 rows and the previous 3; reading both" in body
+    assert "Clashes:       not counted (3 rows, not read back within the function's time)" in body
+    record = pipeline.table.record(schema.upload_record_key(KEY, second))
+    assert record["status"] == "OK" and record["changes"]["out_of_time"] is True
+    assert pipeline.table.head(KEY)["current"] == second
 
 
 def test_a_failed_upload_says_nothing_of_changes():
