@@ -637,7 +637,34 @@ def changes(
     if ctx.obj["json"]:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
+    if _as_csv(ctx):  # one row a change, the old and the new side by side
+        _print_table(ctx, CHANGE_COLUMNS, _change_rows(found))
+        return
     _print_changes(found)
+
+
+CHANGE_COLUMNS = [
+    "change",
+    "performer",
+    "old_stage",
+    "old_start",
+    "old_end",
+    "new_stage",
+    "new_start",
+    "new_end",
+]
+
+
+def _change_rows(found: dict) -> list[list]:
+    """A change report as rows: an added set has no old side, a removed one no new side."""
+
+    def side(one: dict | None) -> list:
+        return [one["stage"], one["start"], one["end"]] if one else ["", "", ""]
+
+    rows = [["added", s["performer"], *side(None), *side(s)] for s in found["added"]]
+    rows += [["removed", s["performer"], *side(s), *side(None)] for s in found["removed"]]
+    rows += [["moved", m["performer"], *side(m["from"]), *side(m["to"])] for m in found["moved"]]
+    return rows
 
 
 def _changes_between_files(old_path: str, new_path: str) -> dict:

@@ -4,6 +4,8 @@ collected, and `festival changes` and the explorer's page read it back with Quer
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import boto3
@@ -155,6 +157,30 @@ def test_festival_changes_files_compares_two_csv_files_as_the_function_reads_the
     assert {s["performer"] for s in found["added"]} == {"Fred again..", "BONOBO"}
     both = CliRunner().invoke(cli.main, ["changes", KEY, "--files", str(old), str(new)])
     assert both.exit_code == 1 and "not both" in both.stderr
+
+
+def test_festival_changes_csv_is_one_row_a_change_with_old_and_new_side_by_side(tmp_path):
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    old.write_bytes(lineup_csv(V1))
+    new.write_bytes(lineup_csv(V2))
+    result = CliRunner().invoke(cli.main, ["changes", "--files", str(old), str(new), "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows == [
+        cli.CHANGE_COLUMNS,
+        ["added", "Fred again..", "", "", "", "Dance Tent", "2025-07-13T02:00", "2025-07-13T04:00"],
+        ["removed", "Peggy Gou", "Dance Tent", "2025-07-12T22:00", "2025-07-13T00:00", "", "", ""],
+        [
+            "moved",
+            "Kraftwerk",
+            "Main Stage",
+            "2025-07-12T23:59",
+            "2025-07-13T01:15",
+            "Dance Tent",
+            "2025-07-13T00:30",
+            "2025-07-13T01:30",
+        ],
+    ]
 
 
 def test_the_explorer_shows_an_uploads_changes_and_a_link_to_all_of_a_long_list(aws):
