@@ -12,7 +12,7 @@ that began the day before and runs past midnight is found, and few extra items a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -76,6 +76,9 @@ def _sorted(performances: list[dict]) -> list[dict]:
     return sorted(performances, key=lambda p: (p["start"], p["stage"].casefold(), p["performer"]))
 
 
+STARTS_KEPT = 4096  # versions whose first and last starts a LineupQueries keeps
+
+
 @dataclass
 class LineupQueries:
     """Each question reads the file heads first, once (one Query of the small ``HEADS``
@@ -87,6 +90,12 @@ class LineupQueries:
 
     dynamodb: Any  # a boto3 DynamoDB client
     table_name: str
+    # A version's rows never change once it is current (a new upload is a new version), so
+    # its first and last starts are read once per process: the explorer's day view asks
+    # them of every file on every page (32 Queries a file otherwise).
+    _starts: dict[tuple[str, str], tuple[datetime, datetime] | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def current_versions(self) -> CurrentVersions:
         """Each file's current version (files with none, deleted or never loaded, absent),
@@ -275,6 +284,13 @@ class LineupQueries:
         version = self.current_versions().get(file)
         if version is None:
             return None
+        if (file, version) not in self._starts:
+            if len(self._starts) >= STARTS_KEPT:
+                self._starts.clear()
+            self._starts[file, version] = self._read_starts(file, version)
+        return self._starts[file, version]
+
+    def _read_starts(self, file: str, version: str) -> tuple[datetime, datetime] | None:
         starts = []
         for partition in schema.file_partitions(file, version):
             for forward in (True, False):

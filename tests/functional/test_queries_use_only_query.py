@@ -104,3 +104,29 @@ def test_only_the_current_version_of_a_file_answers_and_it_switches_at_once(aws)
     )
     assert queries.on_night(date(2025, 7, 12), time(6, 0)) == []
     assert queries.nights_of(file, time(6, 0)) is None
+
+
+def test_a_versions_first_and_last_starts_are_read_once_and_a_new_version_again(aws):
+    file = "uploads/lineup.csv"
+    aws.invoke(aws.upload(file, SEED_LINEUP.read_bytes()))
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    operations: list[str] = []
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: operations.append(model.name)
+    )
+    queries = LineupQueries(dynamodb, TABLE)
+    first = queries.nights_of(file, time(6, 0))
+    read_whole = len(operations)
+    assert first == (date(2025, 7, 12), date(2025, 7, 14)) and read_whole > 2
+
+    operations.clear()
+    assert queries.nights_of(file, time(0, 0)) == (date(2025, 7, 12), date(2025, 7, 14))
+    assert operations == ["Query"]  # the heads alone: the version's starts are known
+
+    # A new upload of the file is a new version: its starts are read, not the old ones'.
+    body = SEED_LINEUP.read_bytes().replace(b"2025-07-14", b"2025-07-15")
+    aws.invoke(aws.upload(file, body))
+    aws.deliver_parts()
+    operations.clear()
+    assert queries.nights_of(file, time(0, 0)) == (date(2025, 7, 12), date(2025, 7, 15))
+    assert len(operations) == read_whole
