@@ -511,8 +511,7 @@ def _indexed_query(original_query):
         filter_expression: Any = None,
         **filter_kwargs: Any,
     ):
-        def moto_answers():
-            ANSWERED["moto"] += 1
+        def moto_query():
             return original_query(
                 table,
                 hash_key,
@@ -528,22 +527,13 @@ def _indexed_query(original_query):
                 **filter_kwargs,
             )
 
+        def moto_answers():
+            ANSWERED["moto"] += 1
+            return moto_query()
+
         with LOCK:
             if getattr(_nesting, "moto_only", False):
-                return original_query(
-                    table,
-                    hash_key,
-                    range_comparison,
-                    range_objs,
-                    limit,
-                    exclusive_start_key,
-                    scan_index_forward,
-                    projection_expressions,
-                    index_name,
-                    consistent_read,
-                    filter_expression,
-                    **filter_kwargs,
-                )
+                return moto_query()
             if filter_kwargs:
                 return moto_answers()
             if limit is not None and (not isinstance(limit, int) or limit < 1):
