@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 
 from festival.local import stack
 from festival.local.paths import LocalPaths
 
 # Only these tests may start the local stack: `make check` runs every other test without it.
+# Every test builds its own boto3 sessions, and each session's loader would read and parse
+# the same service models again (a tenth of the functional tests' time). The loaders share
+# one cache, as one session's clients already do; every session here has the same paths.
+_SERVICE_MODELS: dict = {}
+
+
+def _loader_with_shared_cache(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    loader = botocore.loaders.create_loader(search_path_string)
+    loader._cache = _SERVICE_MODELS
+    return loader
+
+
+botocore.session.create_loader = _loader_with_shared_cache  # type: ignore[attr-defined]
+
 E2E_TESTS = Path(__file__).resolve().parent / "e2e"
 STACK_FIXTURE = "local_stack"
 

@@ -30,6 +30,7 @@ from festival.settings import STACK_NAME
 from lineup_ingest.ingest import LoadSettings
 from tests.functional.moto_lineup import MotoLineup
 from tests.functional.test_cli import FakeStacks, failed_with, festival, table_rows
+from tests.functional.test_explorer import table_items
 
 pytestmark = pytest.mark.functional
 
@@ -39,10 +40,24 @@ SEED_KEY = "uploads/lineup.csv"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-@pytest.fixture
-def lineup(monkeypatch) -> Iterator[MotoLineup]:
+@pytest.fixture(scope="module")
+def lineup() -> Iterator[MotoLineup]:
     """The seed lineup loaded with the stack's time zone Europe/Amsterdam, and a deployed
-    stack naming its table."""
+    stack naming its table: loaded once for the module's tests that only read it (a test
+    that changes it takes ``lineup_to_change``)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for loaded in seed_in_amsterdam(monkeypatch):
+            items = table_items(loaded)
+            yield loaded
+            assert table_items(loaded) == items, "a test changed the shared lineup"
+
+
+@pytest.fixture
+def lineup_to_change(monkeypatch) -> Iterator[MotoLineup]:
+    yield from seed_in_amsterdam(monkeypatch)
+
+
+def seed_in_amsterdam(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoLineup]:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -50,7 +65,7 @@ def lineup(monkeypatch) -> Iterator[MotoLineup]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    with mock_aws():  # mocks nest without a reset; each lineup has names of its own
         loaded = MotoLineup(
             boto3.client("s3", region_name=REGION),
             boto3.client("dynamodb", region_name=REGION),
@@ -60,13 +75,11 @@ def lineup(monkeypatch) -> Iterator[MotoLineup]:
         assert (report.status.value, report.rows_loaded) == ("OK", 24)
         stacks = FakeStacks()
         stacks.deploy(STACK_NAME, {"TableName": loaded.name})
+        others = [h for h in botocore.handlers.BUILTIN_HANDLERS if not isinstance(h[1], FakeStacks)]
         monkeypatch.setattr(
             botocore.handlers,
             "BUILTIN_HANDLERS",
-            [
-                *botocore.handlers.BUILTIN_HANDLERS,
-                ("before-call.cloudformation.DescribeStacks", stacks),
-            ],
+            [*others, ("before-call.cloudformation.DescribeStacks", stacks)],
         )
         monkeypatch.setattr(cli, "LOCAL_ENDPOINT", None)
         yield loaded
@@ -172,14 +185,14 @@ def test_a_nights_calendar_holds_the_sets_starting_that_festival_night(lineup):
     assert "Beyoncé" not in {e["summary"] for e in found}
 
 
-def test_an_uploads_timezone_metadata_is_the_zone_of_its_sets_in_calendars(lineup):
-    lineup.s3.put_object(
-        Bucket=lineup.name,
+def test_an_uploads_timezone_metadata_is_the_zone_of_its_sets_in_calendars(lineup_to_change):
+    lineup_to_change.s3.put_object(
+        Bucket=lineup_to_change.name,
         Key="uploads/new-york.csv",
         Body=b"Performer,Stage,Start,End,Date\nSigur Ros NYC,Pier,20:00,21:00,2025-08-01\n",
         Metadata={"timezone": "America/New_York"},
     )
-    report = lineup.notify("uploads/new-york.csv")
+    report = lineup_to_change.notify("uploads/new-york.csv")
     assert report.time_zone == "America/New_York"
 
     result = festival("export", "--performer", "Sigur Ros NYC")
@@ -187,16 +200,16 @@ def test_an_uploads_timezone_metadata_is_the_zone_of_its_sets_in_calendars(lineu
     [event] = events(result.stdout_bytes)
     assert event["tzid"] == "America/New_York"
     assert event["start"] == datetime(2025, 8, 1, 20, 0, tzinfo=ZoneInfo("America/New_York"))
-    assert lineup.queries.by_performer("Sigur Ros NYC")[0]["zone"] == "America/New_York"
-    assert lineup.queries.by_performer("Sigur Rós")[0]["zone"] == "Europe/Amsterdam"
+    assert lineup_to_change.queries.by_performer("Sigur Ros NYC")[0]["zone"] == "America/New_York"
+    assert lineup_to_change.queries.by_performer("Sigur Rós")[0]["zone"] == "Europe/Amsterdam"
 
 
-def test_the_same_set_in_two_files_is_one_event(lineup):
-    lineup.load("uploads/lineup-v2.csv", SEED.read_bytes())
+def test_the_same_set_in_two_files_is_one_event(lineup_to_change):
+    lineup_to_change.load("uploads/lineup-v2.csv", SEED.read_bytes())
 
     result = festival("export", "--performer", "Sigur Rós")
 
-    assert len(lineup.queries.by_performer("Sigur Rós")) == 4  # each set twice
+    assert len(lineup_to_change.queries.by_performer("Sigur Rós")) == 4  # each set twice
     assert len(events(result.stdout_bytes)) == 2
 
 
@@ -273,8 +286,8 @@ def test_csv_of_uploads_has_the_tables_columns(lineup):
     assert [row[:4] for row in rows] == [[SEED_KEY, "OK", "1/1", "24"]]
 
 
-def test_a_cell_a_spreadsheet_would_run_is_written_as_text(lineup):
-    lineup.load(
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text(lineup_to_change):
+    lineup_to_change.load(
         "uploads/hostile.csv",
         b"Performer,Stage,Start,End,Date\n=HYPERLINK(1),@Stage,20:00,21:00,2025-07-12\n",
     )
@@ -300,18 +313,18 @@ def test_json_and_csv_together_are_refused(lineup, command):
 # --- the same lineup under two names ---------------------------------------------------------
 
 
-def test_the_same_lineup_under_a_second_name_is_reported_listed_and_shown(lineup):
-    report = lineup.load("uploads/lineup-v2.csv", SEED.read_bytes())
+def test_the_same_lineup_under_a_second_name_is_reported_listed_and_shown(lineup_to_change):
+    report = lineup_to_change.load("uploads/lineup-v2.csv", SEED.read_bytes())
 
     assert (report.same_lineup_file, report.same_lineup_percent) == (SEED_KEY, 100)
     rows = table_rows(festival("uploads"))
     assert [(row[0], row[-1]) for row in rows if row[0] == "uploads/lineup-v2.csv"] == [
         ("uploads/lineup-v2.csv", f"{SEED_KEY} (100%)")
     ]
-    client = create_app(lineup.queries, lineup.uploader).test_client()
+    client = create_app(lineup_to_change.queries, lineup_to_change.uploader).test_client()
     text = client.get("/uploads").get_data(as_text=True)
     assert "Same lineup:</strong> most of these sets (100%) are already in" in text
-    assert f"aws s3 rm s3://{lineup.name}/{SEED_KEY}" in text
+    assert f"aws s3 rm s3://{lineup_to_change.name}/{SEED_KEY}" in text
     followed = client.get(
         "/uploads/follow/report", query_string={"file": report.key, "etag": report.etag}
     ).get_data(as_text=True)

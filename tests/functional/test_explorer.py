@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from html.parser import HTMLParser
@@ -136,6 +137,12 @@ def as_shown(
 
 @pytest.fixture
 def moto(monkeypatch):
+    yield from in_memory_lineup(monkeypatch)
+
+
+def in_memory_lineup(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoLineup]:
+    """A bucket and a table of their own in moto. Mocks nest without a reset, and each
+    lineup has its own names, so a test's lineup and a module's seeded one live side by side."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -150,11 +157,31 @@ def moto(monkeypatch):
         )
 
 
-@pytest.fixture
-def seeded(moto) -> MotoLineup:
-    report = moto.load("uploads/lineup.csv", SEED.read_bytes())
+def load_seed(lineup: MotoLineup) -> MotoLineup:
+    report = lineup.load("uploads/lineup.csv", SEED.read_bytes())
     assert (report.status.value, report.rows_loaded) == ("OK", 24)
-    return moto
+    return lineup
+
+
+def table_items(lineup: MotoLineup) -> list[dict]:
+    return lineup.dynamodb.scan(TableName=lineup.name, ConsistentRead=True)["Items"]
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[MotoLineup]:
+    """The seed lineup, loaded once for the module's tests that only read it (a test that
+    changes it takes ``seeded_to_change``): the table must be as loaded at the end."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for lineup in in_memory_lineup(monkeypatch):
+            loaded = table_items(load_seed(lineup))
+            yield lineup
+            assert table_items(lineup) == loaded, "a test changed the shared seeded lineup"
+
+
+@pytest.fixture
+def seeded_to_change(moto) -> MotoLineup:
+    """The seed lineup loaded for one test, which may change it."""
+    return load_seed(moto)
 
 
 def client_of(lineup: MotoLineup, now: datetime = FESTIVAL_EVENING, **options):
@@ -477,24 +504,26 @@ def set_record(lineup: MotoLineup, file: str, **values) -> None:
     )
 
 
-def test_uploads_page_shows_who_uploaded_when_the_record_has_it(seeded):
-    assert "not recorded" in words(page(client_of(seeded).get("/uploads")).find("upload")[0].text)
+def test_uploads_page_shows_who_uploaded_when_the_record_has_it(seeded_to_change):
+    assert "not recorded" in words(
+        page(client_of(seeded_to_change).get("/uploads")).find("upload")[0].text
+    )
     set_record(
-        seeded,
+        seeded_to_change,
         "uploads/lineup.csv",
         uploaded_by="arn:aws:iam::123456789012:user/alice",
         source_ip="203.0.113.7",
     )
 
-    (row,) = page(client_of(seeded).get("/uploads")).find("upload")
+    (row,) = page(client_of(seeded_to_change).get("/uploads")).find("upload")
 
     assert "arn:aws:iam::123456789012:user/alice" in row.text
     assert "from 203.0.113.7" in words(row.text)
 
 
-def test_uploads_page_shows_a_loading_file_s_progress_and_keeps_polling(seeded):
+def test_uploads_page_shows_a_loading_file_s_progress_and_keeps_polling(seeded_to_change):
     set_record(
-        seeded,
+        seeded_to_change,
         "uploads/lineup.csv",
         status="LOADING",
         parts_total=4,
@@ -504,7 +533,7 @@ def test_uploads_page_shows_a_loading_file_s_progress_and_keeps_polling(seeded):
         },
     )
 
-    shown = page(client_of(seeded).get("/uploads/table"))
+    shown = page(client_of(seeded_to_change).get("/uploads/table"))
 
     (progress,) = [e for e in _walk(shown) if e.tag == "progress"]
     assert (progress.attrs["value"], progress.attrs["max"]) == ("2", "4")
@@ -554,28 +583,28 @@ def test_upload_puts_the_file_under_the_prefix_and_follows_it_to_its_report(moto
     assert link.attrs["href"] == "/day?date=2025-07-12"
 
 
-def test_uploading_the_same_content_again_waits_for_the_new_load(seeded):
-    (earlier,) = seeded.queries.upload_versions("uploads/lineup.csv")
-    client = client_of(seeded)
+def test_uploading_the_same_content_again_waits_for_the_new_load(seeded_to_change):
+    (earlier,) = seeded_to_change.queries.upload_versions("uploads/lineup.csv")
+    client = client_of(seeded_to_change)
 
     response = upload(client, "lineup.csv", SEED.read_bytes(), csrf_token(client))
     location, shown = follow(client, response)
 
     # The earlier load's record (same file, same ETag) is not this upload's report.
     assert shown.find("report") == [] and shown.find("waiting")
-    seeded.notify("uploads/lineup.csv")
+    seeded_to_change.notify("uploads/lineup.csv")
     (report,) = page(client.get(location)).find("report")
     assert report.attrs["data-status"] == "OK"
-    newer = seeded.queries.upload("uploads/lineup.csv", earlier["etag"])
+    newer = seeded_to_change.queries.upload("uploads/lineup.csv", earlier["etag"])
     assert newer is not None and newer["version"] > earlier["version"]
     assert newer["version"].lstrip("0") in words(report.text)
 
 
-def test_a_load_whose_outcome_is_being_reported_is_followed_as_still_running(seeded):
+def test_a_load_whose_outcome_is_being_reported_is_followed_as_still_running(seeded_to_change):
     # The outcome is decided (REPORTING), its email not yet sent: not the end of the load.
-    set_record(seeded, "uploads/lineup.csv", status="REPORTING")
-    (record,) = seeded.queries.upload_versions("uploads/lineup.csv")
-    client = client_of(seeded)
+    set_record(seeded_to_change, "uploads/lineup.csv", status="REPORTING")
+    (record,) = seeded_to_change.queries.upload_versions("uploads/lineup.csv")
+    client = client_of(seeded_to_change)
     query = {"file": "uploads/lineup.csv", "etag": record["etag"], "since": "0"}
 
     (section,) = page(client.get("/uploads/follow/report", query_string=query)).find("report")
@@ -586,18 +615,22 @@ def test_a_load_whose_outcome_is_being_reported_is_followed_as_still_running(see
     assert [e for e in _walk(table) if "data-loading" in e.attrs]
 
 
-def test_uploads_page_shows_each_version_of_a_file_the_newest_first(seeded):
-    seeded.load("uploads/lineup.csv", SEED.read_bytes().replace(b"Bonobo", b"Bonobo Live"))
-    versions = seeded.queries.upload_versions("uploads/lineup.csv")
+def test_uploads_page_shows_each_version_of_a_file_the_newest_first(seeded_to_change):
+    seeded_to_change.load(
+        "uploads/lineup.csv", SEED.read_bytes().replace(b"Bonobo", b"Bonobo Live")
+    )
+    versions = seeded_to_change.queries.upload_versions("uploads/lineup.csv")
 
-    rows = page(client_of(seeded).get("/uploads")).find("upload")
+    rows = page(client_of(seeded_to_change).get("/uploads")).find("upload")
 
     assert [words(row.find("version")[0].text) for row in rows] == [
         version["version"].lstrip("0") for version in reversed(versions)
     ]
     assert len(versions) == 2 and versions[0]["version"] < versions[1]["version"]
-    assert [p["performer"] for p in seeded.queries.by_performer("bonobo live")] == ["Bonobo Live"]
-    assert seeded.queries.by_performer("bonobo") == []
+    assert [p["performer"] for p in seeded_to_change.queries.by_performer("bonobo live")] == [
+        "Bonobo Live"
+    ]
+    assert seeded_to_change.queries.by_performer("bonobo") == []
 
 
 def test_upload_without_the_csrf_token_is_refused_and_puts_nothing(moto):
@@ -735,7 +768,7 @@ def test_a_page_asked_for_under_another_host_name_is_refused(seeded):
     assert response.status_code == 400
 
 
-def test_pages_ask_dynamodb_with_query_only_and_the_upload_only_puts_the_object(seeded):
+def test_pages_ask_dynamodb_with_query_only_and_the_upload_only_puts_the_object(seeded_to_change):
     # The app's own clients, so that the Lambda's calls (made here by notify) are not counted.
     dynamodb, s3 = (boto3.client(name, region_name=REGION) for name in ("dynamodb", "s3"))
     calls: list[str] = []
@@ -743,7 +776,10 @@ def test_pages_ask_dynamodb_with_query_only_and_the_upload_only_puts_the_object(
         "before-call.dynamodb.*", lambda model, **_: calls.append(f"dynamodb:{model.name}")
     )
     s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(f"s3:{model.name}"))
-    app = create_app(LineupQueries(dynamodb, seeded.name), S3Uploader(s3, seeded.name, PREFIX))
+    app = create_app(
+        LineupQueries(dynamodb, seeded_to_change.name),
+        S3Uploader(s3, seeded_to_change.name, PREFIX),
+    )
     client = app.test_client()
     for url in [
         "/",
@@ -761,7 +797,7 @@ def test_pages_ask_dynamodb_with_query_only_and_the_upload_only_puts_the_object(
     ]:
         assert client.get(url, follow_redirects=True).status_code == 200, url
     location, _ = follow(client, upload(client, "again.csv", SEED.read_bytes(), csrf_token(client)))
-    seeded.notify("uploads/again.csv")
+    seeded_to_change.notify("uploads/again.csv")
     assert page(client.get(location)).find("report")
 
     assert set(calls) == {"dynamodb:Query", "s3:PutObject"}

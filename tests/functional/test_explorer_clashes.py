@@ -3,6 +3,7 @@ in-memory AWS (moto): what the page lists is what `LineupQueries.clashes` answer
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -13,6 +14,8 @@ from tests.functional.test_explorer import (  # noqa: F401 (fixtures)
     HOSTILE,
     Tree,
     client_of,
+    in_memory_lineup,
+    load_seed,
     moto,
     page,
     seeded,
@@ -26,10 +29,13 @@ pytestmark = pytest.mark.functional
 KEY = "uploads/clashing.csv"
 
 
-@pytest.fixture
-def clashing(seeded: MotoLineup) -> MotoLineup:  # noqa: F811
-    assert seeded.load(KEY, lineup_csv(CLASHING)).rows_loaded == 5
-    return seeded
+@pytest.fixture(scope="module")
+def clashing() -> Iterator[MotoLineup]:
+    """The seed lineup and a file of clashes, loaded once: the tests only read them."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for lineup in in_memory_lineup(monkeypatch):
+            assert load_seed(lineup).load(KEY, lineup_csv(CLASHING)).rows_loaded == 5
+            yield lineup
 
 
 def listed(element) -> dict[str, list[tuple[str, str, str]]]:
