@@ -263,15 +263,16 @@ class LineupTable:
         its partitions, page by page (a page is 1 MB of items read, whatever is projected)."""
         names = {f"#a{n}": name for n, name in enumerate(attributes)}
         for partition in schema.file_partitions(source_key, version):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name,
-                ConsistentRead=True,  # the rows of a load that has just ended are all seen
-                KeyConditionExpression="pk = :pk",
-                ProjectionExpression=", ".join(names),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_attributes({":pk": partition}),
-            )
-            for page in pages:
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "ConsistentRead": True,  # the rows of a load that has just ended are all seen
+                "KeyConditionExpression": "pk = :pk",
+                "ProjectionExpression": ", ".join(names),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_attributes({":pk": partition}),
+            }
+            while True:  # page by page (a page is 1 MB of items read, whatever is projected)
+                page = self._read(request)
                 for item in page.get("Items", []):
                     # The projected attributes are strings: read them directly, 100,000 rows
                     # a version in a fraction of TypeDeserializer's time.
@@ -279,6 +280,22 @@ class LineupTable:
                         yield {name: value["S"] for name, value in item.items()}
                     else:
                         yield from_attributes(item)
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _read(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One Query page through the writer's HTTP path (dynamodb_http: every row of a
+        version is read back at the end of its load), retried when throttled."""
+        attempt = 0
+        while True:
+            try:
+                return self.writer.query(**request)
+            except ClientError as error:
+                if not is_retryable(error):
+                    raise
+                self.budget.wait(attempt, "a throttled read of a version's rows")
+                attempt += 1
 
     def put_change_chunks(
         self, source_key: str, version: str, chunks: list[bytes], expires_at: int | None

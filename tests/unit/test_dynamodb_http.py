@@ -288,6 +288,48 @@ def test_the_table_retries_throttling_through_the_sender_within_its_budget(dynam
     assert [put["PutRequest"]["Item"]["sk"]["S"] for put in items] == [ITEM["sk"], "2"]
 
 
+def test_a_query_is_posted_with_boto3s_arguments_and_its_answer_returned_as_sent(dynamodb):
+    answer = {
+        "Items": [{"performer": {"S": "Sigur Rós"}, "start": {"S": "2025-07-12T20:00"}}],
+        "Count": 1,
+        "LastEvaluatedKey": {"pk": {"S": "FILE#a.csv#V1#00"}, "sk": {"S": "PERF#x"}},
+    }
+    dynamodb.script.append((200, answer))
+    request = {
+        "TableName": "lineup",
+        "ConsistentRead": True,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": "FILE#a.csv#V1#00"}},
+    }
+
+    response = sender(dynamodb).query(**request)
+
+    assert {k: v for k, v in response.items() if k != "ResponseMetadata"} == answer
+    ((headers, body, _),) = dynamodb.requests
+    assert json.loads(body) == request
+    assert headers["X-Amz-Target"] == "DynamoDB_20120810.Query"
+
+
+def test_a_versions_rows_are_read_page_by_page_and_a_throttled_page_asked_again(dynamodb):
+    def page(performers: list[str], last: str | None = None) -> tuple[int, dict]:
+        items = [{"performer": {"S": p}, "stage": {"S": "Main"}} for p in performers]
+        more = {"LastEvaluatedKey": {"pk": {"S": "p"}, "sk": {"S": last}}} if last else {}
+        return 200, {"Items": items, **more}
+
+    # The first partition in two pages (the second throttled once), the others empty.
+    dynamodb.script.extend([page(["A", "B"], last="B"), THROTTLED, page(["C"])])
+    budget = RetryBudget(lambda: 300_000, sleep=lambda _: None)
+    table = LineupTable(object(), "lineup", budget, concurrency=1, writer=sender(dynamodb))
+
+    rows = list(table.version_rows("uploads/a.csv", "V1", ("performer", "stage")))
+
+    assert [row["performer"] for row in rows] == ["A", "B", "C"]
+    assert budget.retries == 1
+    second = json.loads(dynamodb.requests[1][1])
+    assert second["ExclusiveStartKey"] == {"pk": {"S": "p"}, "sk": {"S": "B"}}
+    assert json.loads(dynamodb.requests[2][1]) == second  # the throttled page, again
+
+
 def test_a_put_is_encoded_as_botocore_would(dynamodb):
     item = {
         **ITEM,
