@@ -17,6 +17,14 @@ sending and reading the responses). The file is generated in memory before any p
 making it up is not counted.
 
     python benchmarks/lambda_cpu.py [--rows 100000] [--repeat 1] [--python PATH]
+
+``measure_local`` (bench.py, with the local stack up) runs the handler itself in a probe on
+the same interpreter against the local stack, with the deployed function's environment:
+its import (a cold start's init), then one S3 event of the generated file through its end
+(S3 reads, the writes, the rows read back for the report, the email through SNS). The file
+is put under a key outside the upload prefix, so the deployed function does not load it
+too; it is deleted after, and its removal event handed to the handler, which has the
+deployed function collect the rows.
 """
 
 from __future__ import annotations
@@ -245,6 +253,88 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
     }
 
 
+class LambdaContext:
+    aws_request_id = "bench-local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def probe_local(rows: int, event: dict) -> dict:
+    """The handler on this interpreter against the local stack (the environment is the
+    deployed function's, set by ``measure_local``): CPU of its import, and of the event."""
+    started = cpu_s()
+    sys.path[:0] = [str(ROOT / "lambda")]
+    from lineup_ingest import handler
+
+    imported = cpu_s()
+    handler.lambda_handler(event, LambdaContext())
+    handled = cpu_s()
+    return {
+        "rows": rows,
+        "import_cpu_ms": round((imported - started) * 1000, 1),
+        "handler_cpu_ms": round((handled - imported) * 1000, 1),
+        "cpu_ms_per_1000_rows": round((handled - imported) * 1000 / rows * 1000, 1),
+        "python": ".".join(map(str, sys.version_info[:3])),
+    }
+
+
+def s3_event(bucket: str, key: str, event_name: str, etag: str = "", size: int = 0) -> dict:
+    sequencer = f"{time.time_ns():020X}"  # grows with each event, as S3's do for a key
+    obj = {"key": key, "sequencer": sequencer, **({"eTag": etag, "size": size} if etag else {})}
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": event_name,
+                "s3": {"bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"}, "object": obj},
+            }
+        ]
+    }
+
+
+def measure_local(outputs: dict, rows: int, python: Path | None = None) -> dict:
+    """The handler's CPU per 1,000 rows against the local stack (``probe_local``), with the
+    deployed function's environment; the rows are collected again after."""
+    python = python or runtime_python()  # puts src/ on the path, for festival.settings
+    from festival.settings import local_client, local_environment
+
+    s3 = local_client("s3")
+    function = local_client("lambda").get_function_configuration(
+        FunctionName=outputs["FunctionName"]
+    )
+    bucket, key = outputs["UploadBucketName"], f"bench-cpu/lineup-{time.time_ns()}.csv"
+    sys.path[:0] = [str(ROOT / "benchmarks")]
+    from memory_probe import GeneratedFile
+
+    body = io.BufferedReader(GeneratedFile(rows)).read()
+    etag = s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"].strip('"')
+    environment = {
+        **os.environ,
+        **function["Environment"]["Variables"],
+        **local_environment(),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function["MemorySize"]),
+    }
+
+    def probe(event: dict) -> dict:
+        arguments = ["probe-local", "--rows", str(rows), "--event", json.dumps(event)]
+        output = subprocess.run(
+            [str(python), __file__, *arguments],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=1800,
+        ).stdout
+        return json.loads(output.strip().splitlines()[-1])  # after whatever the handler logs
+
+    try:
+        return probe(s3_event(bucket, key, "ObjectCreated:Put", etag, len(body)))
+    finally:
+        s3.delete_object(Bucket=bucket, Key=key)
+        probe(s3_event(bucket, key, "ObjectRemoved:Delete"))
+
+
 # --- the conductor ---------------------------------------------------------------------------
 
 
@@ -293,10 +383,13 @@ def measure(rows: int = 100_000, repeat: int = 1, python: Path | None = None) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="measure", choices=("measure", "serve", "probe"))
+    parser.add_argument(
+        "mode", nargs="?", default="measure", choices=("measure", "serve", "probe", "probe-local")
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1, help="passes of each kind; the least")
     parser.add_argument("--endpoint", help="(probe) the stand-in's URL")
+    parser.add_argument("--event", help="(probe-local) the S3 event to hand the handler")
     parser.add_argument("--lifetime", type=float, default=3600, help="(serve) at most, s")
     parser.add_argument(
         "--python", type=Path, help="the interpreter the probe runs on (the local Lambda runtime's)"
@@ -304,6 +397,8 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.mode == "serve":
         serve(arguments.lifetime)
+    elif arguments.mode == "probe-local":
+        print(json.dumps(probe_local(arguments.rows, json.loads(arguments.event))))
     elif arguments.mode == "probe":
         print(json.dumps(probe(arguments.rows, arguments.endpoint, arguments.repeat)))
     else:

@@ -28,6 +28,19 @@ def _large_file_rows(results: dict) -> list[str]:
     ]
 
 
+def _local_cpu_rows(results: dict) -> list[str]:
+    local = results.get("lambda_cpu_local")
+    if not local:
+        return []
+    return [
+        f"| the same, the handler against the local stack: {local['rows']:,} rows end to end "
+        f"(S3 reads, writes, the rows read back for the report, SNS) "
+        f"| **{local['ms_per_1000_rows']:.1f} ms**: {local['marginal_ms_per_1000_rows']:.1f} "
+        f"a row more, {local['fixed_ms_per_file']:.0f} ms a file, {local['import_ms']:.0f} ms "
+        f"a cold start's import | — |",
+    ]
+
+
 def bench_table(results: dict) -> str:
     """The measured figures against their goals, and where they were measured."""
     naive_rows = (
@@ -59,6 +72,7 @@ def bench_table(results: dict) -> str:
             f"stand-in (parse / items / requests) "
             f"| **{results['lambda_cpu_ms_per_1000_rows']:.1f} ms** "
             f"({split['parse']:.1f} / {split['items']:.1f} / {split['requests']:.1f}) | ≤ 50 ms |",
+            *_local_cpu_rows(results),
             *_large_file_rows(results),
             "",
             f"{naive_rows} The Lambda took {results['lambda_ms_per_1000_rows']:.0f} ms per "
