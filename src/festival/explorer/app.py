@@ -21,6 +21,7 @@ from werkzeug.exceptions import InternalServerError, NotFound, RequestEntityTooL
 
 from festival.calendars import CalendarError, Selection, calendar
 from festival.explorer.clash_view import day_marks, rows_by_kind, set_key
+from festival.explorer.paging import on_page, stages_page
 from festival.explorer.stack import UNREACHABLE_ERRORS, Problem, explain
 from festival.explorer.timeline import day_timeline
 from festival.explorer.uploader import UploadNameError
@@ -176,7 +177,8 @@ def create_app(
     @app.get("/day")
     def day():
         """A festival night: the sets starting from the boundary hour on the date to the
-        same hour the next day (?day-starts=HH:MM overrides the boundary for the page)."""
+        same hour the next day (?day-starts=HH:MM overrides the boundary for the page); a
+        night of more sets than a page holds, a page of its stages (?stages-page=N)."""
         current = now()
         errors = []
         boundary, carried = default_day_starts(), {}
@@ -200,14 +202,24 @@ def create_app(
             shown = default_day(tonight, known_days, boundary)
         performances = queries.on_night(shown, boundary)
         night_start, night_end = night_window(shown, boundary)
+        timeline = day_timeline(shown, performances, current, boundary)
+        marks = day_marks(performances)  # the whole night's clashes, on every page: no read more
+        stage_page = stages_page(
+            [len(line.blocks) for line in timeline.stages], request.args.get("stages-page", "")
+        )
+        if stage_page:  # a night too big for one page: a page of its stages
+            if stage_page.error:
+                errors.append(stage_page.error)
+            timeline, performances = on_page(timeline, performances, stage_page)
         return render_template(
             "day.html",
             shown=shown,
             error="; ".join(errors) or None,
             known_days=known_days,
-            timeline=day_timeline(shown, performances, current, boundary),
+            timeline=timeline,
             performances=performances,
-            marks=day_marks(performances),  # the day's sets that clash: no read more
+            marks=marks,
+            stage_page=stage_page,
             is_today=shown == tonight,
             now=current,
             previous_day=shown - timedelta(days=1),
