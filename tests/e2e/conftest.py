@@ -101,6 +101,25 @@ class Pipeline:
         """How many performance items one version of a file has (Select=COUNT)."""
         return sum(page["Count"] for page in self._version_pages(key, version, Select="COUNT"))
 
+    def version_left(self, key: str, version: str) -> bool:
+        """Whether any performance item of one version is left: one item asked of each
+        partition, so that waiting for a collection does not slow it (a COUNT reads every
+        item, and the emulator serves one request at a time)."""
+        return any(
+            self.dynamodb.query(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": partition}},
+                ProjectionExpression="pk",
+                Limit=1,
+                ConsistentRead=True,
+            )["Items"]
+            for partition in schema.file_partitions(key, version)
+        )
+
+    def any_version_left(self, key: str) -> bool:
+        return any(self.version_left(key, version) for version in self.versions(key))
+
     def items_of(self, key: str) -> list[dict]:
         """The performance items queries answer from: those of the file's current version
         (none once it is deleted, or if no version loaded)."""
@@ -189,8 +208,10 @@ def pipeline(local_stack) -> Pipeline:
 # the stack's parameter changes, the rule keeps its schedule), so a parts stack deployed
 # before this parameter still sweeps every 15 minutes: tests must allow for that sweep.
 PARTS_STACK = "festival-lineup-parts"
+# Parts of 256 KiB (about 3,700 tricky rows), so that a file of a megabyte makes several.
+PART_BYTES = 262_144
 PARTS_PARAMETERS = {
-    "PartBytes": "1048576",
+    "PartBytes": str(PART_BYTES),
     "PartConcurrency": "3",
     "PartAttempts": "2",
     "PartRetrySeconds": "1",

@@ -58,7 +58,7 @@ def test_a_reupload_emails_the_one_added_removed_and_moved_set(pipeline: Pipelin
     first_version, _ = pipeline.versions(key)
     wait_for(
         "the first version's rows collected",
-        lambda: pipeline.version_count(key, first_version) == 0,
+        lambda: not pipeline.version_left(key, first_version),
     )
     result = festival("--local", "--json", "changes", key)
     assert result.returncode == 0, result.stderr

@@ -1,7 +1,7 @@
 """Large files in parts through the local stack: S3 -> Lambda -> parts queue -> Lambda ...
 
-The parts stack is the same template with parts of 1 MiB (about 15,000 rows), so a file of
-a few megabytes makes many parts; failed parts are retried after a second. LocalStack runs
+The parts stack is the same template with parts of 256 KiB (about 3,700 rows), so a file
+of a megabyte makes several parts; failed parts are retried after a second. LocalStack runs
 a queue's messages one at a time (it does not implement MaximumConcurrency), so locally the
 first part, loaded by the invocation S3 triggered, is the one that runs beside the others.
 """
@@ -17,7 +17,7 @@ import requests
 from festival.local import stack
 from festival.settings import LOCAL_ENDPOINT
 from lineup_ingest import schema
-from tests.e2e.conftest import RUNNING
+from tests.e2e.conftest import PART_BYTES, RUNNING
 from tests.lineups import tricky_csv, tricky_rows
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +55,7 @@ def faults():
 def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(parts_pipeline):
     pipeline = parts_pipeline
     key = pipeline.unique_key("big.csv")
-    rows = tricky_rows(60_000, tag_of(key))
+    rows = tricky_rows(15_000, tag_of(key))
     body = tricky_csv(rows)
     pipeline.upload(key, body)
 
@@ -68,14 +68,14 @@ def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(par
         time.sleep(0.05)
 
     parts = int(found["parts_total"]["N"])
-    assert parts == -(-len(body) // 1048576) >= 4
-    assert found["status"]["S"] == "OK" and int(found["rows_loaded"]["N"]) == 60_000
+    assert parts == -(-len(body) // PART_BYTES) >= 4
+    assert found["status"]["S"] == "OK" and int(found["rows_loaded"]["N"]) == 15_000
     assert progress - {0, parts}, f"no progress seen between the first and last part: {progress}"
     items = pipeline.items_of(key)
     assert sorted(item["performer"]["S"] for item in items) == sorted(row[0] for row in rows)
     email = pipeline.wait_for_email(key)
     assert f"Loaded in:     {parts} parts" in email["text"]
-    assert "Rows loaded:   60000" in email["text"]
+    assert "Rows loaded:   15000" in email["text"]
     assert len(pipeline.emails_about(key)) == 1
 
     spans = sorted(
@@ -90,8 +90,8 @@ def test_a_file_of_many_parts_loads_every_row_once_in_parallel_with_progress(par
 def test_a_part_that_crashes_once_is_retried_alone_and_the_load_is_exact(parts_pipeline, faults):
     pipeline = parts_pipeline
     key = pipeline.unique_key("crash-once.csv")
-    rows = tricky_rows(30_000, tag_of(key))
-    faults(fail_batches_with=rows[25_001][0], fail_times=1)  # in the second part
+    rows = tricky_rows(7_500, tag_of(key))
+    faults(fail_batches_with=rows[6_251][0], fail_times=1)  # in the second part
 
     pipeline.upload(key, tricky_csv(rows))
     email = pipeline.wait_for_email(key)
@@ -108,8 +108,8 @@ def test_a_part_that_keeps_failing_ends_failed_with_one_email_and_reaches_the_fa
 ):
     pipeline = parts_pipeline
     key = pipeline.unique_key("doomed.csv")
-    rows = tricky_rows(30_000, tag_of(key))
-    faults(fail_batches_with=rows[25_001][0])  # in the second part
+    rows = tricky_rows(7_500, tag_of(key))
+    faults(fail_batches_with=rows[6_251][0])  # in the second part
 
     pipeline.upload(key, tricky_csv(rows))
     email = pipeline.wait_for_email(key)
