@@ -392,7 +392,13 @@ def main() -> None:
         "lambda_cpu_local": local_cpu,
     }
     if large:
-        results["large_file"] = large
+        results["large_file"] = {**large, "measured_at": results["measured_at"]}
+    elif RESULTS.exists() and "large_file" in (previous := json.loads(RESULTS.read_text())):
+        # Not run this time (--large-rows 0): the last run's figures, with their date.
+        results["large_file"] = {
+            "measured_at": previous["measured_at"],
+            **previous["large_file"],
+        }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     results_table.record(BENCHMARKS_DOC, results)
     cost_doc = ROOT / "docs" / "cost-and-scalability.md"

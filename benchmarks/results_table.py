@@ -16,8 +16,10 @@ def _large_file_rows(results: dict) -> list[str]:
     large = results.get("large_file")
     if not large:
         return []
+    when = large.get("measured_at", results["measured_at"])
+    dated = "" if when == results["measured_at"] else f" (measured {when[:10]})"
     return [
-        f"| {large['rows']:,} rows ({large['bytes'] / 1e6:.0f} MB) end to end, in parts "
+        f"| {large['rows']:,} rows ({large['bytes'] / 1e6:.0f} MB) end to end, in parts{dated} "
         f"| {large['status']} in {large['seconds']:.0f} s, {large['rows_per_second']:,} rows/s, "
         f"{large['parts']} parts, {large['invocations']} invocations, peak memory ≤ "
         f"{large['peak_memory_mb_max']} MB of {large['memory_size_mb']} MB | every row, one "
