@@ -119,9 +119,11 @@ test-large: setup ## Run the lifecycle tests on files of 300,000 rows and print 
 		--durations=0 -rA $(PYTEST_ARGS)
 
 SOAK_SCHEDULES ?= 20000
-soak: $(VENV)/.installed ## Run the lifecycle's interleaving check on 20,000 seeded schedules (make check runs 2,000) [SOAK_SCHEDULES=N]
-	@FESTIVAL_SCHEDULES=$(SOAK_SCHEDULES) $(PY) -m pytest tests/unit/test_interleavings.py \
-		--numprocesses=auto -q
+SOAK_EXAMPLES ?= 200
+soak: $(VENV)/.installed ## Run the lifecycle's interleaving check on 20,000 seeded schedules (make check runs 2,000), and the queries against brute force on 200 lineups (12) [SOAK_SCHEDULES=N SOAK_EXAMPLES=N]
+	@FESTIVAL_SCHEDULES=$(SOAK_SCHEDULES) FESTIVAL_BRUTE_FORCE_EXAMPLES=$(SOAK_EXAMPLES) \
+		$(PY) -m pytest tests/unit/test_interleavings.py tests/functional/test_queries_match_brute_force.py \
+		tests/functional/test_queries_nights.py --numprocesses=auto -q
 
 bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)
 	@$(PY) benchmarks/bench.py $(BENCH_ARGS)
