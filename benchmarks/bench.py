@@ -11,11 +11,11 @@ times alone.
 3. peak memory loading 10,000 vs 1,000,000 rows (the Lambda's code on its runtime);
 4. CPU time of the Lambda's code per 1,000 rows against an instant DynamoDB stand-in
    (lambda_cpu.py), split into parsing, item building and requests;
-5. a 100,000-row file end to end through the local stack, against a naive loader
-   (one put_item per row) on the same stack;
-6. the handler's CPU per 1,000 rows against the local stack's real answers (lambda_cpu.py's
-   measure_local), at two sizes, so that what a file costs whatever its size (the
-   records, the 16 partitions read back, the email) stands apart from what a row costs.
+5. a 100,000-row file end to end through the local stack, and the handler's CPU per 1,000
+   rows against the stack's real answers (lambda_cpu.py's measure_local) at two sizes, so
+   that what a file costs whatever its size (the records, the 16 partitions read back, the
+   email) stands apart from what a row costs;
+6. a naive loader (one put_item per row) on the same stack, against step 5's load.
 """
 
 from __future__ import annotations

@@ -109,6 +109,23 @@ def seed_performances() -> list[Performance]:
         return [row for row in read_lineup(stream) if isinstance(row, Performance)]
 
 
+def performance(
+    number: int, performer: str, stage: str, start: datetime, minutes: int
+) -> Performance:
+    """Row ``number`` of a generated file, as the parser would read it."""
+    end = start + timedelta(minutes=minutes)
+    return Performance(
+        performer=performer,
+        stage=stage,
+        date=start.date().isoformat(),
+        start=start.strftime("%Y-%m-%dT%H:%M"),
+        end=end.strftime("%Y-%m-%dT%H:%M"),
+        raw_start=start.strftime("%H:%M"),
+        raw_end=end.strftime("%H:%M"),
+        line=number + 2,
+    )
+
+
 def filler_performances(count: int) -> Iterator[Performance]:
     first_day = date(2000, 1, 1)
     for number in range(count):
@@ -117,16 +134,8 @@ def filler_performances(count: int) -> Iterator[Performance]:
         start = datetime(day.year, day.month, day.day, 12) + timedelta(
             minutes=(slot // STAGES) * 60
         )
-        end = start + timedelta(minutes=50)
-        yield Performance(
-            performer=f"Filler Performer {number}",
-            stage=f"Filler Stage {slot % STAGES}",
-            date=day.isoformat(),
-            start=start.strftime("%Y-%m-%dT%H:%M"),
-            end=end.strftime("%Y-%m-%dT%H:%M"),
-            raw_start=start.strftime("%H:%M"),
-            raw_end=end.strftime("%H:%M"),
-            line=number + 2,
+        yield performance(
+            number, f"Filler Performer {number}", f"Filler Stage {slot % STAGES}", start, 50
         )
 
 
@@ -137,17 +146,15 @@ def big_night_performances() -> Iterator[Performance]:
     for number in range(BIG_NIGHT_STAGES * BIG_NIGHT_SETS_A_STAGE):
         stage, slot = divmod(number, BIG_NIGHT_SETS_A_STAGE)
         start = opening + timedelta(minutes=5 * slot)
-        end = start + timedelta(minutes=4)
-        yield Performance(
-            performer=f"Night Performer {number}",
-            stage=f"Night Stage {stage}",
-            date=BIG_NIGHT.isoformat(),
-            start=start.strftime("%Y-%m-%dT%H:%M"),
-            end=end.strftime("%Y-%m-%dT%H:%M"),
-            raw_start=start.strftime("%H:%M"),
-            raw_end=end.strftime("%H:%M"),
-            line=number + 2,
-        )
+        yield performance(number, f"Night Performer {number}", f"Night Stage {stage}", start, 4)
+
+
+def fetched(browser, path: str):
+    """An explorer page from its test client; anything but 200 stops the benchmark."""
+    response = browser.get(path)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path} answered {response.status_code}")
+    return response
 
 
 def big_night_pages(queries: LineupQueries) -> None:
@@ -158,10 +165,7 @@ def big_night_pages(queries: LineupQueries) -> None:
         sizes: list[int] = []
 
         def page(path: str = path, sizes: list[int] = sizes) -> None:
-            response = browser.get(path)
-            if response.status_code != 200:
-                raise RuntimeError(f"{path} answered {response.status_code}")
-            sizes.append(len(response.get_data()))
+            sizes.append(len(fetched(browser, path).get_data()))
 
         median = statistics.median(timed(page) for _ in range(RUNS))
         verdict = (
@@ -309,13 +313,7 @@ def pages(queries: LineupQueries) -> dict[str, Callable[[], object]]:
     browser = app.test_client()
 
     def get(path: str) -> Callable[[], object]:
-        def page() -> object:
-            response = browser.get(path)
-            if response.status_code != 200:
-                raise RuntimeError(f"{path} answered {response.status_code}")
-            return response
-
-        return page
+        return lambda: fetched(browser, path)
 
     return {
         f"page {path}": get(path)

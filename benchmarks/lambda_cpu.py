@@ -121,6 +121,15 @@ def serve(lifetime_s: float) -> None:
 # --- the probe (the Lambda runtime's interpreter) --------------------------------------------
 
 
+class LambdaContext:
+    """What the handler reads of Lambda's context: a request id and a generous time left."""
+
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
 def cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -182,12 +191,6 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         def batch_write_item(self, **_: object) -> dict:
             return {}
 
-    class Context:
-        aws_request_id = "bench"
-
-        def get_remaining_time_in_millis(self) -> int:
-            return 900_000
-
     clients = bootstrap.make_clients()  # as the function makes them at a cold start
     dynamodb = clients.dynamodb
     upload = UploadedObject("bench", "uploads/bench.csv", "etag", len(data))
@@ -202,7 +205,7 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         table = LineupTable(
             client,
             "bench",
-            RetryBudget(Context().get_remaining_time_in_millis),
+            RetryBudget(LambdaContext().get_remaining_time_in_millis),
             writer=batch_writer(client, clients.credentials),
         )
         whole = LoadSettings(part_bytes=2**62, max_file_bytes=2**62)
@@ -251,13 +254,6 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         "requests": counted,
         "python": ".".join(map(str, sys.version_info[:3])),
     }
-
-
-class LambdaContext:
-    aws_request_id = "bench-local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
 
 
 def probe_local(rows: int, event: dict) -> dict:

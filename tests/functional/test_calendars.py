@@ -17,11 +17,9 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import boto3
 import botocore.handlers
 import pytest
 from icalendar import Calendar
-from moto import mock_aws
 
 from festival import cli
 from festival.calendars import CSV_COLUMNS
@@ -30,7 +28,7 @@ from festival.settings import STACK_NAME
 from lineup_ingest.ingest import LoadSettings
 from tests.functional.moto_lineup import MotoLineup
 from tests.functional.test_cli import FakeStacks, failed_with, festival, table_rows
-from tests.functional.test_explorer import table_items
+from tests.functional.test_explorer import in_memory_lineup, table_items
 
 pytestmark = pytest.mark.functional
 
@@ -58,19 +56,8 @@ def lineup_to_change(monkeypatch) -> Iterator[MotoLineup]:
 
 
 def seed_in_amsterdam(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoLineup]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():  # mocks nest without a reset; each lineup has names of its own
-        loaded = MotoLineup(
-            boto3.client("s3", region_name=REGION),
-            boto3.client("dynamodb", region_name=REGION),
-            settings=LoadSettings(time_zone="Europe/Amsterdam"),
-        )
+    settings = LoadSettings(time_zone="Europe/Amsterdam")
+    for loaded in in_memory_lineup(monkeypatch, settings=settings):
         report = loaded.load(SEED_KEY, SEED.read_bytes())
         assert (report.status.value, report.rows_loaded) == ("OK", 24)
         stacks = FakeStacks()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -140,7 +141,7 @@ def moto(monkeypatch):
     yield from in_memory_lineup(monkeypatch)
 
 
-def in_memory_lineup(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoLineup]:
+def in_memory_lineup(monkeypatch: pytest.MonkeyPatch, **options: Any) -> Iterator[MotoLineup]:
     """A bucket and a table of their own in moto. Mocks nest without a reset, and each
     lineup has its own names, so a test's lineup and a module's seeded one live side by side."""
     for name, value in {
@@ -153,7 +154,9 @@ def in_memory_lineup(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoLineup]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield MotoLineup(
-            boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
+            boto3.client("s3", region_name=REGION),
+            boto3.client("dynamodb", region_name=REGION),
+            **options,
         )
 
 
