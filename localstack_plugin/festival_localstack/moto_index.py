@@ -31,7 +31,6 @@ write added items failed with "dictionary changed size during iteration".
 from __future__ import annotations
 
 import bisect
-import copy
 import functools
 import inspect
 import logging
@@ -676,7 +675,9 @@ def _answer(
         results.append(item)
         result_size += size
 
-    results = copy.deepcopy(results)
+    # moto copies every item here to guard what it stores; nothing below changes an item
+    # (projections build new ones) and the answer is written out under LOCK, so the copy,
+    # three quarters of a large Query's CPU, is left out.
     if shape.name is not None:
         index = table.get_index(shape.name)
         results = [index.project(r) for r in results]

@@ -154,6 +154,16 @@ def test_query_returns_its_partition_only_in_key_order_on_the_table_and_an_index
         ExpressionAttributeValues={":g": {"S": "group-1"}},
     )
 
+    # The plugin skips moto's second pass over an answer when no capacity is asked for.
+    counted = dynamodb.query(
+        TableName=scratch_table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "part-1"}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert counted["ConsumedCapacity"]["TableName"] == scratch_table
+    assert counted["Items"] == forward
+
     assert [i["sk"]["S"] for i in forward] == [f"{s:03d}" for s in range(30)]
     assert {i["pk"]["S"] for i in forward} == {"part-1"}
     assert [i["sk"]["S"] for i in backward] == [f"{s:03d}" for s in range(19, 9, -1)]
