@@ -131,7 +131,7 @@ def compare(old: Iterable[Set], new: Iterable[Set]) -> Changes:
 
 
 def as_loaded(performances: Iterable[Any]) -> list[Set]:
-    """The sets a file's rows (parsing.Performance) load as: a set repeated in the file
+    """The sets a file's rows (performances.Performance) load as: a set repeated in the file
     (the same start, stage and performer, in any spelling: one item of the table) once,
     the last row winning, as the load writes it."""
     by_item: dict[tuple[str, str, str], Set] = {}

@@ -14,9 +14,7 @@ from typing import Any
 
 from lineup_ingest import schema
 from lineup_ingest.parsing import Header, RowError
-
-# How many rejected rows a part keeps, to show the file's first ones in its email.
-REJECTED_KEPT = 50
+from lineup_ingest.report import REJECTED_ROWS_SHOWN
 
 
 @dataclass(frozen=True)
@@ -27,14 +25,14 @@ class Progress:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rejected: tuple[tuple[int, str], ...] = ()
-    # Names read from wrapped cells, their line breaks joined into spaces (parsing.py).
+    # Names read from wrapped cells, their line breaks joined into spaces (performances.py).
     names_joined: int = 0
     # The bottom-k sketch of the sets loaded so far (lineup_ingest.sketch, encoded).
     sketch: str = ""
 
     def with_row_error(self, error: RowError) -> Progress:
         kept = self.rejected
-        if len(kept) < REJECTED_KEPT:
+        if len(kept) < REJECTED_ROWS_SHOWN:  # enough to show the file's first ones
             kept = (*kept, (error.line, error.reason))
         return replace(self, rows_rejected=self.rows_rejected + 1, rejected=kept)
 

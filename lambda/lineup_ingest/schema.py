@@ -36,8 +36,8 @@ import zlib
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # parsing imports this module for NAME_KEY_MAX_BYTES and name_key
-    from lineup_ingest.parsing import Performance
+if TYPE_CHECKING:  # performances.py and times.py import this module (NAME_KEY_MAX_BYTES)
+    from lineup_ingest.performances import Performance
 
 FILE_SHARDS = 16
 TIME_SHARDS = 4
@@ -65,6 +65,10 @@ HEAD_KEPT_AFTER_REMOVAL_S = 7 * 24 * 60 * 60
 # shorter with zeros: padded to this width they compare as strings (in code and in DynamoDB).
 SEQUENCE_WIDTH = 32
 LONGEST_SET_KEY = {"pk": "META", "sk": "LONGEST_SET"}
+# The sort keys of the performances (performance_item), in a file version's partitions.
+PERFORMANCE_PREFIX = "PERF#"
+# The sort keys of the parts loaded, in a load's partition (part_done_key): read together.
+PART_DONE_PREFIX = "PART#"
 # With no longest set recorded yet, a set can still be no longer than a day (End <= Start
 # means the next day), so this is a safe look-back for time queries.
 MAX_SET_MINUTES = 24 * 60
@@ -177,7 +181,7 @@ def performance_item(
     """
     performer = name_key(performance.performer)
     stage = name_key(performance.stage)
-    sort_key = f"PERF#{performance.start}#{stage}#{performer}"
+    sort_key = f"{PERFORMANCE_PREFIX}{performance.start}#{stage}#{performer}"
     by_performer, by_stage, by_time = (
         INDEX_KEYS[index] for index in (PERFORMER_INDEX, STAGE_INDEX, TIME_INDEX)
     )
@@ -300,7 +304,7 @@ def change_chunk_key(source_key: str, version: str, chunk: int) -> dict[str, str
 
 def part_done_key(source_key: str, version: str, part: int) -> dict[str, str]:
     """One item per part loaded: its counts and first rejected rows."""
-    return {"pk": load_partition(source_key, version), "sk": f"PART#{part:06d}"}
+    return {"pk": load_partition(source_key, version), "sk": f"{PART_DONE_PREFIX}{part:06d}"}
 
 
 def part_queued_key(source_key: str, version: str, part: int) -> dict[str, str]:

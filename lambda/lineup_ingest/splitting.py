@@ -3,7 +3,7 @@
 Part ``k`` of a file nominally starts at byte ``k * part_bytes``; it really starts at the
 first *record* that starts at or after that byte, because a quoted field may hold commas,
 quotes and line breaks, so not every line break ends a record. A record start is found
-by walking the file with the parser's own record reader (`parsing.record_starts`) from a
+by walking the file with the parser's own record reader (`csv_records.record_starts`) from a
 known record start, the start of the part before, so a part reads exactly the rows one
 pass over the whole file would read, with the file's own line numbers.
 
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from lineup_ingest.parsing import record_starts
+from lineup_ingest.csv_records import record_starts
 
 _CHUNK_BYTES = 1024 * 1024
 

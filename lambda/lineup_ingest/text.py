@@ -3,7 +3,7 @@
 A lineup file and an S3 key come from outside. Their text goes into item keys, row errors
 and an email, where a line break would start a line of its own ("Status: OK"), an escape
 would drive a terminal, and a bidirectional override would show text in another order than
-it is stored. Such characters are rejected in names (see parsing.py) and shown as escapes
+it is stored. Such characters are rejected in names (see performances.py) and shown as escapes
 (``\\n``, ``\\x1b``, ``\\u202e``) wherever untrusted text is shown.
 """
 

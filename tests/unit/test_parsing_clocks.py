@@ -1,6 +1,8 @@
-"""Examples of the clocks times without AM/PM are read on, and how a file's clock is decided."""
+"""Examples of the clocks times without AM/PM are read on, and how a file's clock is decided.
 
-import datetime
+How one time or one set reads on each clock is in test_times.py.
+"""
+
 import io
 from pathlib import Path
 
@@ -12,16 +14,14 @@ from lineup_ingest.parsing import (
     ClockDecision,
     LineupFileError,
     Performance,
-    RowError,
     decide_clock,
     decide_clock_from_head,
     parse_clock,
-    parse_time,
     read_lineup,
 )
+from tests.unit.reading import HEADER, read, times_of
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
-HEADER = "Performer,Stage,Date,Start,End\n"
 
 # The client's example data, byte for byte (/work/shared/brief/music-festival-example-data.csv):
 # afternoon and evening sets, written without AM/PM and without a zero-padded hour; CRLF line
@@ -40,21 +40,6 @@ BlackPink,Outdoor Stage ,6:00,9:00,2025-07-13
 Bruno Mars,Main Stage,5:00,8:00,2025-07-13
 Sabrina Carpenter,Main Stage,8:00,10:00,2025-07-13
 Gracie Abrams,Outdoor Stage,9:00,11:00,2025-07-13""".replace(b"\n", b"\r\n")
-
-
-def read(csv_text: str | bytes, clock: str = "24h") -> list[Performance | RowError]:
-    data = csv_text.encode() if isinstance(csv_text, str) else csv_text
-    return list(read_lineup(io.BytesIO(data), clock=clock))
-
-
-def read_one(csv_text: str, clock: str) -> Performance | RowError:
-    (item,) = read(csv_text, clock)
-    return item
-
-
-def times_of(item: Performance | RowError) -> tuple[str, str]:
-    assert isinstance(item, Performance), item
-    return item.start, item.end
 
 
 # The client's example and the seed file
@@ -101,133 +86,7 @@ def test_seed_lineup_is_decided_to_be_on_the_24_hour_clock_and_reads_unchanged()
     assert read(data, decision.clock) == read(data)
 
 
-# The pm clock
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("1:00", (13, 0)),
-        ("7:00", (19, 0)),
-        (" 8:15 ", (20, 15)),
-        ("11:59", (23, 59)),
-        ("12:00", (12, 0)),
-        ("12:30", (12, 30)),
-    ],
-)
-def test_pm_clock_reads_a_time_without_am_or_pm_as_afternoon_or_evening(text, expected):
-    assert parse_time(text, "pm") == datetime.time(*expected)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("8:00 AM", (8, 0)),
-        ("08:15 am", (8, 15)),
-        ("12:00 AM", (0, 0)),
-        ("12:30 PM", (12, 30)),
-        ("8pm", (20, 0)),
-        ("11:59 pM", (23, 59)),
-    ],
-)
-def test_pm_clock_reads_a_time_with_am_or_pm_as_written(text, expected):
-    assert parse_time(text, "pm") == parse_time(text) == datetime.time(*expected)
-
-
-@pytest.mark.parametrize(
-    ("text", "written"),
-    [
-        ("20:00", "8:00 PM"),
-        ("13:00", "1:00 PM"),
-        ("23:59", "11:59 PM"),
-        ("0:30", "12:30 AM"),
-        ("00:00", "12:00 AM"),
-        ("08:00", "8:00 AM"),
-        ("09:30", "9:30 AM"),
-        ("12:00", None),
-    ],
-)
-def test_pm_clock_rejects_times_only_a_24_hour_clock_writes_saying_how_to_write_them(text, written):
-    if written is None:
-        assert parse_time(text, "pm") == datetime.time(12, 0)
-        return
-    with pytest.raises(ValueError) as raised:
-        parse_time(text, "pm")
-    assert str(raised.value) == (
-        f"'{text}' has no AM/PM, and this file reads such times as afternoon or evening"
-        f" (7:00 is 19:00): write {written}"
-    )
-
-
-@pytest.mark.parametrize("text", ["25:00", "7:60", "7", "noon", "13:00 PM", ""])
-def test_pm_clock_rejects_what_is_not_a_time_with_a_hint_for_its_clock(text):
-    with pytest.raises(ValueError, match=r"is not a time \(use 8:00 for 20:00, or 8:00 AM\)"):
-        parse_time(text, "pm")
-
-
-@pytest.mark.parametrize("clock", ["auto", "PM", "12h", ""])
-def test_parse_time_rejects_a_clock_it_does_not_read_on(clock):
-    with pytest.raises(ValueError, match="clock must be '24h' or 'pm'"):
-        parse_time("7:00", clock)
-
-
-def test_pm_set_past_midnight_ends_the_next_morning():
-    row = read_one(HEADER + "A,B,2025-07-12,11:00,1:00\n", "pm")
-    assert times_of(row) == ("2025-07-12T23:00", "2025-07-13T01:00")
-
-
-def test_pm_set_ending_at_12_30_after_an_evening_start_ends_after_midnight():
-    row = read_one(HEADER + "A,B,2025-07-12,11:00,12:30\n", "pm")
-    assert times_of(row) == ("2025-07-12T23:00", "2025-07-13T00:30")
-
-
-def test_pm_set_from_noon_ends_the_same_afternoon():
-    row = read_one(HEADER + "A,B,2025-07-12,12:00,1:30\n", "pm")
-    assert times_of(row) == ("2025-07-12T12:00", "2025-07-12T13:30")
-
-
-def test_pm_set_ending_at_the_time_it_starts_lasts_12_hours():
-    row = read_one(HEADER + "A,B,2025-07-12,7:00,7:00\n", "pm")
-    assert times_of(row) == ("2025-07-12T19:00", "2025-07-13T07:00")
-
-
-def test_pm_set_starting_in_the_morning_with_am_ends_that_morning():
-    row = read_one(HEADER + "A,B,2025-07-12,10:00 AM,11:30\n", "pm")
-    assert times_of(row) == ("2025-07-12T10:00", "2025-07-12T11:30")
-
-
-def test_pm_set_ending_with_am_or_pm_ends_as_written():
-    row = read_one(HEADER + "A,B,2025-07-12,11:00,1:00 PM\n", "pm")
-    assert times_of(row) == ("2025-07-12T23:00", "2025-07-13T13:00")
-
-
-def test_pm_set_past_midnight_on_the_last_day_of_the_year_ends_in_the_next_year():
-    row = read_one(HEADER + "A,B,2025-12-31,11:00,1:00\n", "pm")
-    assert times_of(row) == ("2025-12-31T23:00", "2026-01-01T01:00")
-
-
-def test_pm_row_with_a_24_hour_time_is_a_row_error_and_the_other_rows_load():
-    items = read(
-        HEADER
-        + "A,B,2025-07-12,7:00,9:00\n"
-        + "C,D,2025-07-12,20:00,22:00\n"
-        + "E,F,2025-07-12,9:00,10:00\n",
-        "pm",
-    )
-    assert [type(item) for item in items] == [Performance, RowError, Performance]
-    assert items[1] == RowError(
-        3,
-        "Start '20:00' has no AM/PM, and this file reads such times as afternoon or evening"
-        " (7:00 is 19:00): write 8:00 PM; End '22:00' has no AM/PM, and this file reads such"
-        " times as afternoon or evening (7:00 is 19:00): write 10:00 PM",
-    )
-
-
-def test_the_same_cells_read_on_two_clocks_give_two_sets():
-    row = HEADER + "A,B,2025-07-12,7:00,9:00\n"
-    assert times_of(read_one(row, "24h")) == ("2025-07-12T07:00", "2025-07-12T09:00")
-    assert times_of(read_one(row, "pm")) == ("2025-07-12T19:00", "2025-07-12T21:00")
-    assert times_of(read_one(row, "24h")) == ("2025-07-12T07:00", "2025-07-12T09:00")
+# Reading on a clock
 
 
 def test_the_default_clock_is_the_24_hour_clock():

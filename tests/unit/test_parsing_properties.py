@@ -1,4 +1,5 @@
-"""Properties of lineup_ingest.parsing: any lineup written as CSV reads back as written.
+"""Properties of the parser (lineup_ingest.parsing and its layers): any lineup written as CSV
+reads back as written.
 
 Lineups are written with the csv module in every form the parser accepts (column order, header
 case and whitespace, extra columns, CRLF or LF, BOM, 24- or 12-hour times, blank lines, names
@@ -24,6 +25,7 @@ from lineup_ingest.parsing import (
     read_lineup,
 )
 from lineup_ingest.text import DISPLAY_CONTROLS
+from tests.lineups import ChunkStream
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -260,25 +262,6 @@ def test_a_bad_byte_costs_at_most_the_row_it_lands_in(lineup, bad_byte, data):
     assert sum(isinstance(item, RowError) for item in items) == 1
 
 
-class GeneratedStream(io.RawIOBase):
-    """A read-only raw stream fed by a generator of byte chunks, like a body coming off a socket."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if not self._pending:
-            self._pending = next(self._chunks, b"")
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
 def generated_lineup(rows: int) -> Iterator[bytes]:
     """A lineup of `rows` rows (a multiple of 1000), made on the fly from one repeated chunk."""
     chunk = "".join(
@@ -295,7 +278,7 @@ def test_a_large_file_is_read_in_constant_memory():
     tracemalloc.start()
     try:
         count, last = 0, None
-        for item in read_lineup(io.BufferedReader(GeneratedStream(generated_lineup(rows)))):
+        for item in read_lineup(io.BufferedReader(ChunkStream(generated_lineup(rows)))):
             assert isinstance(item, Performance)
             count, last = count + 1, item
         _, peak = tracemalloc.get_traced_memory()

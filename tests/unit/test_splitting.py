@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from lineup_ingest import parsing, splitting
+from lineup_ingest import lines, splitting
 from lineup_ingest.parsing import LineupFileError, read_header, read_lineup
 from lineup_ingest.splitting import Boundary, next_boundary, part_count
 from tests.lineups import lineup_csv, lineup_rows
@@ -100,8 +100,8 @@ def test_any_file_read_in_parts_reads_what_one_pass_reads(
     body, part_bytes, max_bytes, chunk, monkeypatch_module
 ):
     # Small limits and chunks, so that cut lines and rows and chunk edges happen often.
-    monkeypatch_module.setattr(parsing, "_MAX_LINE_BYTES", max_bytes)
-    monkeypatch_module.setattr(parsing, "_CHUNK_BYTES", chunk)
+    monkeypatch_module.setattr(lines, "MAX_LINE_BYTES", max_bytes)
+    monkeypatch_module.setattr(lines, "CHUNK_BYTES", chunk)
     monkeypatch_module.setattr(splitting, "_CHUNK_BYTES", chunk)
     data = b"Performer,Stage,Start,End,Date\n" + body
 
@@ -119,8 +119,8 @@ def monkeypatch_module():
 def test_a_line_cut_as_too_long_at_its_carriage_return_keeps_the_next_line(monkeypatch):
     # Found by the property above: the cut line's "\r" ended a chunk, and the line after
     # it was skipped as if it were still part of the long line.
-    monkeypatch.setattr(parsing, "_MAX_LINE_BYTES", 33)
-    monkeypatch.setattr(parsing, "_CHUNK_BYTES", 2)
+    monkeypatch.setattr(lines, "MAX_LINE_BYTES", 33)
+    monkeypatch.setattr(lines, "CHUNK_BYTES", 2)
     data = b"Performer,Stage,Start,End,Date\nBob2025-07-122025-07-122025-07-12\ra"
 
     rows = list(
