@@ -9,10 +9,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from waitress import create_server
+
+from festival.explorer import create_app
+from festival.settings import STACK_NAME
+from tests.moto_aws import moto_lineup
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,3 +64,16 @@ def serving(app) -> Iterator[str]:
     finally:
         server.close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def explorer_of(now: datetime, *files: tuple[str, bytes]) -> Iterator[str]:
+    """The explorer of a lineup of ``files`` loaded into in-memory AWS (moto) by the Lambda's
+    own code, served as `festival serve --local` serves the stack `make up` deploys; its
+    clock reads ``now``. Its address."""
+    with pytest.MonkeyPatch.context() as patch, moto_lineup(patch, *files) as lineup:
+        app = create_app(
+            lineup.queries, lineup.uploader, stack=STACK_NAME, local=True, now=lambda: now
+        )
+        with serving(app) as url:
+            yield url

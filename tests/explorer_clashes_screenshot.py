@@ -10,17 +10,10 @@ AWS (moto) by the Lambda's own code, as tests/explorer_screenshot.py does for th
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import datetime
 from pathlib import Path
 
-import boto3
-from moto import mock_aws
-
-from festival.explorer import create_app
-from festival.settings import STACK_NAME
-from tests.browser import LAPTOP, chromium, serving
-from tests.functional.moto_lineup import MotoLineup
+from tests.browser import LAPTOP, chromium, explorer_of
 from tests.lineups import lineup_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,24 +32,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "explorer-clashes.png")
     arguments = parser.parse_args()
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws():
-        lineup = MotoLineup(
-            boto3.client("s3", region_name="us-east-1"),
-            boto3.client("dynamodb", region_name="us-east-1"),
-        )
-        lineup.load("uploads/lineup.csv", SEED.read_bytes())
-        lineup.load("uploads/late-additions.csv", lineup_csv(LATE_ADDITIONS))
-        app = create_app(
-            lineup.queries, lineup.uploader, stack=STACK_NAME, local=True, now=lambda: NOW
-        )
-        with serving(app) as url, chromium() as browser:
-            page = browser.new_page(viewport=LAPTOP)
-            page.goto(f"{url}/clashes?date={DAY}")
-            page.screenshot(path=str(arguments.out), full_page=True)
-            page.close()
-            print(f"wrote {arguments.out}")
+    seed = ("uploads/lineup.csv", SEED.read_bytes())
+    late = ("uploads/late-additions.csv", lineup_csv(LATE_ADDITIONS))
+    with explorer_of(NOW, seed, late) as url, chromium() as browser:
+        page = browser.new_page(viewport=LAPTOP)
+        page.goto(f"{url}/clashes?date={DAY}")
+        page.screenshot(path=str(arguments.out), full_page=True)
+        page.close()
+        print(f"wrote {arguments.out}")
 
 
 if __name__ == "__main__":

@@ -9,23 +9,15 @@ clock is set to 22:40 on the seed's first day, so the current-time line shows.
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import datetime
 from pathlib import Path
 
-import boto3
-from moto import mock_aws
-
-from festival.explorer import create_app
-from festival.settings import STACK_NAME
-from tests.browser import LAPTOP, PHONE, chromium, serving
-from tests.functional.moto_lineup import MotoLineup
+from tests.browser import LAPTOP, PHONE, chromium, explorer_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seed" / "lineup.csv"
 DAY = "2025-07-12"
 NOW = datetime(2025, 7, 12, 22, 40)
-STACK = STACK_NAME
 
 
 def main() -> None:
@@ -33,25 +25,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "explorer-day.png")
     parser.add_argument("--phone", type=Path, default=None, help="Also a phone-sized shot.")
     arguments = parser.parse_args()
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws():
-        lineup = MotoLineup(
-            boto3.client("s3", region_name="us-east-1"),
-            boto3.client("dynamodb", region_name="us-east-1"),
-        )
-        lineup.load("uploads/lineup.csv", SEED.read_bytes())
-        app = create_app(lineup.queries, lineup.uploader, stack=STACK, local=True, now=lambda: NOW)
-        with serving(app) as url, chromium() as browser:
-            shots = [(arguments.out, LAPTOP)] + (
-                [(arguments.phone, PHONE)] if arguments.phone else []
-            )
-            for path, viewport in shots:
-                page = browser.new_page(viewport=viewport)
-                page.goto(f"{url}/day?date={DAY}")
-                page.screenshot(path=str(path), full_page=viewport is PHONE)
-                page.close()
-                print(f"wrote {path}")
+    seed = ("uploads/lineup.csv", SEED.read_bytes())
+    with explorer_of(NOW, seed) as url, chromium() as browser:
+        shots = [(arguments.out, LAPTOP)] + ([(arguments.phone, PHONE)] if arguments.phone else [])
+        for path, viewport in shots:
+            page = browser.new_page(viewport=viewport)
+            page.goto(f"{url}/day?date={DAY}")
+            page.screenshot(path=str(path), full_page=viewport is PHONE)
+            page.close()
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -21,14 +21,14 @@ import botocore.handlers
 import pytest
 from icalendar import Calendar
 
-from festival import cli
 from festival.calendars import CSV_COLUMNS
 from festival.explorer import create_app
 from festival.settings import STACK_NAME
 from lineup_ingest.ingest import LoadSettings
 from tests.functional.moto_lineup import MotoLineup
 from tests.functional.test_cli import FakeStacks, failed_with, festival, table_rows
-from tests.functional.test_explorer import in_memory_lineup, table_items
+from tests.functional.test_explorer import table_items
+from tests.moto_aws import moto_lineup
 
 pytestmark = pytest.mark.functional
 
@@ -57,7 +57,7 @@ def lineup_to_change(monkeypatch) -> Iterator[MotoLineup]:
 
 def seed_in_amsterdam(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoLineup]:
     settings = LoadSettings(time_zone="Europe/Amsterdam")
-    for loaded in in_memory_lineup(monkeypatch, settings=settings):
+    with moto_lineup(monkeypatch, settings=settings) as loaded:
         report = loaded.load(SEED_KEY, SEED.read_bytes())
         assert (report.status.value, report.rows_loaded) == ("OK", 24)
         stacks = FakeStacks()
@@ -68,7 +68,7 @@ def seed_in_amsterdam(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoLineup]:
             "BUILTIN_HANDLERS",
             [*others, ("before-call.cloudformation.DescribeStacks", stacks)],
         )
-        monkeypatch.setattr(cli, "LOCAL_ENDPOINT", None)
+        monkeypatch.setattr("festival.stack.LOCAL_ENDPOINT", None)
         yield loaded
 
 

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from festival.explorer import create_app
 from festival.explorer.stack import DeployedStack, OnFirstUse
@@ -28,10 +26,10 @@ from lineup_ingest import schema
 from lineup_ingest.adapters import to_attributes
 from tests.functional.moto_lineup import PREFIX, MotoLineup
 from tests.lineups import lineup_csv
+from tests.moto_aws import REGION, moto_lineup, sent_operations, without_aws_credentials
 
 pytestmark = pytest.mark.functional
 
-REGION = "us-east-1"
 SEED = Path(__file__).resolve().parents[2] / "seed" / "lineup.csv"
 HOSTILE = "<script>alert(1)</script>"
 FESTIVAL_EVENING = datetime(2025, 7, 12, 22, 40)
@@ -138,26 +136,8 @@ def as_shown(
 
 @pytest.fixture
 def moto(monkeypatch):
-    yield from in_memory_lineup(monkeypatch)
-
-
-def in_memory_lineup(monkeypatch: pytest.MonkeyPatch, **options: Any) -> Iterator[MotoLineup]:
-    """A bucket and a table of their own in moto. Mocks nest without a reset, and each
-    lineup has its own names, so a test's lineup and a module's seeded one live side by side."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield MotoLineup(
-            boto3.client("s3", region_name=REGION),
-            boto3.client("dynamodb", region_name=REGION),
-            **options,
-        )
+    with moto_lineup(monkeypatch) as lineup:
+        yield lineup
 
 
 def load_seed(lineup: MotoLineup) -> MotoLineup:
@@ -174,11 +154,10 @@ def table_items(lineup: MotoLineup) -> list[dict]:
 def seeded() -> Iterator[MotoLineup]:
     """The seed lineup, loaded once for the module's tests that only read it (a test that
     changes it takes ``seeded_to_change``): the table must be as loaded at the end."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        for lineup in in_memory_lineup(monkeypatch):
-            loaded = table_items(load_seed(lineup))
-            yield lineup
-            assert table_items(lineup) == loaded, "a test changed the shared seeded lineup"
+    with pytest.MonkeyPatch.context() as monkeypatch, moto_lineup(monkeypatch) as lineup:
+        loaded = table_items(load_seed(lineup))
+        yield lineup
+        assert table_items(lineup) == loaded, "a test changed the shared seeded lineup"
 
 
 @pytest.fixture
@@ -227,6 +206,34 @@ def drawn_at(block: Element) -> tuple[float, float]:
     """(left, right) of a block, in percent of the timeline."""
     left, width = (float(block.style(side).rstrip("%")) for side in ("left", "width"))
     return left, left + width
+
+
+@pytest.mark.parametrize(
+    ("path", "tab"),
+    [
+        ("/day", "Day"),
+        ("/performer", "Performer"),
+        ("/whats-on", "What's on"),
+        ("/clashes", "Clashes"),
+        ("/uploads", "Uploads"),
+        ("/uploads/follow?file=uploads/new.csv&etag=abc", "Uploads"),
+        ("/upload", "Upload"),
+    ],
+)
+def test_the_header_marks_the_tab_of_the_page_shown_and_links_every_page(seeded, path, tab):
+    (header,) = page(client_of(seeded).get(path)).find("top")
+    (nav,) = [element for element in _walk(header) if element.tag == "nav"]
+    links = {words(link.text): link.attrs for link in nav.children}
+
+    assert {name: attrs["href"] for name, attrs in links.items()} == {
+        "Day": "/day",
+        "Performer": "/performer",
+        "What's on": "/whats-on",
+        "Clashes": "/clashes",
+        "Uploads": "/uploads",
+        "Upload": "/upload",
+    }
+    assert [name for name, attrs in links.items() if attrs.get("aria-current") == "page"] == [tab]
 
 
 def test_saturdays_page_is_the_whole_festival_night_with_sets_past_midnight_drawn_whole(seeded):
@@ -586,6 +593,16 @@ def test_upload_puts_the_file_under_the_prefix_and_follows_it_to_its_report(moto
     assert link.attrs["href"] == "/day?date=2025-07-12"
 
 
+def test_an_explorer_given_no_uploader_reads_but_takes_no_upload(moto):
+    client = create_app(moto.queries, None).test_client()
+
+    response = upload(client, "lineup.csv", SEED.read_bytes(), csrf_token(client))
+
+    assert response.status_code == 404
+    assert moto.object_keys() == []
+    assert client.get("/uploads").status_code == 200
+
+
 def test_uploading_the_same_content_again_waits_for_the_new_load(seeded_to_change):
     (earlier,) = seeded_to_change.queries.upload_versions("uploads/lineup.csv")
     client = client_of(seeded_to_change)
@@ -774,11 +791,9 @@ def test_a_page_asked_for_under_another_host_name_is_refused(seeded):
 def test_pages_ask_dynamodb_with_query_only_and_the_upload_only_puts_the_object(seeded_to_change):
     # The app's own clients, so that the Lambda's calls (made here by notify) are not counted.
     dynamodb, s3 = (boto3.client(name, region_name=REGION) for name in ("dynamodb", "s3"))
-    calls: list[str] = []
-    dynamodb.meta.events.register(
-        "before-call.dynamodb.*", lambda model, **_: calls.append(f"dynamodb:{model.name}")
-    )
-    s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(f"s3:{model.name}"))
+    dynamodb_calls = sent_operations(dynamodb)
+    s3_calls: list[str] = []
+    s3.meta.events.register("before-call.s3.*", lambda model, **_: s3_calls.append(model.name))
     app = create_app(
         LineupQueries(dynamodb, seeded_to_change.name),
         S3Uploader(s3, seeded_to_change.name, PREFIX),
@@ -803,8 +818,8 @@ def test_pages_ask_dynamodb_with_query_only_and_the_upload_only_puts_the_object(
     seeded_to_change.notify("uploads/again.csv")
     assert page(client.get(location)).find("report")
 
-    assert set(calls) == {"dynamodb:Query", "s3:PutObject"}
-    assert calls.count("s3:PutObject") == 1
+    assert set(dynamodb_calls) == {"Query"}
+    assert s3_calls == ["PutObject"]
 
 
 # --- when AWS cannot answer -------------------------------------------------------------------
@@ -849,20 +864,7 @@ def test_a_stack_not_deployed_gets_a_page_saying_so_not_a_traceback(monkeypatch)
 
 
 def test_missing_credentials_get_a_page_saying_what_to_do(monkeypatch, tmp_path):
-    for name in (
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    without_aws_credentials(monkeypatch, tmp_path)
     client = deployed_app(boto3.Session(region_name=REGION)).test_client()
 
     response = client.get("/day")

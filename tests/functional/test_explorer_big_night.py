@@ -5,31 +5,32 @@ marks on each. The page limit is lowered so that 302 sets (quick to load) span p
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from festival.explorer import paging
+from festival.nights import DEFAULT_DAY_STARTS
 from tests.functional.moto_lineup import MotoLineup
 from tests.functional.test_explorer import (  # noqa: F401 (fixtures)
     Element,
     _walk,
     as_shown,
     client_of,
-    in_memory_lineup,
     moto,
     page,
     shown_sets,
     words,
 )
 from tests.lineups import lineup_csv
+from tests.moto_aws import moto_lineup
 
 pytestmark = pytest.mark.functional
 
 NIGHT = date(2025, 7, 12)
 QUIET_NIGHT = date(2025, 7, 13)
-DAY_STARTS = time(6, 0)  # the explorer's default
+DAY_STARTS = DEFAULT_DAY_STARTS  # the explorer's default
 LIMIT = 40
 # Sets of each of the night's 30 stages: 300, every stage within a page of LIMIT.
 STAGE_SIZES = [4, 9, 14, 13, 10, 10] * 5
@@ -75,7 +76,7 @@ def big_night() -> Iterator[MotoLineup]:
     only read them."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(paging, "MAX_SETS_PER_PAGE", LIMIT)
-        for lineup in in_memory_lineup(monkeypatch):
+        with moto_lineup(monkeypatch) as lineup:
             report = lineup.load("uploads/big-night.csv", lineup_csv(big_night_rows()))
             assert (report.status.value, report.rows_loaded) == ("OK", 307)
             yield lineup

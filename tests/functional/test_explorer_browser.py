@@ -10,19 +10,16 @@ from __future__ import annotations
 from datetime import datetime, time
 from pathlib import Path
 
-import boto3
 import pypdfium2 as pdfium
 import pytest
-from moto import mock_aws
 
 from festival.explorer import create_app
 from tests.browser import PHONE, serving
-from tests.functional.moto_lineup import MotoLineup
 from tests.lineups import lineup_csv
+from tests.moto_aws import moto_lineup
 
 pytestmark = pytest.mark.functional
 
-REGION = "us-east-1"
 SEED = Path(__file__).resolve().parents[2] / "seed" / "lineup.csv"
 HOSTILE = "<script>alert(1)</script>"
 NOW = datetime(2025, 7, 12, 22, 40)
@@ -34,17 +31,11 @@ PRINT_DPI = 150
 
 @pytest.fixture(scope="module")
 def lineup():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        patch.delenv("AWS_PROFILE", raising=False)
-        with mock_aws():
-            lineup = MotoLineup(
-                boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
-            )
-            lineup.load("uploads/seed.csv", SEED.read_bytes())
-            yield lineup
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        moto_lineup(patch, ("uploads/seed.csv", SEED.read_bytes())) as lineup,
+    ):
+        yield lineup
 
 
 @pytest.fixture(scope="module")

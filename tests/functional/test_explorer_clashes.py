@@ -14,7 +14,6 @@ from tests.functional.test_explorer import (  # noqa: F401 (fixtures)
     HOSTILE,
     Tree,
     client_of,
-    in_memory_lineup,
     load_seed,
     moto,
     page,
@@ -23,6 +22,7 @@ from tests.functional.test_explorer import (  # noqa: F401 (fixtures)
     words,
 )
 from tests.lineups import CLASHING, lineup_csv
+from tests.moto_aws import moto_lineup
 
 pytestmark = pytest.mark.functional
 
@@ -33,7 +33,7 @@ KEY = "uploads/clashing.csv"
 def clashing() -> Iterator[MotoLineup]:
     """The seed lineup and a file of clashes, loaded once: the tests only read them."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        for lineup in in_memory_lineup(monkeypatch):
+        with moto_lineup(monkeypatch) as lineup:
             assert load_seed(lineup).load(KEY, lineup_csv(CLASHING)).rows_loaded == 5
             yield lineup
 

@@ -14,17 +14,16 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from moto import mock_aws
 
 from festival.explorer import create_app
 from festival.explorer.stack import DeployedStack, OnFirstUse
 from festival.settings import LOCAL_ENDPOINT, STACK_NAME
 from tests.functional.moto_lineup import MotoLineup
 from tests.functional.test_explorer import page, shown_sets, words
+from tests.moto_aws import REGION, in_memory_aws, new_lineup
 
 pytestmark = pytest.mark.functional
 
-REGION = "us-east-1"
 SEED = Path(__file__).resolve().parents[2] / "seed" / "lineup.csv"
 STACK = STACK_NAME
 PERFORMER_PAGE = "/performer?name=Olivia+Rodrigo"
@@ -75,22 +74,13 @@ class Session:
 
 @pytest.fixture
 def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    with in_memory_aws(monkeypatch):
         yield
 
 
 def deploy(outputs: StackOutputs) -> MotoLineup:
     """The stack deployed (again): a table and bucket of new names, the seed lineup loaded."""
-    lineup = MotoLineup(
-        boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
-    )
+    lineup = new_lineup()
     report = lineup.load("uploads/lineup.csv", SEED.read_bytes())
     assert report.rows_loaded == 24
     outputs.lineup = lineup
@@ -168,55 +158,61 @@ def test_the_stack_is_read_again_only_when_a_resource_is_gone(aws):
     assert outputs.reads == 1
 
 
-def test_a_stack_deleted_gets_a_page_saying_to_reload_once_deployed_and_reloading_works(aws):
-    outputs = StackOutputs()
-    first = deploy(outputs)
-    client = explorer(outputs)
-    assert client.get(PERFORMER_PAGE).status_code == 200
-    tear_down(first)
-    outputs.lineup = None  # the stack deleted
-
-    failed = client.get(PERFORMER_PAGE)
-
-    assert failed.status_code == 503
-    assert words(page(failed).find("problem")[0].text).startswith("The stack is not deployed")
-    assert advice(failed).startswith("Reload this page once it is deployed")
-    # Doing what it says: deploy, then reload. The same running app answers.
-    deploy(outputs)
-    assert client.get(PERFORMER_PAGE).status_code == 200
+def stack_deleted(outputs: StackOutputs) -> None:
+    outputs.lineup = None
 
 
-def test_a_table_still_missing_after_a_second_look_says_to_deploy_and_reload(aws):
-    outputs = StackOutputs()
-    first = deploy(outputs)
-    client = explorer(outputs)
-    assert client.get(PERFORMER_PAGE).status_code == 200
-    tear_down(first)  # the stack still names them: being deployed, or deleted by hand
-
-    failed = client.get(PERFORMER_PAGE)
-
-    assert failed.status_code == 503
-    problem = words(page(failed).find("problem")[0].text)
-    assert problem.startswith("The stack's table or bucket does not exist")
-    assert "Deploy it (make up)" in problem
-    assert advice(failed).startswith("Reload this page once it is deployed")
-    deploy(outputs)
-    assert client.get(PERFORMER_PAGE).status_code == 200
+def stack_still_naming_them(outputs: StackOutputs) -> None:
+    """Being deployed, or its resources deleted by hand."""
 
 
-def test_a_local_stack_down_gets_a_page_saying_to_run_make_up_then_reload_which_works(aws):
-    outputs = StackOutputs()
-    first = deploy(outputs)
-    client = explorer(outputs)
-    assert client.get(PERFORMER_PAGE).status_code == 200
-    tear_down(first)
+def local_stack_down(outputs: StackOutputs) -> None:
     outputs.unreachable = True  # make down
 
+
+@pytest.mark.parametrize(
+    ("what_happened", "problem_says", "advice_says"),
+    [
+        pytest.param(
+            stack_deleted,
+            ["The stack is not deployed"],
+            "Reload this page once it is deployed",
+            id="the stack deleted: reload once deployed",
+        ),
+        pytest.param(
+            stack_still_naming_them,
+            ["The stack's table or bucket does not exist", "Deploy it (make up)"],
+            "Reload this page once it is deployed",
+            id="a table still missing after a second look: deploy and reload",
+        ),
+        pytest.param(
+            local_stack_down,
+            ["AWS cannot be reached", "Start it with make up"],
+            "Reload this page once make up has finished",
+            id="the local stack down: make up, then reload",
+        ),
+    ],
+)
+def test_a_stack_gone_gets_a_page_saying_what_helps_and_doing_it_works(
+    aws, what_happened, problem_says, advice_says
+):
+    outputs = StackOutputs()
+    first = deploy(outputs)
+    client = explorer(outputs)
+    assert client.get(PERFORMER_PAGE).status_code == 200
+    tear_down(first)
+    what_happened(outputs)
+
     failed = client.get(PERFORMER_PAGE)
 
     assert failed.status_code == 503
-    assert "Start it with make up" in words(page(failed).text)
-    assert advice(failed).startswith("Reload this page once make up has finished")
-    outputs.unreachable = False  # make up: deployed again, under new names
+    title, *details = problem_says
+    problem = words(page(failed).find("problem")[0].text)
+    assert problem.startswith(title)
+    assert all(detail in problem for detail in details), problem
+    assert advice(failed).startswith(advice_says)
+    # Doing what it says: make up (when it was down), deploy, then reload. The same running
+    # app answers.
+    outputs.unreachable = False
     deploy(outputs)
     assert client.get(PERFORMER_PAGE).status_code == 200

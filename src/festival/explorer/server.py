@@ -8,9 +8,9 @@ from datetime import time
 import boto3
 from waitress import create_server
 
-from festival.cli import stack_day_starts
 from festival.explorer.app import create_app
 from festival.explorer.stack import DeployedStack, OnFirstUse
+from festival.stack import stack_day_starts
 
 HOST = "127.0.0.1"  # never another interface: the pages use the caller's AWS credentials
 THREADS = 4

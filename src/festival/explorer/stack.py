@@ -1,4 +1,5 @@
-"""The explorer's link to a deployed stack, and what to tell the user when it fails.
+"""The explorer's link to a deployed stack, and what a page tells the user when it fails
+(said by ``festival.stack``, with what makes the page work again).
 
 The table, bucket and prefix are read from the stack's outputs when a page first needs
 them, and again after a failure: `festival serve` can start before the stack is deployed
@@ -18,43 +19,25 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-)
+from botocore.exceptions import ClientError
 
-from festival.cli import CommandError, stack_output
 from festival.explorer.uploader import S3Uploader
 from festival.queries import LineupQueries
+from festival.stack import (
+    READER_POLICY,
+    STACK_ERRORS,
+    UPLOADER_POLICY,
+    Trouble,
+    is_gone,
+    lineup_queries,
+    stack_error,
+    stack_output,
+)
 
 T = TypeVar("T")
 
 # Errors reaching AWS that a page explains instead of failing with a traceback.
-UNREACHABLE_ERRORS = (CommandError, BotoCoreError, ClientError)
-
-
-# What AWS answers for a table, bucket, topic or queue that does not exist (any more).
-GONE_CODES = frozenset(
-    {
-        "ResourceNotFoundException",  # DynamoDB: "Requested resource not found"
-        "NoSuchBucket",
-        "NotFound",  # SNS
-        "NotFoundException",
-        "AWS.SimpleQueueService.NonExistentQueue",
-        "QueueDoesNotExist",
-    }
-)
-
-
-def is_gone(error: BaseException) -> bool:
-    """Whether the error says the resource called no longer exists."""
-    return (
-        isinstance(error, ClientError)
-        and error.response.get("Error", {}).get("Code", "") in GONE_CODES
-    )
+UNREACHABLE_ERRORS = STACK_ERRORS
 
 
 class OnFirstUse(Generic[T]):
@@ -112,13 +95,14 @@ class OnFirstUse(Generic[T]):
 
 @dataclass
 class DeployedStack:
+    """The stack a running explorer reads and uploads to: each call reads its outputs."""
+
     session: boto3.Session
     endpoint: str | None
     name: str
 
     def queries(self) -> LineupQueries:
-        table = stack_output(self.session, self.endpoint, self.name, "TableName")
-        return LineupQueries(self.session.client("dynamodb", endpoint_url=self.endpoint), table)
+        return lineup_queries(self.session, self.endpoint, self.name)
 
     def uploader(self) -> S3Uploader:
         bucket = stack_output(self.session, self.endpoint, self.name, "UploadBucketName")
@@ -130,6 +114,29 @@ RELOAD = "Reload this page once that is done: festival serve keeps running."
 RESTART = (
     "Then stop festival serve (Ctrl+C) and start it again: it keeps the credentials and "
     "region it started with."
+)
+TRY_AGAIN = "Reload this page to try again."
+# What makes the page work again, by what went wrong (``then``).
+THEN = {
+    Trouble.NOT_DEPLOYED: "Reload this page once it is deployed: festival serve looks the stack "
+    "up again on each page until it finds it.",
+    Trouble.NO_CREDENTIALS: "Credentials written to the default profile are read when you "
+    "reload this page; for another profile or --local, stop festival serve and start it again "
+    "with it.",
+    Trouble.NO_REGION: "Then stop festival serve (Ctrl+C) and start it again: it reads the "
+    "region when it starts.",
+    Trouble.UNREACHABLE: RELOAD,
+    Trouble.GONE: "Reload this page once it is deployed: festival serve reads the stack's "
+    "outputs again and uses its new table and bucket.",
+    Trouble.DENIED: "Reload this page once the policy is attached (IAM may take a minute).",
+    Trouble.CREDENTIALS_REFUSED: RESTART,
+    Trouble.CALL_FAILED: TRY_AGAIN,
+    Trouble.OTHER: TRY_AGAIN,
+}
+# make up deploys the stack anew: once it has finished, the explorer follows it.
+LOCAL_STACK_STARTED = (
+    "Reload this page once make up has finished: festival serve finds the stack again, with "
+    "its new table and bucket."
 )
 
 
@@ -144,72 +151,10 @@ class Problem:
 
 
 def explain(error: Exception, *, local: bool, uploading: bool = False) -> Problem:
-    if isinstance(error, CommandError):
-        return Problem(
-            "The stack is not deployed here",
-            str(error),
-            "Reload this page once it is deployed: festival serve looks the stack up again "
-            "on each page until it finds it.",
-        )
-    if isinstance(error, NoCredentialsError):
-        return Problem(
-            "No AWS credentials",
-            "festival serve uses your own AWS credentials: configure a profile "
-            "(aws configure, or --profile), or use --local for the local stack.",
-            "Credentials written to the default profile are read when you reload this page; "
-            "for another profile or --local, stop festival serve and start it again with it.",
-        )
-    if isinstance(error, NoRegionError):
-        return Problem(
-            "No AWS region",
-            "Set a region (aws configure, AWS_DEFAULT_REGION, or --region).",
-            "Then stop festival serve (Ctrl+C) and start it again: it reads the region when "
-            "it starts.",
-        )
-    if isinstance(error, EndpointConnectionError):
-        if local:
-            return Problem(
-                "AWS cannot be reached",
-                f"{error}. Is the local stack running? Start it with make up.",
-                "Reload this page once make up has finished: festival serve finds the stack "
-                "again, with its new table and bucket.",
-            )
-        return Problem("AWS cannot be reached", f"{error}. Check your network and the region.")
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
-        if is_gone(error):
-            return Problem(
-                "The stack's table or bucket does not exist",
-                f"AWS said: {error}. The stack's outputs were read again and still name it: "
-                "the stack is being deployed, or was deleted. Deploy it "
-                f"({'make up' if local else 'make deploy-aws'}).",
-                "Reload this page once it is deployed: festival serve reads the stack's "
-                "outputs again and uses its new table and bucket.",
-            )
-        if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
-            policy = (
-                "uploader policy (UploaderPolicyArn)"
-                if uploading
-                else "reader policy (ReaderPolicyArn)"
-            )
-            return Problem(
-                "Not allowed",
-                f"Your credentials may not do this: attach the stack's {policy} "
-                f"to your user or role. AWS said: {error}",
-                "Reload this page once the policy is attached (IAM may take a minute).",
-            )
-        if code in {
-            "ExpiredToken",
-            "ExpiredTokenException",
-            "InvalidClientTokenId",
-            "UnrecognizedClientException",
-            "InvalidAccessKeyId",
-            "SignatureDoesNotMatch",
-        }:
-            return Problem(
-                "Your AWS credentials were refused",
-                f"Renew or fix them (aws sso login, aws configure). AWS said: {error}",
-                RESTART,
-            )
-        return Problem("An AWS call failed", str(error), "Reload this page to try again.")
-    return Problem("AWS could not be reached", str(error), "Reload this page to try again.")
+    """One of ``UNREACHABLE_ERRORS`` as a page says it (``festival.stack.stack_error``),
+    with what makes the page work again."""
+    said = stack_error(error, local=local, policy=UPLOADER_POLICY if uploading else READER_POLICY)
+    then = THEN[said.trouble]
+    if said.trouble is Trouble.UNREACHABLE and local:
+        then = LOCAL_STACK_STARTED
+    return Problem(said.trouble.value, str(said), then)
