@@ -11,28 +11,28 @@ from datetime import date, time
 from functools import wraps
 from typing import Any
 
-import boto3
 import click
 from botocore.config import Config as ClientConfig
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from tabulate import tabulate
 
 from festival.calendars import KINDS, CalendarError, Selection, calendar, csv_cell, csv_text
-from festival.nights import (
-    DAY_STARTS_OUTPUT,
-    DEFAULT_DAY_STARTS,
-    DayStartsError,
-    format_day_starts,
-    night_window,
-    parse_day_starts,
-)
+from festival.nights import DayStartsError, format_day_starts, night_window, parse_day_starts
 from festival.queries import (
     MINUTE_FORMAT,
     LineupQueries,
     QueryInputError,
     parse_local_datetime,
 )
-from festival.settings import LOCAL_ENDPOINT, STACK_NAME, local_session
+from festival.settings import LOCAL_ENDPOINT, STACK_NAME
+from festival.stack import (
+    READER_POLICY,
+    STACK_ERRORS,
+    aws_session,
+    lineup_queries,
+    stack_day_starts,
+    stack_error,
+    stack_output,
+)
 from lineup_ingest.clashes import DEFAULT_CHANGEOVER_MINUTES, Clashes, Slot
 
 
@@ -40,47 +40,8 @@ class CommandError(Exception):
     """A failure the user can act on, shown as one line."""
 
 
-def aws_session(
-    local: bool, profile: str | None, region: str | None
-) -> tuple[boto3.Session, str | None]:
-    if local:
-        return local_session(region), LOCAL_ENDPOINT
-    # Everything else comes from the standard configuration (profile, AWS_ENDPOINT_URL...).
-    return boto3.Session(profile_name=profile, region_name=region), None
-
-
-def stack_outputs(session: boto3.Session, endpoint: str | None, stack: str) -> dict[str, str]:
-    """Every output of the stack, by name."""
-    cloudformation = session.client("cloudformation", endpoint_url=endpoint)
-    try:
-        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as error:
-        if "does not exist" in str(error):
-            raise CommandError(
-                f"stack {stack!r} does not exist here (deploy it with make up / make deploy-aws,"
-                " or pass --stack)"
-            ) from error
-        raise
-    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-
-
-def stack_output(session: boto3.Session, endpoint: str | None, stack: str, name: str) -> str:
-    outputs = stack_outputs(session, endpoint, stack)
-    if name not in outputs:
-        raise CommandError(f"stack {stack!r} has no output {name}: is it festival-lineup's?")
-    return outputs[name]
-
-
-def stack_day_starts(session: boto3.Session, endpoint: str | None, stack: str) -> time:
-    """The festival day's boundary hour the stack was deployed with (its FestivalDayStarts
-    output), or 06:00 for a stack deployed before it had one."""
-    text = stack_outputs(session, endpoint, stack).get(DAY_STARTS_OUTPUT)
-    if text is None:
-        return DEFAULT_DAY_STARTS
-    try:
-        return parse_day_starts(text)
-    except DayStartsError as error:
-        raise CommandError(f"stack {stack!r} output {DAY_STARTS_OUTPUT}: {error}") from error
+# The stack's managed policies do not allow these (festival reconcile invokes the function).
+OPERATOR_COMMANDS = frozenset({"reconcile"})
 
 
 class DayStartsType(click.ParamType):
@@ -102,15 +63,16 @@ def explained(command: Callable) -> Callable:
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
         try:
-            _as_csv(click.get_current_context())  # --json with --csv: refused, whatever the command
+            _as_csv(ctx)  # --json with --csv: refused, whatever the command
             return command(*args, **kwargs)
         except (CommandError, QueryInputError) as error:
             message = str(error)
-        except NoCredentialsError:
-            message = "no AWS credentials found: configure a profile, or use --local"
-        except (BotoCoreError, ClientError) as error:
-            message = f"AWS call failed: {error}"
+        except STACK_ERRORS as error:
+            local = bool((ctx.find_root().obj or {}).get("local"))
+            policy = None if ctx.info_name in OPERATOR_COMMANDS else READER_POLICY
+            message = str(stack_error(error, local=local, policy=policy))
         click.secho(f"festival: {message}", fg="red", err=True)
         sys.exit(1)
 
@@ -201,8 +163,7 @@ def main(
 def _queries(ctx: click.Context) -> LineupQueries:
     options = ctx.obj
     session, endpoint = aws_session(options["local"], options["profile"], options["region"])
-    table = stack_output(session, endpoint, options["stack"], "TableName")
-    return LineupQueries(session.client("dynamodb", endpoint_url=endpoint), table)
+    return lineup_queries(session, endpoint, options["stack"])
 
 
 def day_starts(ctx: click.Context) -> time:
@@ -929,7 +890,14 @@ def cost(
     click.echo(
         f"\nMonth {month}, {records_per_day:,} records/day in {files_per_day} file(s)/day,"
         f" on-demand, {architecture} with {workload.lambda_memory_mb:,} MB: "
-        f"${breakdown.monthly_total_usd:,.2f} a month"
+        f"${breakdown.monthly_total_usd:,.2f} a month, uploads and rows expiring after "
+        f"{model.RETENTION_DAYS} days (UploadRetentionDays, the template's default)"
+    )
+    kept = model.monthly_cost_keeping_everything(
+        workload, measurements, architecture=architecture, month=month
+    )
+    click.echo(
+        f"Keeping everything (UploadRetentionDays 0): ${kept.monthly_total_usd:,.2f} a month"
     )
     click.echo(
         f"Prices: {model.PRICES['region']} as of {model.PRICES['as_of']}; "

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from festival.local import stack
-from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_outputs
+from festival.local.deploy import DeployTarget, cli_path, deploy_local
 from festival.local.mailforward import MailForwarder
 from festival.local.paths import (
     LOCAL_EMAIL,
@@ -22,6 +22,7 @@ from festival.local.paths import (
     LocalPaths,
 )
 from festival.settings import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, local_session
+from festival.stack import outputs_of
 from lineup_ingest import schema
 
 T = TypeVar("T")
@@ -240,9 +241,9 @@ def parts_pipeline(local_stack) -> PartsPipeline:
         },
     )
     if deploy_local(paths, target, stack.local_client):
-        outputs = stack_outputs(stack.local_client("cloudformation"), PARTS_STACK)
+        outputs = outputs_of(stack.local_client("cloudformation"), PARTS_STACK)
         stack.wait_until_function_ready(outputs["FunctionName"])
-    outputs = stack_outputs(stack.local_client("cloudformation"), PARTS_STACK)
+    outputs = outputs_of(stack.local_client("cloudformation"), PARTS_STACK)
     # Email this stack's reports too, from now on.
     MailForwarder(local_session(), LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT).sync_subscriptions()
     return PartsPipeline(

@@ -14,7 +14,9 @@ from botocore.exceptions import ClientError
 
 from festival import aws_deploy
 from festival.aws_deploy import Options
-from festival.settings import LOCAL_REGION, local_environment
+from festival.settings import LOCAL_REGION
+from festival.stack import outputs_of
+from tests.local_aws import local_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +43,7 @@ def local_aws(local_stack, monkeypatch):
     cloudformation = session.client("cloudformation")
     dynamodb = session.client("dynamodb")
     if aws_deploy.stack_status(cloudformation, stack) not in (None, "DELETE_COMPLETE"):
-        table = aws_deploy.stack_outputs(cloudformation, stack).get("TableName")
+        table = outputs_of(cloudformation, stack).get("TableName")
         cloudformation.delete_stack(StackName=stack)
         cloudformation.get_waiter("stack_delete_complete").wait(
             StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
@@ -73,7 +75,7 @@ def test_deploy_then_destroy_on_the_local_stack_keeps_only_the_table(local_aws, 
 
     assert aws_deploy.deploy(options, session=session) is True
     cloudformation = session.client("cloudformation")
-    outputs = aws_deploy.stack_outputs(cloudformation, stack)
+    outputs = outputs_of(cloudformation, stack)
     assert {"FailureQueueUrl", "AlarmTopicArn", "TableName"} <= set(outputs)
     # (LocalStack 4.14 ignores ReservedConcurrentExecutions: test_template.py checks it.)
     config = session.client("lambda").get_function_event_invoke_config(

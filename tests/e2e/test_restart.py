@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from festival.local import stack
-from festival.local.deploy import stack_outputs
 from festival.queries import LineupQueries
 from festival.settings import STACK_NAME
+from festival.stack import outputs_of
 from tests.e2e.conftest import PARTS_STACK, Pipeline, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +85,7 @@ def test_down_then_up_keeps_files_rows_and_emails_without_loading_anything_again
 
     assert "Saved for the next `make up`" in said_down
     assert "Restored what `make down` saved" in said_up, said_up
-    outputs = stack_outputs(stack.local_client("cloudformation"), STACK_NAME)
+    outputs = outputs_of(stack.local_client("cloudformation"), STACK_NAME)
     after = Pipeline(
         bucket=outputs["UploadBucketName"],
         prefix=outputs["UploadPrefix"],

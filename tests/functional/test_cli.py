@@ -160,7 +160,7 @@ def deployed() -> Iterator[Deployed]:
             ],
         )
         # --local talks to moto here, never to a local stack this machine may be running.
-        monkeypatch.setattr(cli, "LOCAL_ENDPOINT", None)
+        monkeypatch.setattr("festival.stack.LOCAL_ENDPOINT", None)
         aws.invoke(aws.upload(SEED_KEY, SEED.read_bytes()))
         [email] = aws.emails()
         assert email["subject"].startswith("festival-lineup OK"), email

@@ -26,6 +26,16 @@ def removals(aws) -> list[dict]:
     return [record for record in uploads(aws) if record.get("kind") == "removal"]
 
 
+def the_removal_email(aws, status: str, file_name: str, *, rows_removed: int) -> str:
+    """The body of the one email of a removal that ended ``status``, whose record says so
+    and counts ``rows_removed``."""
+    (email,) = aws.emails()
+    assert email["subject"] == f"festival-lineup {status}: {file_name}"
+    (removal,) = removals(aws)
+    assert (removal["status"], removal["rows_removed"]) == (status, rows_removed)
+    return email["body"]
+
+
 def with_requester(event: dict, principal: str, source_ip: str) -> dict:
     """The event as S3 sends it for a request by ``principal`` from ``source_ip``."""
     (record,) = event["Records"]
@@ -103,11 +113,8 @@ def test_a_late_delete_event_after_a_newer_upload_removes_nothing_of_it(aws):
 
     assert result["files"][0]["status"] == "REPLACED"
     assert performer_names(aws) == sorted(row[0] for row in newer)
-    (email,) = aws.emails()
-    assert email["subject"] == "festival-lineup REPLACED: lineup.csv"
-    assert "nothing removed: it was uploaded again since." in email["body"]
-    (removal,) = removals(aws)
-    assert (removal["status"], removal["rows_removed"]) == ("REPLACED", 0)
+    body = the_removal_email(aws, "REPLACED", "lineup.csv", rows_removed=0)
+    assert "nothing removed: it was uploaded again since." in body
 
 
 def test_queries_stop_seeing_a_deleted_file_before_its_rows_are_collected(aws, monkeypatch):
@@ -184,11 +191,7 @@ def test_lambdas_retry_after_a_crash_mid_removal_goes_on_and_counts_every_row_on
     aws.deliver_parts()
 
     assert aws.performances() == []
-    (email,) = aws.emails()
-    assert email["subject"] == "festival-lineup REMOVED: lineup.csv"
-    assert "30 rows removed" in email["body"]
-    (removal,) = removals(aws)
-    assert (removal["status"], removal["rows_removed"]) == ("REMOVED", 30)
+    assert "30 rows removed" in the_removal_email(aws, "REMOVED", "lineup.csv", rows_removed=30)
 
 
 def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, monkeypatch):
@@ -216,21 +219,9 @@ def test_who_uploaded_is_recorded_emailed_and_shown_by_festival_uploads(aws, mon
 
     assert table.exit_code == 0, table.output
     header, _rule, *lines = table.output.splitlines()
-    assert header.split() == [
-        "file",
-        "status",
-        "parts",
-        "loaded",
-        "rejected",
-        "removed",
-        "by",
-        "from",
-        "finished",
-        "(UTC)",
-        "same",
-        "lineup",
-        "as",
-    ]
+    assert header.split() == (
+        "file status parts loaded rejected removed by from finished (UTC) same lineup as".split()
+    )
     removed, loaded = lines
     assert removed.split()[:5] == [
         "uploads/lineup.csv",

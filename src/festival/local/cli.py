@@ -15,8 +15,16 @@ from festival.local.processes import ProcessError
 from festival.local.setup import SetupError
 from festival.local.state import StateError
 from festival.settings import LOCAL_ENDPOINT, STACK_NAME
+from festival.stack import outputs_of
 
 FAILURES = (SetupError, ProcessError, DeployError, StateError, FileNotFoundError)
+# `up` and `reset` deploy the stack, which subscribes this address to the reports.
+EMAIL_OPTION = click.option(
+    "--email",
+    default=LOCAL_EMAIL,
+    show_default=True,
+    help="Address subscribed to the upload reports.",
+)
 
 
 def _fail(error: Exception) -> None:
@@ -39,12 +47,7 @@ def install() -> None:
 
 
 @main.command()
-@click.option(
-    "--email",
-    default=LOCAL_EMAIL,
-    show_default=True,
-    help="Address subscribed to the upload reports.",
-)
+@EMAIL_OPTION
 @click.option("--docker", is_flag=True, help="Run docker-compose.yml instead of host processes.")
 def up(email: str, docker: bool) -> None:
     """Start what is not running and deploy cloudformation.yaml as stack festival-lineup."""
@@ -106,12 +109,7 @@ def down(docker: bool, discard: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--email",
-    default=LOCAL_EMAIL,
-    show_default=True,
-    help="Address subscribed to the upload reports.",
-)
+@EMAIL_OPTION
 def reset(email: str) -> None:
     """Stop everything without saving, forget the saved state and mail, start empty."""
     try:
@@ -133,7 +131,7 @@ def status() -> None:
     click.echo(tabulate(rows, headers=["process", "pid", "state"]))
     if stack.localstack_healthy():
         try:
-            outputs = stack.stack_outputs(stack.local_client("cloudformation"), STACK_NAME)
+            outputs = outputs_of(stack.local_client("cloudformation"), STACK_NAME)
             click.echo(f"\nStack {STACK_NAME}: deployed, bucket {outputs['UploadBucketName']}")
         except Exception:  # noqa: BLE001 - any failure here means "not deployed"
             click.echo(f"\nStack {STACK_NAME}: not deployed (run make up)")

@@ -152,11 +152,6 @@ def ensure_bucket(s3, name: str) -> None:
         s3.create_bucket(Bucket=name)
 
 
-def stack_outputs(cloudformation, stack_name: str) -> dict[str, str]:
-    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-
-
 def deploy_local(paths: LocalPaths, target: DeployTarget, client: Callable[[str], Any]) -> bool:
     """Package and deploy on LocalStack; True if anything changed."""
     ensure_bucket(client("s3"), target.artifacts_bucket)

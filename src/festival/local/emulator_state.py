@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from importlib import metadata
 from typing import Any
@@ -109,28 +109,38 @@ def install() -> None:
     if unsupported:
         LOG.warning("festival state routes answer 501: %s", unsupported)
 
+    def answer(request: Request, failed: int, work: Callable[[str], Response]) -> Response:
+        """What ``work`` answers for the request's region; 501 on releases the routes were
+        not written for, and the status ``failed`` with the error if ``work`` raises."""
+        if unsupported:
+            return Response.for_json({"error": unsupported}, status=501)
+        region = request.args.get("region", DEFAULT_REGION)
+        try:
+            return work(region)
+        except Exception as error:  # noqa: BLE001 - said to the caller, who stops
+            return Response.for_json({"error": f"{type(error).__name__}: {error}"}, status=failed)
+
     class StateRoutes:
         @route("/_festival/state/dynamodb", methods=["GET"])
         def dump_table(self, request: Request) -> Response:
-            if unsupported:
-                return Response.for_json({"error": unsupported}, status=501)
-            region = request.args.get("region", DEFAULT_REGION)
-            try:
-                items = table_items(request.args["table"], region)
-            except Exception as error:  # noqa: BLE001 - said to the caller, who stops
-                return Response.for_json({"error": f"{type(error).__name__}: {error}"}, status=404)
-            return Response(item_lines(items), mimetype="application/x-ndjson")
+            return answer(
+                request,
+                404,
+                lambda region: Response(
+                    item_lines(table_items(request.args["table"], region)),
+                    mimetype="application/x-ndjson",
+                ),
+            )
 
         @route("/_festival/state/s3/stamp", methods=["POST"])
         def stamp(self, request: Request) -> Response:
-            if unsupported:
-                return Response.for_json({"error": unsupported}, status=501)
-            region = request.args.get("region", DEFAULT_REGION)
-            try:
-                stamped = stamp_objects(request.get_json(force=True), region)
-            except Exception as error:  # noqa: BLE001 - said to the caller, who stops
-                return Response.for_json({"error": f"{type(error).__name__}: {error}"}, status=400)
-            return Response.for_json({"stamped": stamped})
+            return answer(
+                request,
+                400,
+                lambda region: Response.for_json(
+                    {"stamped": stamp_objects(request.get_json(force=True), region)}
+                ),
+            )
 
     ROUTER.add(StateRoutes())
 

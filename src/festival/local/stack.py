@@ -10,11 +10,10 @@ import time
 from dataclasses import dataclass
 
 import requests
-import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 
 from festival.local import emulator_state, setup, state
-from festival.local.deploy import DeployTarget, cli_path, deploy_local, stack_outputs
+from festival.local.deploy import DeployTarget, cli_path, deploy_local
 from festival.local.mailforward import QUEUE_NAME, MailForwarder
 from festival.local.paths import (
     LOCAL_EMAIL,
@@ -33,6 +32,8 @@ from festival.settings import (
     local_client,
     local_session,
 )
+from festival.stack import outputs_of
+from festival.templates import parse_template
 
 ARTIFACTS_BUCKET = "festival-lineup-artifacts"
 # What saving or restoring the emulator's data may fail with (said as a StateError).
@@ -176,7 +177,7 @@ def up(paths: LocalPaths, email: str = LOCAL_EMAIL, docker: bool = False) -> UpR
                 # Its parameters as saved, less any the template no longer declares.
                 kept = {k: v for k, v in saved.parameters.items() if k in declared}
                 deploy_stack(paths, saved.name, kept)
-            return stack_outputs(local_client("cloudformation"), saved.name)
+            return outputs_of(local_client("cloudformation"), saved.name)
 
         try:
             restored = state.restore(paths.emulator_state, LOCAL_ENDPOINT, local_client, redeploy)
@@ -188,7 +189,7 @@ def up(paths: LocalPaths, email: str = LOCAL_EMAIL, docker: bool = False) -> UpR
             ) from error
     # Subscribe the forwarder's queue now, so no email published from here on is missed.
     MailForwarder(session, LOCAL_ENDPOINT, "127.0.0.1", SMTP_PORT).sync_subscriptions()
-    outputs = stack_outputs(local_client("cloudformation"), STACK_NAME)
+    outputs = outputs_of(local_client("cloudformation"), STACK_NAME)
     if deployed:
         wait_until_function_ready(outputs["FunctionName"])
     return UpResult(started=started, deployed=deployed, outputs=outputs, restored=restored)
@@ -206,19 +207,14 @@ def deploy_stack(paths: LocalPaths, name: str, parameters: dict[str, str]) -> bo
     )
     deployed = deploy_local(paths, target, local_client)
     if deployed and name != STACK_NAME:
-        outputs = stack_outputs(local_client("cloudformation"), name)
+        outputs = outputs_of(local_client("cloudformation"), name)
         wait_until_function_ready(outputs["FunctionName"])
     return deployed
 
 
 def template_parameters(paths: LocalPaths) -> set[str]:
-    """The parameters cloudformation.yaml declares (its intrinsic-function tags ignored)."""
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    template = yaml.load((paths.root / "cloudformation.yaml").read_text("utf-8"), Loader)
+    """The parameters cloudformation.yaml declares."""
+    template = parse_template((paths.root / "cloudformation.yaml").read_text("utf-8"))
     return set(template.get("Parameters", {}))
 
 
