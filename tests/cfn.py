@@ -25,10 +25,15 @@ def table_definition(template: dict | None = None) -> dict:
     }
 
 
+def load_template(path: Path = TEMPLATE) -> dict:
+    """A CloudFormation template read from its file, short-form tags kept as data."""
+    return templates.parse_template(path.read_text(encoding="utf-8"))
+
+
 @functools.cache
 def _the_templates_table() -> dict:
     # Parsed once per process: property tests build a table per example.
-    return table_definition(templates.load_template(TEMPLATE))
+    return table_definition(load_template(TEMPLATE))
 
 
 def resolve(value: Any, template: dict) -> Any:

@@ -17,10 +17,17 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Config:
+    """The function's settings. Each default is what the function falls back on when its
+    variable is not set, and it is the template's default for the parameter that sets the
+    variable (cloudformation.yaml; tests/unit/test_defaults_once.py keeps them equal): the
+    one place of these numbers on the function's side. Two fallbacks differ on purpose:
+    retention_days and upload_prefix (below)."""
+
     table_name: str
     topic_arn: str
     parts_queue_url: str
-    # The parts queue's failure queue (its DLQ) and the bucket: what the sweep reconciles.
+    # The parts queue's failure queue (its DLQ) and the bucket: what the sweep reconciles;
+    # without the prefix (the template's UploadPrefix) the sweep looks at the whole bucket.
     failure_queue_url: str = ""
     bucket_name: str = ""
     upload_prefix: str = ""
@@ -41,7 +48,8 @@ class Config:
     # upload, so that a bad name fails uploads with an email rather than every invocation.
     time_zone: str = DEFAULT_TIME_ZONE
     # Days after its upload that a file's rows and records expire (DynamoDB TTL on
-    # expires_at), as its CSV does in the bucket; 0 keeps them.
+    # expires_at), as its CSV does in the bucket; 0 keeps them. Not the template's default
+    # (90) on purpose: without the variable the function never lets data expire.
     retention_days: int = 0
 
     @classmethod
@@ -71,8 +79,8 @@ class Config:
         if settings.get("retention_days", 0) < 0:
             raise ConfigError("UPLOAD_RETENTION_DAYS must be 0 (keep forever) or more")
         return cls(
-            clock=environ.get("UNMARKED_TIMES", "auto"),
-            time_zone=environ.get("FESTIVAL_TIME_ZONE") or DEFAULT_TIME_ZONE,
+            clock=environ.get("UNMARKED_TIMES", cls.clock),
+            time_zone=environ.get("FESTIVAL_TIME_ZONE") or cls.time_zone,
             table_name=environ["TABLE_NAME"],
             topic_arn=environ["TOPIC_ARN"],
             parts_queue_url=environ["PARTS_QUEUE_URL"],

@@ -35,11 +35,11 @@ from festival.local.deploy import (
     create_change_set,
     failure_reasons,
     package,
-    stack_outputs,
 )
 from festival.local.paths import LocalPaths
 from festival.settings import STACK_NAME
-from festival.templates import parse_template
+from festival.stack import outputs_of
+from festival.templates import parameter_defaults, parse_template
 
 DEFAULT_RUNTIME = "python3.12"
 RUNTIME_NOTES = {
@@ -50,7 +50,6 @@ RUNTIME_NOTES = {
 }
 # Lambda keeps this many executions unreserved in every account.
 MIN_UNRESERVED_CONCURRENCY = 100
-DEFAULT_RESERVED_CONCURRENCY = 10
 KEY_DELETION_WINDOW_DAYS = 30
 Ask = Callable[[str], str]
 
@@ -264,9 +263,10 @@ def discard_change_set(cloudformation, stack: str, change_set: str, new_stack: b
         cloudformation.delete_stack(StackName=stack)
 
 
-def check_reserved_concurrency(session: boto3.Session, options: Options) -> None:
+def check_reserved_concurrency(session: boto3.Session, options: Options, template: dict) -> None:
     """Refuse early when the account cannot reserve what the template asks for."""
-    wanted = int(options.parameters.get("ReservedConcurrency", DEFAULT_RESERVED_CONCURRENCY))
+    default = parameter_defaults(template)["ReservedConcurrency"]
+    wanted = int(options.parameters.get("ReservedConcurrency", default))
     if wanted == 0:
         return
     try:
@@ -337,7 +337,9 @@ def deploy(
             f"updated: run `make destroy-aws STACK={options.stack}` first"
         )
     new_stack = status in {None, "REVIEW_IN_PROGRESS"}
-    check_reserved_concurrency(session, options)
+    paths = paths or LocalPaths.default()
+    template = parse_template((paths.root / "cloudformation.yaml").read_text(encoding="utf-8"))
+    check_reserved_concurrency(session, options, template)
 
     bucket = ensure_artifacts_bucket(session.client("s3"), account)
     cli = [cli_path("aws"), "--region", account.region]
@@ -349,7 +351,7 @@ def deploy(
         stack_name=options.stack,
         parameters=options.template_parameters(),
     )
-    packaged = package(target, paths or LocalPaths.default())
+    packaged = package(target, paths)
     change_set = create_change_set(target, packaged)
     if change_set is None:
         print(f"No changes: stack {options.stack} already matches the template.")
@@ -383,7 +385,7 @@ def deploy(
 
 
 def _print_outputs(session: boto3.Session, cloudformation, stack: str) -> None:
-    outputs = stack_outputs(cloudformation, stack)
+    outputs = outputs_of(cloudformation, stack)
     print(tabulate(sorted(outputs.items()), headers=["output", "value"]))
     print("\nEmail subscriptions:")
     print_subscriptions(session.client("sns"), outputs)

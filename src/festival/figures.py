@@ -20,7 +20,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 
 from festival import cost
+from festival.nights import night_window
 from lineup_ingest.parsing import Performance, decide_clock_from_head, read_lineup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,6 @@ IMAGES = ROOT / "docs" / "img"
 MANIFEST = "figures.json"
 SEED = ROOT / "seed" / "lineup.csv"
 SEED_DAY = "2025-07-12"
-DAY_STARTS = "06:00"  # a festival day runs from 06:00 to 06:00 the next morning
 DPI = 110
 
 
@@ -51,9 +51,8 @@ def png_bytes(figure: Figure) -> bytes:
 
 
 def festival_day(day: str) -> tuple[datetime, datetime]:
-    """From 06:00 on ``day`` to 06:00 the next morning."""
-    start = datetime.fromisoformat(f"{day}T{DAY_STARTS}")
-    return start, start + timedelta(days=1)
+    """From the default boundary hour (06:00) on ``day`` to the same hour the next morning."""
+    return night_window(date.fromisoformat(day))
 
 
 def sets_of_the_day(performances: Iterable[dict[str, Any]], day: str) -> list[dict[str, str]]:
@@ -248,26 +247,24 @@ def draw_capacity_modes(data: dict) -> Figure:
 def cost_over_the_year(
     measurements: cost.Measurements, base: cost.Workload, volumes: Sequence[int], **options: Any
 ) -> dict:
-    """The monthly total of months 1 to 12 at each daily volume, every row kept or with a
-    90-day TTL."""
+    """The monthly total of months 1 to 12 at each daily volume, with the template's
+    retention (rows and uploads expire after ``UploadRetentionDays``) or everything kept."""
     options = {
         key: value for key, value in options.items() if key not in ("month", "expire_after_days")
     }
+    priced = (
+        (f"{cost.RETENTION_DAYS}-day retention", "--", cost.monthly_cost),
+        ("kept", "-", cost.monthly_cost_keeping_everything),
+    )
     series = []
     for records in volumes:
         load = replace(base, records_per_day=records)
-        for expire, style in ((None, "-"), (90, "--")):
-            months = cost.monthly_series(
-                load, measurements, 12, expire_after_days=expire, **options
-            )
-            label = f"{records:,}/day, " + ("kept" if expire is None else "TTL 90 days")
-            series.append(
-                {
-                    "label": label,
-                    "style": style,
-                    "usd": [month.monthly_total_usd for month in months],
-                }
-            )
+        for setting, style, monthly_cost in priced:
+            usd = [
+                monthly_cost(load, measurements, month=month, **options).monthly_total_usd
+                for month in range(1, 13)
+            ]
+            series.append({"label": f"{records:,}/day, {setting}", "style": style, "usd": usd})
     return {"series": series}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -29,5 +28,7 @@ def parse_template(text: str) -> dict:
     return yaml.load(text, Loader=_TemplateLoader)
 
 
-def load_template(path: Path) -> dict:
-    return parse_template(path.read_text(encoding="utf-8"))
+def parameter_defaults(template: dict) -> dict[str, Any]:
+    """Each parameter's default: what a stack deployed without overrides runs."""
+    parameters = template.get("Parameters", {})
+    return {name: spec["Default"] for name, spec in parameters.items() if "Default" in spec}

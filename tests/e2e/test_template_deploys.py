@@ -6,16 +6,15 @@ import re
 
 import pytest
 
-from festival import templates
 from festival.local import stack
 from festival.settings import STACK_NAME
-from tests.cfn import TEMPLATE, holds
+from tests.cfn import TEMPLATE, holds, load_template
 
 pytestmark = pytest.mark.e2e
 
 
 def test_template_deploys_on_the_local_stack_with_every_resource_complete(local_stack):
-    template = templates.load_template(TEMPLATE)
+    template = load_template(TEMPLATE)
     cloudformation = stack.local_client("cloudformation")
     deployed = {
         resource["LogicalResourceId"]: resource["ResourceStatus"]

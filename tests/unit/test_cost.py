@@ -71,12 +71,31 @@ def test_dynamodb_stale_row_check_reads_the_whole_file_back():
 def test_dynamodb_storage_grows_each_month_without_expiry():
     # (400 + 100) B x 4 copies x 100,000 rows + one 1,124-B ingest record = 200,001,124 B/day.
     # Month 12 holds on average 11.5 months of rows: 349.792 days -> 65.15 GB x $0.25 = $16.29
-    month_12 = line(cost.monthly_cost(DAY_100K, MEASURED, month=12), "dynamodb", "storage")
+    kept = cost.monthly_cost_keeping_everything
+    month_12 = line(kept(DAY_100K, MEASURED, month=12), "dynamodb", "storage")
+    assert month_12.item == "storage: table and 3 GSI copies, no expiry"
     assert month_12.quantity == pytest.approx(200_001_124 * 11.5 * D / 2**30)
     assert month_12.monthly_usd == pytest.approx(16.2883, rel=1e-4)
     # Month 1 holds half a month on average: 15.2 days -> 2.83 GB -> $0.71
-    month_1 = line(cost.monthly_cost(DAY_100K, MEASURED, month=1), "dynamodb", "storage")
+    month_1 = line(kept(DAY_100K, MEASURED, month=1), "dynamodb", "storage")
     assert month_1.monthly_usd == pytest.approx(0.70819, rel=1e-4)
+
+
+def test_the_default_prices_the_templates_retention_and_keeping_everything_is_the_alternative():
+    days = cost.TEMPLATE_DEFAULTS["UploadRetentionDays"]
+    default = cost.monthly_cost(DAY_100K, MEASURED)
+    assert default.assumptions["expire_after_days"] == days
+    assert default.assumptions["workload"]["upload_retention_days"] == days
+    assert (
+        line(default, "dynamodb", "storage").item
+        == f"storage: table and 3 GSI copies, TTL {days} days"
+    )
+    assert line(default, "s3", "storage").item == f"storage: uploads (expire after {days} days)"
+    kept = cost.monthly_cost_keeping_everything(DAY_100K, MEASURED)
+    assert kept.assumptions["expire_after_days"] is None
+    assert kept.assumptions["workload"]["upload_retention_days"] is None
+    assert line(kept, "s3", "storage").item == "storage: uploads (kept)"
+    assert kept.monthly_total_usd > default.monthly_total_usd
 
 
 def test_dynamodb_storage_levels_off_with_ttl():
@@ -312,7 +331,8 @@ def test_each_question_reads_the_heads_first_half_a_unit_for_up_to_20_files():
 def test_with_every_row_kept_no_file_is_removed_so_the_heads_grow_with_the_files():
     # Month 12: 11.5 x 30.4167 = 349.8 heads x 200 B = 69,958 B = 17.08 -> 18 x 4 KB x 0.5
     # = 9 RRU a question: 10,000 x 30.4167 x 9 = 2,737,503 RRU x $0.125/M = $0.3422
-    heads = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "reads: file heads")
+    kept = cost.monthly_cost_keeping_everything(DAY_100K, MEASURED)
+    heads = line(kept, "dynamodb", "reads: file heads")
     assert "(350 heads: 9 RRU)" in heads.item
     assert heads.quantity * 1e6 == pytest.approx(10_000 * D * 9)
     assert heads.monthly_usd == pytest.approx(0.342188, rel=1e-5)
@@ -335,7 +355,7 @@ def test_a_removed_files_head_expires_a_week_after_the_removal():
     # Month 4 (days 91.25 to 121.67): min(t, 97) averages (97^2/2 - 91.25^2/2 + 97 x 24.67)
     # / 30.4167 = 96.46 heads, 2.5 RRU too; month 3 (days 60.83 to 91.25) is as if kept, 76
     assert "(96 heads: 2.5 RRU)" in heads[3].item
-    kept = cost.monthly_cost(DAY_100K, MEASURED, month=3)
+    kept = cost.monthly_cost_keeping_everything(DAY_100K, MEASURED, month=3)
     assert heads[2].item == line(kept, "dynamodb", "reads: file heads").item
     assert "(76 heads: 2 RRU)" in heads[2].item
 
@@ -375,7 +395,7 @@ def test_rows_of_expired_uploads_are_priced_as_paid_deletes():
     assert deletes[2].quantity * 1e6 == pytest.approx(100_000 * (3 * D - 90) * 4)
     assert deletes[1].quantity == 0  # nothing is 90 days old in month 2
     # Rows kept, or the CSVs kept (no expiry event: only the free TTL deletes rows)
-    kept = cost.monthly_cost(DAY_100K, MEASURED)
+    kept = cost.monthly_cost_keeping_everything(DAY_100K, MEASURED)
     archive = cost.monthly_cost(
         replace(DAY_100K, upload_retention_days=None), MEASURED, expire_after_days=90
     )
@@ -419,9 +439,11 @@ def test_the_reconcile_sweep_runs_every_15_minutes_at_the_functions_memory():
 def test_the_sweep_reads_every_record_and_every_head_each_run():
     # Month 12, rows kept: 349.8 upload records x 1,536 B = 537,285 B = 131.2 -> 132 x 4 KB
     # = 66 RRU, and the heads' 9 RRU: 75 RRU x 2,920 runs = 219,000 RRU x $0.125/M = $0.0274
-    sweep = cost.reconcile_sweep(DAY_100K, MEASURED)
+    archive = replace(DAY_100K, upload_retention_days=None)
+    sweep = cost.reconcile_sweep(archive, MEASURED, expire_after_days=None)
     assert sweep["read_units_per_run"] == 75
-    reads = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "reconcile sweep")
+    kept = cost.monthly_cost_keeping_everything(DAY_100K, MEASURED)
+    reads = line(kept, "dynamodb", "reconcile sweep")
     assert reads.monthly_usd == pytest.approx(75 * 2_920.0032 * 0.125e-6)
     # A 90-day expiry: 90 upload records x 1,536 B = 138,240 B, plus a removal record of
     # 512 B for each file removed in the last 90 days (a removal record expires 90 days
@@ -563,3 +585,12 @@ def test_the_document_has_every_generated_block():
     text = DOC.read_text(encoding="utf-8")
     names = {match["name"] for match in cost.BLOCK.finditer(text)}
     assert names == set(cost.doc_blocks(cost.load_measurements()))
+
+
+def test_the_readmes_cost_figures_are_the_models():
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What it costs", 1)[1].split("\n## ", 1)[0]
+    measurements = cost.load_measurements()
+    for keep_everything in (False, True):  # the template's retention, then the alternative
+        for row in cost.cost_table(measurements, keep_everything=keep_everything):
+            assert f"${row['month_12_usd']:,.2f}" in section, (row, keep_everything)

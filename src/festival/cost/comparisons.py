@@ -26,6 +26,7 @@ from festival.cost.prices import (
     PRICES,
     PROVISIONED_BREAK_EVEN_UTILIZATION,
     REPORT_RESERVE_S,
+    RETENTION_DAYS,
     SECONDS_PER_DAY,
 )
 from festival.cost.workload import Workload
@@ -190,17 +191,21 @@ def compare_retention(
     workload: Workload,
     measurements: Measurements,
     *,
-    keep_days: int = 90,
+    keep_days: int = RETENTION_DAYS,
     months: int = 12,
     **options: Any,
 ) -> dict[str, dict[str, float]]:
-    """Keeping every row against expiring rows with TTL, with or without the uploaded CSVs
-    kept in S3 as the archive (a row is 50 bytes of CSV in S3 against 4 x ~620 bytes in
-    DynamoDB; restoring is re-uploading the file)."""
+    """Expiring uploads and their rows (the template's ``UploadRetentionDays``, by default
+    the template's days) against keeping everything (``UploadRetentionDays`` 0), and against
+    expiring the rows only, with the uploaded CSVs kept in S3 as the archive (a row is 50
+    bytes of CSV in S3 against 4 x ~620 bytes in DynamoDB; restoring is re-uploading)."""
     options = {key: value for key, value in options.items() if key != "expire_after_days"}
     choices = {
-        "keep everything": (workload, None),
-        f"TTL after {keep_days} days": (workload, keep_days),
+        f"TTL after {keep_days} days": (
+            replace(workload, upload_retention_days=keep_days),
+            keep_days,
+        ),
+        "keep everything": (replace(workload, upload_retention_days=None), None),
         f"TTL after {keep_days} days, CSVs kept in S3 as the archive": (
             replace(workload, upload_retention_days=None),
             keep_days,

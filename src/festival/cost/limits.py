@@ -14,7 +14,11 @@ from festival.cost.duration import (
     row_time,
 )
 from festival.cost.measurements import Measurements
-from festival.cost.model import lambda_usd_per_file, monthly_cost
+from festival.cost.model import (
+    lambda_usd_per_file,
+    monthly_cost,
+    monthly_cost_keeping_everything,
+)
 from festival.cost.prices import (
     FILE_SHARDS,
     LAMBDA_MAX_TIMEOUT_S,
@@ -108,8 +112,8 @@ def _scaling_case(
     wall_s = math.ceil(parts / parallel) * (overhead_s + min(rows, part_rows) / rows_per_s)
     load = replace(w, records_per_day=rows, files_per_day=1)
 
-    def month_usd(month: int, **options: Any) -> float:
-        return monthly_cost(load, m, gsis=gsis, month=month, **options).monthly_total_usd
+    def month_usd(month: int, price: Any = monthly_cost) -> float:
+        return price(load, m, gsis=gsis, month=month).monthly_total_usd
 
     return {
         "label": label,
@@ -129,7 +133,7 @@ def _scaling_case(
         / 1e6,
         "month_1_usd": month_usd(1),
         "month_12_usd": month_usd(12),
-        "month_12_with_ttl_90_usd": month_usd(12, expire_after_days=90),
+        "month_12_kept_usd": month_usd(12, monthly_cost_keeping_everything),
     }
 
 

@@ -7,7 +7,7 @@ month over month from an empty table, so the month matters unless the data expir
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from festival.cost.duration import load_seconds
@@ -27,6 +27,7 @@ from festival.cost.prices import (
     READ_UNIT_BYTES,
     REJECTED_ROWS_LOGGED,
     REPORT_RESERVE_S,
+    RETENTION_DAYS,
     SECONDS_PER_DAY,
     SERVICES,
 )
@@ -262,19 +263,17 @@ def _on_demand_lines(
 ) -> list[CostLine]:
     """Write and read request units: every row written to the table and each GSI, every
     row of a version no longer current deleted from them, and the lifecycle's items."""
-    w, m, ddb = month.workload, month.measurements, PRICES["dynamodb"]
+    return [*_write_lines(month, gsis, expire_after_days), *_read_lines(month, expire_after_days)]
+
+
+def _write_lines(month: _Month, gsis: int, expire_after_days: int | None) -> list[CostLine]:
+    w, m = month.workload, month.measurements
     copies = 1 + gsis
     rows_written = w.records_per_day * DAYS_PER_MONTH * (1 - w.rejected_row_share)
     row_wru = rows_written * m.write_units_per_row * copies
     file_wru = month.files * w.writes_per_file
-    queries = w.queries_per_day * DAYS_PER_MONTH
-    query_rru = queries * query_read_units(w)
-    heads = month.heads(expire_after_days)
-    heads_rru = heads_read_units(w, heads)
-    file_rru = month.files * file_read_units(w, m)
     expiry = "no expiry" if expire_after_days is None else f"expire after {expire_after_days} days"
-    wru_price = ddb["write_request_units_per_million"]
-    rru_price = ddb["read_request_units_per_million"]
+    wru_price = PRICES["dynamodb"]["write_request_units_per_million"]
     return [
         _line(
             "dynamodb",
@@ -311,6 +310,18 @@ def _on_demand_lines(
             "million WRU",
             wru_price,
         ),
+    ]
+
+
+def _read_lines(month: _Month, expire_after_days: int | None) -> list[CostLine]:
+    w, m = month.workload, month.measurements
+    queries = w.queries_per_day * DAYS_PER_MONTH
+    query_rru = queries * query_read_units(w)
+    heads = month.heads(expire_after_days)
+    heads_rru = heads_read_units(w, heads)
+    file_rru = month.files * file_read_units(w, m)
+    rru_price = PRICES["dynamodb"]["read_request_units_per_million"]
+    return [
         _line(
             "dynamodb",
             f"reads: queries ({query_read_units(w)} RRU each)",
@@ -420,17 +431,11 @@ def _dynamodb_storage_line(month: _Month, gsis: int, expire_after_days: int | No
     )
 
 
-def _lambda_lines(
-    workload: Workload,
-    measurements: Measurements,
-    architecture: str,
-    files: float,
-    free: dict[str, Any],
-) -> list[CostLine]:
+def _lambda_lines(month: _Month, architecture: str, files: float) -> list[CostLine]:
     """One request per file, and the GB-seconds of its modeled duration."""
-    lam = PRICES["lambda"]
-    memory_mb = workload.lambda_memory_mb
-    gb_seconds = files * load_seconds(workload, measurements) * memory_mb / 1024
+    lam, free = PRICES["lambda"], month.free
+    memory_mb = month.workload.lambda_memory_mb
+    gb_seconds = files * load_seconds(month.workload, month.measurements) * memory_mb / 1024
     return [
         _line(
             "lambda",
@@ -588,7 +593,7 @@ def monthly_cost(
     architecture: str = "arm64",
     capacity: str = "on-demand",
     gsis: int = 3,
-    expire_after_days: int | None = None,
+    expire_after_days: int | None = RETENTION_DAYS or None,
     free_tier: bool = False,
     month: int = 12,
 ) -> CostBreakdown:
@@ -596,7 +601,9 @@ def monthly_cost(
 
     Storage grows month over month from an empty table, so the month matters unless the
     data expires: ``expire_after_days`` is a DynamoDB TTL on the rows (TTL deletes are free),
-    ``workload.upload_retention_days`` the S3 lifecycle expiry of the uploads.
+    ``workload.upload_retention_days`` the S3 lifecycle expiry of the uploads. Both default
+    to the template's ``UploadRetentionDays``, which sets both; None keeps the rows
+    (:func:`monthly_cost_keeping_everything` prices ``UploadRetentionDays`` 0).
     ``capacity="provisioned"`` prices the capacity that loads the day's file within one
     invocation, kept all month (see :func:`provisioned_vs_on_demand`); ``free_tier=True``
     subtracts the always-free allowances (``CostLine.free_quantity``).
@@ -608,7 +615,7 @@ def monthly_cost(
         raise ValueError("gsis must be >= 0")
     billed = _Month(workload, measurements, *month_days(month), _free_allowances(free_tier))
     throughput = _on_demand_lines if capacity == "on-demand" else _provisioned_lines
-    ingest = _lambda_lines(workload, measurements, architecture, billed.files, billed.free)
+    ingest = _lambda_lines(billed, architecture, billed.files)
     lines = [
         *throughput(billed, gsis, expire_after_days),
         _dynamodb_storage_line(billed, gsis, expire_after_days),
@@ -634,6 +641,15 @@ def monthly_cost(
     return CostBreakdown(lines, assumptions)
 
 
+def monthly_cost_keeping_everything(
+    workload: Workload, measurements: Measurements, **options: Any
+) -> CostBreakdown:
+    """The alternative to the template's default retention: ``UploadRetentionDays`` 0, every
+    upload kept in S3 and every row in the table."""
+    kept = replace(workload, upload_retention_days=None)
+    return monthly_cost(kept, measurements, **{**options, "expire_after_days": None})
+
+
 def monthly_series(
     workload: Workload, measurements: Measurements, months: int = 12, **options: Any
 ) -> list[CostBreakdown]:
@@ -649,8 +665,8 @@ def lambda_usd_per_file(
 ) -> float:
     """What Lambda bills for one file: the request and the GB-seconds (no free tier)."""
     architecture = normalize_architecture(architecture)
-    lines = _lambda_lines(workload, measurements, architecture, 1, _free_allowances(False))
-    return sum(line.monthly_usd for line in lines)
+    month = _Month(workload, measurements, *month_days(1), _free_allowances(False))
+    return sum(line.monthly_usd for line in _lambda_lines(month, architecture, files=1))
 
 
 # --- What the file lifecycle adds, gathered for the documents ----------------------------------
@@ -661,7 +677,7 @@ def reconcile_sweep(
     measurements: Measurements,
     *,
     month: int = 12,
-    expire_after_days: int | None = None,
+    expire_after_days: int | None = RETENTION_DAYS or None,
     architecture: str = "arm64",
 ) -> dict[str, Any]:
     """The reconcile sweep's month: its lines of :func:`monthly_cost` (no free tier), and

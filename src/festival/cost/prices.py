@@ -6,13 +6,36 @@ Prices and performance are dated tables with their sources: one edit when they c
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
+
+from festival.templates import parameter_defaults, parse_template
 
 # The design's own numbers come from the Lambda's code, so the model cannot drift from it.
 from lineup_ingest import schema
 from lineup_ingest.config import WRITES_IN_FLIGHT as WRITES_IN_FLIGHT  # BatchWriteItems in flight
 from lineup_ingest.config import Config
 from lineup_ingest.report import REJECTED_ROWS_SHOWN
+
+# The deployed system is the template's: the model prices its parameters at their defaults.
+TEMPLATE = Path(__file__).resolve().parents[3] / "cloudformation.yaml"
+
+
+def template_defaults(path: Path = TEMPLATE) -> dict[str, Any]:
+    """Each parameter's default in the template: what a stack deployed without overrides runs."""
+    return parameter_defaults(parse_template(path.read_text(encoding="utf-8")))
+
+
+def _rate_minutes(expression: str) -> int:
+    """The minutes of an EventBridge ``rate(N minutes)`` schedule."""
+    matched = re.fullmatch(r"rate\((\d+) minutes?\)", expression)
+    if matched is None:
+        raise ValueError(f"the cost model prices a rate(N minutes) schedule, not {expression!r}")
+    return int(matched.group(1))
+
+
+TEMPLATE_DEFAULTS = template_defaults()
 
 DAYS_PER_MONTH = 30.4167  # 365 / 12
 HOURS_PER_MONTH = 730.0  # 30.4167 x 24
@@ -121,14 +144,17 @@ TIME_SHARDS = schema.TIME_SHARDS  # ByTime's partition key: DAY#<date>#<0-3>
 # A removed file's head stays (read by every question) this long, then TTL deletes it: 7 days
 HEAD_KEPT_AFTER_REMOVAL_DAYS = schema.HEAD_KEPT_AFTER_REMOVAL_S / SECONDS_PER_DAY
 LAMBDA_MAX_TIMEOUT_S = 900
-RECOMMENDED_MEMORY_MB = 512  # the template's default; why: docs/cost-and-scalability.md
+# The template's defaults, read from it. FunctionMemory: why 512 MB, docs/cost-and-scalability.md
+RECOMMENDED_MEMORY_MB: int = TEMPLATE_DEFAULTS["FunctionMemory"]
 POWER_TUNING_MEMORY_MB = (256, 512, 1024, 1769, 3008)
 REPORT_RESERVE_S = Config.reserve_ms // 1000  # kept back to record and report the outcome
-# The template's defaults for large files (tests/unit/test_template.py keeps them equal).
-PART_BYTES = 16 * 1024 * 1024  # PartBytes: a file is loaded in parts of this size
-PART_CONCURRENCY = 2  # PartConcurrency: parts of one file loading at once
-RETENTION_DAYS = 90  # UploadRetentionDays: uploads and their rows (TTL) expire after it
-RECONCILE_MINUTES = 15  # ReconcileSchedule: rate(15 minutes), the reconcile sweep
+FUNCTION_TIMEOUT_S: int = TEMPLATE_DEFAULTS["FunctionTimeout"]
+PART_BYTES: int = TEMPLATE_DEFAULTS["PartBytes"]  # a file is loaded in parts of this size
+PART_CONCURRENCY: int = TEMPLATE_DEFAULTS["PartConcurrency"]  # parts of one file at once
+# UploadRetentionDays: uploads and their rows (TTL) expire after it; 0 keeps everything.
+RETENTION_DAYS: int = TEMPLATE_DEFAULTS["UploadRetentionDays"]
+LOG_RETENTION_DAYS: int = TEMPLATE_DEFAULTS["LogRetentionDays"]
+RECONCILE_MINUTES = _rate_minutes(TEMPLATE_DEFAULTS["ReconcileSchedule"])  # the sweep's
 REJECTED_ROWS_LOGGED = REJECTED_ROWS_SHOWN  # the report and its log line list the first ones
 SNS_EMAIL_DELIVERIES_PER_S = 10  # quota "Delivery rate for email messages", per account
 PROVISIONED_BREAK_EVEN_UTILIZATION = (PRICES["dynamodb"]["wcu_hour"] / 3600) / (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -28,11 +28,15 @@ from festival.cost.model import (
     CostBreakdown,
     coexisting_versions,
     monthly_cost,
+    monthly_cost_keeping_everything,
     reconcile_sweep,
 )
 from festival.cost.prices import (
+    ARCHITECTURES,
     DAYS_PER_MONTH,
+    FUNCTION_TIMEOUT_S,
     NEW_ON_DEMAND_TABLE_WRU_PER_S,
+    PART_BYTES,
     PERFORMANCE,
     RECOMMENDED_MEMORY_MB,
     REPORT_RESERVE_S,
@@ -56,14 +60,18 @@ def cost_table(
     measurements: Measurements,
     records_per_day: Iterable[int] = DOC_RECORDS,
     workload: Workload | None = None,
+    *,
+    keep_everything: bool = False,
     **options: Any,
 ) -> list[dict[str, Any]]:
-    """One row per daily volume: month-12 cost by service, and the totals of months 1, 12."""
+    """One row per daily volume: month-12 cost by service, and the totals of months 1, 12.
+    The template's retention unless ``keep_everything`` (``UploadRetentionDays`` 0)."""
+    price = monthly_cost_keeping_everything if keep_everything else monthly_cost
     rows = []
     for records in records_per_day:
         load = replace(workload or Workload(records_per_day=0), records_per_day=records)
-        breakdown = monthly_cost(load, measurements, **{**options, "month": 12})
-        first = monthly_cost(load, measurements, **{**options, "month": 1})
+        breakdown = price(load, measurements, **{**options, "month": 12})
+        first = price(load, measurements, **{**options, "month": 1})
         rows.append(
             {
                 "records_per_day": records,
@@ -156,118 +164,84 @@ def markdown_lines(breakdown: CostBreakdown) -> str:
 # --- The comparisons ---------------------------------------------------------------------------
 
 
-def _capacity_table(measurements: Measurements) -> list[str]:
-    header = [
-        "Records/day",
-        "On-demand",
-        "Provisioned, always on",
-        "Provisioned, 1 h/day",
-        "Provisioned, smoothed (queue)",
-        "Cheaper for this design",
-    ]
-    body = []
-    for records in DOC_RECORDS:
-        c = provisioned_vs_on_demand(Workload(records_per_day=records), measurements)
-        body.append(
-            [
-                f"{records:,}",
-                _usd(c["on_demand_usd"]),
-                _usd(c["provisioned_always_on_usd"]),
-                _usd(c["provisioned_scheduled_usd"]),
-                _usd(c["provisioned_smoothed_usd"]),
-                c["cheaper"],
-            ]
-        )
+def _records_table(
+    title: str,
+    header: Sequence[str],
+    rows_of: Callable[[int], list[list[str]]],
+    align: str = "",
+) -> list[str]:
+    """A titled table with rows for each of the documents' daily volumes."""
+    body = [row for records in DOC_RECORDS for row in rows_of(records)]
+    return [title, "", _markdown(header, body, align), ""]
+
+
+def _capacity_rows(measurements: Measurements, records: int) -> list[list[str]]:
+    c = provisioned_vs_on_demand(Workload(records_per_day=records), measurements)
+    modes = ("on_demand", "provisioned_always_on", "provisioned_scheduled", "provisioned_smoothed")
+    return [[f"{records:,}", *(_usd(c[f"{mode}_usd"]) for mode in modes), c["cheaper"]]]
+
+
+def _architecture_and_gsis_rows(measurements: Measurements, records: int) -> list[list[str]]:
+    load = Workload(records_per_day=records)
+    arch = compare_architectures(load, measurements)
+    gsis = compare_gsis(load, measurements)
     return [
-        "**Capacity mode** (DynamoDB throughput only, month 12; storage is the same):",
-        "",
-        _markdown(header, body, "lrrrrl"),
-        "",
+        [
+            f"{records:,}",
+            *(f"${arch[f'lambda_{name}_usd']:.4f}" for name in ARCHITECTURES),
+            *(_usd(gsis[n]["monthly_total_usd"]) for n in (1, 2, 3)),
+        ]
     ]
 
 
-def _architecture_and_gsis_table(measurements: Measurements) -> list[str]:
-    header = [
-        "Records/day",
-        "Lambda, arm64",
-        "Lambda, x86_64",
-        "Total, 1 GSI",
-        "2 GSIs",
-        "3 GSIs (design)",
-    ]
-    body = []
-    for records in DOC_RECORDS:
-        load = Workload(records_per_day=records)
-        arch = compare_architectures(load, measurements)
-        gsis = compare_gsis(load, measurements)
-        body.append(
-            [
-                f"{records:,}",
-                f"${arch['lambda_arm64_usd']:.4f}",
-                f"${arch['lambda_x86_64_usd']:.4f}",
-                *(_usd(gsis[n]["monthly_total_usd"]) for n in (1, 2, 3)),
-            ]
-        )
+def _retention_rows(measurements: Measurements, records: int) -> list[list[str]]:
+    choices = compare_retention(Workload(records_per_day=records), measurements)
+    periods = ("month_1_usd", "month_12_usd", "first_12_months_usd")
     return [
-        "**Lambda architecture** (the Lambda lines alone, the sweep's included) "
-        "**and number of GSIs** (total), month 12:",
-        "",
-        _markdown(header, body),
-        "",
+        [f"{records:,}", name, *(_usd(r[period]) for period in periods)]
+        for name, r in choices.items()
     ]
 
 
-def _retention_table(measurements: Measurements) -> list[str]:
-    header = ["Records/day", "Choice", "Month 1", "Month 12", "First 12 months"]
-    body = []
-    for records in DOC_RECORDS:
-        for name, r in compare_retention(Workload(records_per_day=records), measurements).items():
-            body.append(
-                [
-                    f"{records:,}",
-                    name,
-                    _usd(r["month_1_usd"]),
-                    _usd(r["month_12_usd"]),
-                    _usd(r["first_12_months_usd"]),
-                ]
-            )
-    return ["**Keeping or expiring old rows** (total):", "", _markdown(header, body, "llrrr"), ""]
-
-
-def _import_table(measurements: Measurements) -> list[str]:
-    header = [
-        "Records/day",
-        "Row writes (design)",
-        "Import: new rows only",
-        "Import: whole table daily",
-    ]
-    body = []
-    for records in DOC_RECORDS:
-        i = import_from_s3(Workload(records_per_day=records), measurements)
-        body.append(
-            [
-                f"{records:,}",
-                _usd(i["row_writes_usd"]),
-                _usd(i["import_new_rows_usd"]),
-                _usd(i["import_full_reload_daily_usd"]),
-            ]
-        )
-    return [
-        "**DynamoDB Import from S3** ($0.15/GB) against row writes, month 12:",
-        "",
-        _markdown(header, body),
-    ]
+def _import_rows(measurements: Measurements, records: int) -> list[list[str]]:
+    i = import_from_s3(Workload(records_per_day=records), measurements)
+    ways = ("row_writes_usd", "import_new_rows_usd", "import_full_reload_daily_usd")
+    return [[f"{records:,}", *(_usd(i[way]) for way in ways)]]
 
 
 def markdown_comparisons(measurements: Measurements) -> str:
-    return "\n".join(
-        [
-            *_capacity_table(measurements),
-            *_architecture_and_gsis_table(measurements),
-            *_retention_table(measurements),
-            *_import_table(measurements),
-        ]
-    )
+    m = measurements
+    days = RETENTION_DAYS
+    tables = [
+        _records_table(
+            "**Capacity mode** (DynamoDB throughput only, month 12; storage is the same):",
+            ["Records/day", "On-demand", "Provisioned, always on", "Provisioned, 1 h/day"]
+            + ["Provisioned, smoothed (queue)", "Cheaper for this design"],
+            lambda records: _capacity_rows(m, records),
+            "lrrrrl",
+        ),
+        _records_table(
+            "**Lambda architecture** (the Lambda lines alone, the sweep's included) "
+            "**and number of GSIs** (total), month 12:",
+            ["Records/day", "Lambda, arm64", "Lambda, x86_64"]
+            + ["Total, 1 GSI", "2 GSIs", "3 GSIs (design)"],
+            lambda records: _architecture_and_gsis_rows(m, records),
+        ),
+        _records_table(
+            f"**Expiring or keeping old uploads and rows** (total; the template's {days} days "
+            "first):",
+            ["Records/day", "Choice", "Month 1", "Month 12", "First 12 months"],
+            lambda records: _retention_rows(m, records),
+            "llrrr",
+        ),
+        _records_table(
+            "**DynamoDB Import from S3** ($0.15/GB) against row writes, month 12:",
+            ["Records/day", "Row writes (design)", "Import: new rows only"]
+            + ["Import: whole table daily"],
+            lambda records: _import_rows(m, records),
+        ),
+    ]
+    return "\n".join(line for table in tables for line in table).rstrip("\n")
 
 
 # --- Scalability and memory size ---------------------------------------------------------------
@@ -288,9 +262,9 @@ def _scalability_facts(s: dict[str, Any]) -> list[str]:
         f" rows/s ({s['wru_per_second_per_invocation']:,.0f} WRU/s across the table and its "
         "GSIs).",
         f"- Largest file for one invocation: {s['max_rows_template_timeout']:,} rows "
-        f"within the template's 300 s timeout; {s['max_rows_15_minutes']:,} rows "
-        f"({s['max_file_mb_15_minutes']:,.0f} MB) within Lambda's 15-minute maximum.",
-        f"- A part (`PartBytes`, 16 MiB): {s['part_rows']:,} rows, loaded in "
+        f"within the template's {FUNCTION_TIMEOUT_S} s timeout; {s['max_rows_15_minutes']:,} "
+        f"rows ({s['max_file_mb_15_minutes']:,.0f} MB) within Lambda's 15-minute maximum.",
+        f"- A part (`PartBytes`, {PART_BYTES / 2**20:g} MiB): {s['part_rows']:,} rows, loaded in "
         f"{s['part_seconds']:,.0f} s by one invocation; `PartConcurrency` "
         f"({s['part_concurrency']}) parts of a file load at once.",
         f"- Write ceilings for one file (1,000 WCU/s per partition): {ceilings}. The binding "
@@ -309,13 +283,13 @@ def markdown_scalability(measurements: Measurements) -> str:
         "Load",
         "CSV",
         "In one invocation",
-        "Fits 300 s / 15 min",
+        f"Fits {FUNCTION_TIMEOUT_S} s / 15 min",
         "Parts (at once)",
         "Wall clock",
         "Write cost per file",
         "Month 1",
         "Month 12",
-        "Month 12, TTL 90 d",
+        "Month 12, all kept",
     ]
     body = [
         [
@@ -326,10 +300,8 @@ def markdown_scalability(measurements: Measurements) -> str:
             f"{'yes' if c['fits_15_minutes'] else 'no'}",
             f"{c['parts']} ({c['parallel_parts']})",
             f"{c['wall_clock_s'] / 60:,.1f} min",
-            _usd(c["write_usd_per_file"]),
-            _usd(c["month_1_usd"]),
-            _usd(c["month_12_usd"]),
-            _usd(c["month_12_with_ttl_90_usd"]),
+            *(_usd(c[key]) for key in ("write_usd_per_file", "month_1_usd", "month_12_usd")),
+            _usd(c["month_12_kept_usd"]),
         ]
         for c in s["cases"]
     ]
@@ -407,90 +379,73 @@ def _lifecycle_usd(breakdown: CostBreakdown) -> dict[str, float]:
     }
 
 
-def _lifecycle_table(measurements: Measurements) -> list[str]:
-    header = [
-        "Records/day",
-        "Heads read per question (month 1 → 12)",
-        "Heads reads",
-        "Heads reads, TTL 90 d",
-        "Deleting expired rows (TTL 90 d)",
-        "Reconcile sweep",
-        "Added, every row kept",
-        "Added, TTL 90 d",
+def _lifecycle_rows(measurements: Measurements, records: int) -> list[list[str]]:
+    load = Workload(records_per_day=records)
+    expiring = monthly_cost(load, measurements)  # the template's retention
+    kept = monthly_cost_keeping_everything(load, measurements)
+    first = monthly_cost(load, measurements, month=1)
+    heads = [
+        line.quantity / (load.queries_per_day * DAYS_PER_MONTH) * 1e6
+        for breakdown in (first, expiring, kept)
+        for line in breakdown.lines
+        if line.item.startswith("reads: file heads")
     ]
-    body = []
-    for records in DOC_RECORDS:
-        load = Workload(records_per_day=records)
-        kept = monthly_cost(load, measurements)
-        ttl = monthly_cost(load, measurements, expire_after_days=RETENTION_DAYS)
-        first = monthly_cost(load, measurements, month=1)
-        heads = [
-            line.quantity / (load.queries_per_day * DAYS_PER_MONTH) * 1e6
-            for breakdown in (first, kept, ttl)
-            for line in breakdown.lines
-            if line.item.startswith("reads: file heads")
+    e, k = _lifecycle_usd(expiring), _lifecycle_usd(kept)
+    return [
+        [
+            f"{records:,}",
+            f"{heads[0]:g} → {heads[1]:g} RRU (all kept: {heads[2]:g})",
+            *map(_usd, (e["heads"], k["heads"], e["expired"], e["sweep"])),
+            *map(_usd, (sum(e.values()), sum(k.values()))),
         ]
-        k, t = _lifecycle_usd(kept), _lifecycle_usd(ttl)
-        body.append(
+    ]
+
+
+def _sweep_rows(measurements: Measurements, records: int) -> list[list[str]]:
+    load = Workload(records_per_day=records)
+    choices = (
+        (f"{RETENTION_DAYS} days", load, RETENTION_DAYS),
+        ("all", replace(load, upload_retention_days=None), None),
+    )
+    rows = []
+    for kept, workload, expire in choices:
+        sweep = reconcile_sweep(workload, measurements, expire_after_days=expire)
+        by = sweep["by_service"]
+        rows.append(
             [
                 f"{records:,}",
-                f"{heads[0]:g} → {heads[1]:g} RRU (TTL 90 d: {heads[2]:g})",
-                _usd(k["heads"]),
-                _usd(t["heads"]),
-                _usd(t["expired"]),
-                _usd(k["sweep"]),
-                _usd(sum(k.values())),
-                _usd(sum(t.values())),
+                kept,
+                f"{sweep['read_units_per_run']:g} RRU",
+                *(_usd(by[service]) for service in ("dynamodb", "lambda", "s3", "cloudwatch_logs")),
+                f"**{_usd(sweep['monthly_usd'])}**",
+                f"(${sweep['sqs_receives_usd']:.4f})",
             ]
         )
-    return [
-        "**What the file lifecycle adds** (month 12, one new file a day; in the totals above; "
-        "with the TTL, a file is removed when its upload expires and its head a week later):",
-        "",
-        _markdown(header, body),
-        "",
-    ]
+    return rows
 
 
-def _sweep_table(measurements: Measurements) -> list[str]:
-    header = [
-        "Records/day",
-        "Rows kept",
-        "Read units a run",
-        "DynamoDB",
-        "Lambda",
-        "S3 LIST",
-        "CloudWatch Logs",
-        "**Sweep a month**",
-        "SQS receives (free tier)",
-    ]
-    body = []
-    for records in DOC_RECORDS:
-        for expire in (None, RETENTION_DAYS):
-            sweep = reconcile_sweep(
-                Workload(records_per_day=records), measurements, expire_after_days=expire
-            )
-            by = sweep["by_service"]
-            body.append(
-                [
-                    f"{records:,}",
-                    "all" if expire is None else f"{expire} days",
-                    f"{sweep['read_units_per_run']:g} RRU",
-                    _usd(by["dynamodb"]),
-                    _usd(by["lambda"]),
-                    _usd(by["s3"]),
-                    _usd(by["cloudwatch_logs"]),
-                    f"**{_usd(sweep['monthly_usd'])}**",
-                    f"(${sweep['sqs_receives_usd']:.4f})",
-                ]
-            )
-    runs = reconcile_sweep(Workload(records_per_day=0), measurements)["runs"]
+def _lifecycle_tables(measurements: Measurements) -> list[str]:
+    m, days = measurements, f"{RETENTION_DAYS}-day expiry"
+    runs = reconcile_sweep(Workload(records_per_day=0), m)["runs"]
     return [
-        f"**The reconcile sweep** ({runs:,.0f} runs a month; month 12, every row kept or a "
-        f"{RETENTION_DAYS}-day TTL; SQS's receives are within its free million a month):",
-        "",
-        _markdown(header, body, "llrrrrrrr"),
-        "",
+        *_records_table(
+            "**What the file lifecycle adds** (month 12, one new file a day; in the totals "
+            f"above; with the template's {days}, a file is removed when its upload expires and "
+            "its head a week later):",
+            ["Records/day", "Heads read per question (month 1 → 12)", f"Heads reads, {days}"]
+            + ["Heads reads, all kept", "Deleting expired rows", "Reconcile sweep"]
+            + [f"Added, {days}", "Added, all kept"],
+            lambda records: _lifecycle_rows(m, records),
+        ),
+        *_records_table(
+            f"**The reconcile sweep** ({runs:,.0f} runs a month; month 12, the template's "
+            f"{days} or every upload and row kept; SQS's receives are within its free million "
+            "a month):",
+            ["Records/day", "Rows kept", "Read units a run", "DynamoDB", "Lambda", "S3 LIST"]
+            + ["CloudWatch Logs", "**Sweep a month**", "SQS receives (free tier)"],
+            lambda records: _sweep_rows(m, records),
+            "llrrrrrrr",
+        ),
     ]
 
 
@@ -503,7 +458,7 @@ def markdown_lifecycle(measurements: Measurements) -> str:
         f"{overlap['gb_month']:.4f} GB-month, {_usd(overlap['monthly_usd'])} a month: "
         "left out."
     )
-    return "\n".join([*_lifecycle_table(measurements), *_sweep_table(measurements), note])
+    return "\n".join([*_lifecycle_tables(measurements), note])
 
 
 def markdown_measurements(measurements: Measurements) -> str:
@@ -520,7 +475,7 @@ def doc_blocks(measurements: Measurements) -> dict[str, str]:
         "measurements": markdown_measurements(measurements),
         "table": markdown_cost_table(measurements),
         "table-free-tier": markdown_cost_table(measurements, free_tier=True),
-        "table-ttl": markdown_cost_table(measurements, expire_after_days=RETENTION_DAYS),
+        "table-kept": markdown_cost_table(measurements, keep_everything=True),
         "lines-100k": markdown_lines(example),
         "lifecycle": markdown_lifecycle(measurements),
         "comparisons": markdown_comparisons(measurements),

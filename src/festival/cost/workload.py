@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from festival.cost.prices import (
+    FUNCTION_TIMEOUT_S,
+    LOG_RETENTION_DAYS,
     PERFORMANCE,
     RECOMMENDED_MEMORY_MB,
     RECONCILE_MINUTES,
@@ -32,7 +34,10 @@ class Workload:
     # new files: new files a day = files_per_day x this share (each gets a head item).
     new_record_share: float = 1.0
     rejected_row_share: float = 0.0  # rows the parser rejects: read and logged, not written
-    upload_retention_days: int | None = RETENTION_DAYS  # S3 lifecycle expiry; None: keep
+    # The template's UploadRetentionDays: the bucket's lifecycle rule deletes an upload this
+    # many days after it (and the rows expire with it, `monthly_cost`'s expire_after_days).
+    # None keeps every upload (UploadRetentionDays 0).
+    upload_retention_days: int | None = RETENTION_DAYS or None
     # Fixed time per invocation, the same at any memory size: the cold start (INIT is billed
     # since 2025-08-01; one file a day always starts cold), the S3 GET, the GetItem, the
     # ingest record and the SNS publish.
@@ -40,7 +45,7 @@ class Workload:
     lambda_memory_mb: int = RECOMMENDED_MEMORY_MB
     # How long DynamoDB takes to answer one BatchWriteItem (assumed: see PERFORMANCE).
     batch_write_item_ms: float = PERFORMANCE["dynamodb"]["batch_write_item_ms"]
-    lambda_timeout_s: int = 300  # the template's Timeout
+    lambda_timeout_s: int = FUNCTION_TIMEOUT_S  # the template's FunctionTimeout
     writes_per_file: float = 2.0  # the ingest record put and (about) one longest-set update
     ingest_record_bytes: int = 1_024
     # The file lifecycle (docs/ingest.md), counted from lambda/lineup_ingest: each upload's
@@ -62,7 +67,7 @@ class Workload:
     sweep_log_bytes: int = 1_024
     log_bytes_per_invocation: int = 2_048
     log_bytes_per_rejected_row: int = 120
-    log_retention_days: int = 30
+    log_retention_days: int = LOG_RETENTION_DAYS  # the template's LogRetentionDays
 
     def __post_init__(self) -> None:
         if self.records_per_day < 0 or self.files_per_day < 1:
