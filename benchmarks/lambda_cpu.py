@@ -55,6 +55,17 @@ RESPONSES = {
 # --- the stand-in (its own process: its CPU is not the Lambda's) -----------------------------
 
 
+class CountingServer(ThreadingHTTPServer):
+    """Requests per operation, shared by the stand-in's threads."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), InstantDynamoDB)
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+
 class InstantDynamoDB(BaseHTTPRequestHandler):
     server: CountingServer
     protocol_version = "HTTP/1.1"  # keep-alive, as DynamoDB does
@@ -90,17 +101,6 @@ class InstantDynamoDB(BaseHTTPRequestHandler):
 
     def log_message(self, *_: object) -> None:
         pass
-
-
-class CountingServer(ThreadingHTTPServer):
-    """Requests per operation, shared by the stand-in's threads."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), InstantDynamoDB)
-        self.counts: dict[str, int] = {}
-        self.lock = threading.Lock()
 
 
 def serve(lifetime_s: float) -> None:
@@ -152,7 +152,6 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
 
     from lineup_ingest import bootstrap
     from lineup_ingest.adapters import LineupTable, PartsQueue, UploadBucket
-    from lineup_ingest.dynamodb_http import batch_writer
     from lineup_ingest.events import UploadedObject
     from lineup_ingest.ingest import Ingestion, LoadSettings
     from lineup_ingest.parsing import read_lineup
@@ -181,9 +180,7 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
 
         def __init__(self, client) -> None:
             self.client = client
-            writer = batch_writer(client, clients.credentials)
-            if hasattr(writer, "put_request"):
-                self.put_request = writer.put_request
+            self.put_request = clients.dynamodb_writer.put_request
 
         def __getattr__(self, name: str):
             return getattr(self.client, name)
@@ -198,15 +195,15 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
     def parse_only() -> None:
         assert sum(1 for _ in read_lineup(io.BytesIO(data))) == rows
 
-    def ingest(client) -> None:
+    def ingest(client, writer=None) -> None:
         """What the handler does per row: the file's one part, read, built and written, as
         the handler wires it (the few requests per file that record the load are left out:
-        the stand-in does not keep items)."""
+        the stand-in does not keep items). Without a writer, the client writes."""
         table = LineupTable(
             client,
             "bench",
             RetryBudget(LambdaContext().get_remaining_time_in_millis),
-            writer=batch_writer(client, clients.credentials),
+            writer=writer,
         )
         whole = LoadSettings(part_bytes=2**62, max_file_bytes=2**62)
         ingestion = Ingestion(
@@ -225,11 +222,11 @@ def probe(rows: int, endpoint: str, repeat: int) -> dict:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
 
-    ingest(dynamodb)  # warm up: imports, connections, caches
+    ingest(dynamodb, clients.dynamodb_writer)  # warm up: imports, connections, caches
     passes = {
         "parse": parse_only,
         "build": lambda: ingest(AcceptingBatches(dynamodb)),
-        "full": lambda: ingest(dynamodb),
+        "full": lambda: ingest(dynamodb, clients.dynamodb_writer),
     }
     best = dict.fromkeys(passes, float("inf"))
     for _ in range(repeat):
@@ -293,7 +290,9 @@ def measure_local(outputs: dict, rows: int, python: Path | None = None) -> dict:
     """The handler's CPU per 1,000 rows against the local stack (``probe_local``), with the
     deployed function's environment; the rows are collected again after."""
     python = python or runtime_python()  # puts src/ on the path, for festival.settings
-    from festival.settings import local_client, local_environment
+    from tests.local_aws import local_environment
+
+    from festival.settings import local_client
 
     s3 = local_client("s3")
     function = local_client("lambda").get_function_configuration(

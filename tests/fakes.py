@@ -20,11 +20,16 @@ from lineup_ingest.parts import (
     CollectTask,
     PartTask,
     Progress,
-    part_counts,
     part_done_item,
     task_from_message,
 )
-from lineup_ingest.ports import ROW_ATTRIBUTES, ObjectGoneError, ObjectReplacedError
+from lineup_ingest.ports import (
+    PART_DONE,
+    ROW_ATTRIBUTES,
+    ObjectGoneError,
+    ObjectReplacedError,
+    PartEnding,
+)
 
 
 @dataclass
@@ -264,27 +269,17 @@ class MemoryTable:
 
     # parts
     def commit_part(
-        self,
-        task: PartTask,
-        progress: Progress,
-        failure: str | None,
-        *,
-        started_at: str = "",
-        finished_at: str = "",
-        unreached: str | None = None,
+        self, task: PartTask, progress: Progress, ending: PartEnding = PART_DONE
     ) -> dict[str, Any] | None:
-        counts = part_counts(progress, failure, started_at, finished_at)
-        part_item = part_done_item(task, progress, counts)
+        failure = ending.failure
+        entries = ending.entries(task, progress)
+        part_item = part_done_item(task, progress, entries[task.part])
         if not (failure and self._get(part_item) is not None):
             self._put(part_item)
         record = self._get(schema.upload_record_key(task.key, task.version))
         if record is None or record.get("status") != Status.LOADING.value:
             return None
         parts = record.setdefault("parts", {})
-        entries = {task.part: counts}
-        if unreached:
-            empty = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "failure": unreached}
-            entries.update({part: empty for part in range(task.part + 1, task.parts)})
         for part, value in entries.items():
             if not (failure and f"{part:06d}" in parts):
                 parts[f"{part:06d}"] = dict(value)
@@ -295,7 +290,7 @@ class MemoryTable:
     def committed_parts(self, task: PartTask) -> Iterator[dict[str, Any]]:
         partition = schema.load_partition(task.key, task.version)
         for (pk, sk), item in sorted(self.items.items()):
-            if pk == partition and sk.startswith("PART#"):
+            if pk == partition and sk.startswith(schema.PART_DONE_PREFIX):
                 yield _clone(item)
 
     def was_queued(self, task: PartTask) -> bool:
@@ -367,7 +362,9 @@ class MemoryTable:
 
     # what tests look at
     def performances(self) -> list[dict[str, Any]]:
-        return [item for (_, sk), item in self.items.items() if sk.startswith("PERF#")]
+        return [
+            item for (_, sk), item in self.items.items() if sk.startswith(schema.PERFORMANCE_PREFIX)
+        ]
 
 
 @dataclass

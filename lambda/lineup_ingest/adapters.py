@@ -13,37 +13,27 @@ from typing import IO, Any
 from botocore.exceptions import ClientError
 
 from lineup_ingest import schema
-from lineup_ingest.codec import from_attributes, to_attributes
-from lineup_ingest.config import WRITES_IN_FLIGHT
+from lineup_ingest.codec import from_attributes, from_json_attributes, to_attributes
+from lineup_ingest.config import WRITES_IN_FLIGHT, Config
+from lineup_ingest.events import s3_uri
 from lineup_ingest.lifecycle import utc_now
-from lineup_ingest.parts import CollectTask, PartTask, Progress, part_counts, part_done_item
+from lineup_ingest.parts import CollectTask, PartTask, Progress, part_done_item
 from lineup_ingest.ports import (
     BATCH_LIMIT,
+    PART_DONE,
     ROW_ATTRIBUTES,
     ObjectGoneError,
     ObjectReplacedError,
+    PartEnding,
 )
-from lineup_ingest.retry import RetryBudget
+from lineup_ingest.retry import RetryBudget, is_retryable
 
 # Conditional deletes in flight at once: within the 10 connections botocore's client pools.
 DELETES_IN_FLIGHT = 8
-RETRYABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
 
 
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def is_retryable(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in RETRYABLE_CODES
 
 
 class UploadBucket:
@@ -65,10 +55,10 @@ class UploadBucket:
         except ClientError as error:
             code = _error_code(error)
             if code in {"NoSuchKey", "404"}:
-                raise ObjectGoneError(f"s3://{bucket}/{key} no longer exists") from error
+                raise ObjectGoneError(f"{s3_uri(bucket, key)} no longer exists") from error
             if code in {"PreconditionFailed", "412"}:
                 raise ObjectReplacedError(
-                    f"s3://{bucket}/{key} was replaced by a newer upload while it was loading;"
+                    f"{s3_uri(bucket, key)} was replaced by a newer upload while it was loading;"
                     " the newer version is loaded instead"
                 ) from error
             if code == "InvalidRange":  # at or past the end of the object
@@ -86,7 +76,7 @@ class UploadBucket:
             response = self.s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
             if _error_code(error) in {"NoSuchKey", "404", "NotFound"}:
-                raise ObjectGoneError(f"s3://{bucket}/{key} no longer exists") from error
+                raise ObjectGoneError(f"{s3_uri(bucket, key)} no longer exists") from error
             raise
         metadata = {name.lower(): value for name, value in response.get("Metadata", {}).items()}
         uploaded = response.get("LastModified")
@@ -279,7 +269,7 @@ class LineupTable:
                     if all("S" in value for value in item.values()):
                         yield {name: value["S"] for name, value in item.items()}
                     else:
-                        yield from_attributes(item)
+                        yield from_json_attributes(item)
                 if "LastEvaluatedKey" not in page:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -517,32 +507,22 @@ class LineupTable:
     # --- the bookkeeping of a load in parts ----------------------------------------------------
 
     def commit_part(
-        self,
-        task: PartTask,
-        progress: Progress,
-        failure: str | None,
-        *,
-        started_at: str = "",
-        finished_at: str = "",
-        unreached: str | None = None,
+        self, task: PartTask, progress: Progress, ending: PartEnding = PART_DONE
     ) -> dict[str, Any] | None:
-        """Count a part (done, or failed with ``unreached`` parts after it) in one write; the
-        record afterwards, or None once its load is over.
+        """Count a part (done, or failed with the ``unreached`` parts after it) in one write;
+        the record afterwards, or None once its load is over.
 
         The part's first rejected rows go to an item of its own first; its counts go into
         the record's ``parts`` map under its number. A failure never overwrites a part
         counted done, so a part retried or delivered twice is counted once.
         """
-        counts = part_counts(progress, failure, started_at, finished_at)
-        part_item = part_done_item(task, progress, counts)
+        failure = ending.failure
+        entries = ending.entries(task, progress)
+        part_item = part_done_item(task, progress, entries[task.part])
         if failure:
             self._put_if_absent(part_item)
         else:
             self.put_upload_record(part_item)
-        entries = {task.part: counts}
-        if unreached:
-            empty = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "failure": unreached}
-            entries.update({part: empty for part in range(task.part + 1, task.parts)})
         names = {f"#p{part}": f"{part:06d}" for part in entries}
         values: dict[str, Any] = {f":c{part}": value for part, value in entries.items()}
         sets = [
@@ -572,7 +552,7 @@ class LineupTable:
             ExpressionAttributeValues=to_attributes(
                 {
                     ":pk": schema.load_partition(task.key, task.version),
-                    ":part": "PART#",
+                    ":part": schema.PART_DONE_PREFIX,
                 }
             ),
         )
@@ -601,7 +581,7 @@ class LineupTable:
 class PartsQueue:
     """The SQS queue that hands parts of a file to other invocations of the function."""
 
-    def __init__(self, sqs_client, queue_url: str, retry_base_s: int = 30) -> None:
+    def __init__(self, sqs_client, queue_url: str, retry_base_s: int = Config.part_retry_s) -> None:
         self.sqs = sqs_client
         self.queue_url = queue_url
         self.retry_base_s = retry_base_s

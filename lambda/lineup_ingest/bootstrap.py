@@ -20,7 +20,7 @@ from lineup_ingest.adapters import (
     UploadBucket,
 )
 from lineup_ingest.config import Config
-from lineup_ingest.dynamodb_http import batch_writer
+from lineup_ingest.dynamodb_http import DynamoDBHttp
 from lineup_ingest.ingest import LoadSettings
 from lineup_ingest.memory import peak_memory_mb
 from lineup_ingest.reconcile import SweepSettings
@@ -41,22 +41,28 @@ class Clients:
     dynamodb: Any
     sqs: Any
     sns: Any
-    credentials: Any = None  # what the lean batch writer signs with
+    # What the table's batch writes and its reads of a version's rows go through.
+    dynamodb_writer: Any
 
 
 def make_clients(session: boto3.session.Session | None = None) -> Clients:
     session = session or boto3.session.Session()
+    # Our items are built by schema.performance_item, and DynamoDB validates every request
+    # anyway: botocore's client-side check of each attribute was half the Lambda's CPU
+    # (profiled).
+    dynamodb = session.client(
+        "dynamodb", config=BOTO_CONFIG.merge(BotoConfig(parameter_validation=False))
+    )
     return Clients(
         s3=session.client("s3", config=BOTO_CONFIG),
-        # Our items are built by schema.performance_item, and DynamoDB validates every
-        # request anyway: botocore's client-side check of each attribute was half the
-        # Lambda's CPU (profiled).
-        dynamodb=session.client(
-            "dynamodb", config=BOTO_CONFIG.merge(BotoConfig(parameter_validation=False))
-        ),
+        dynamodb=dynamodb,
         sqs=session.client("sqs", config=BOTO_CONFIG),
         sns=session.client("sns", config=BOTO_CONFIG),
-        credentials=session.get_credentials(),
+        # Batch writes skip boto3's per-request machinery, 2/3 of the Lambda's CPU
+        # (profiled): they go over DynamoDBHttp with the client's endpoint and the
+        # session's credentials (moto answers them through botocore's before-send event).
+        # Made once per process, so its connections are kept across invocations.
+        dynamodb_writer=DynamoDBHttp.for_client(dynamodb, session.get_credentials()),
     )
 
 
@@ -79,15 +85,8 @@ def build_service(config: Config, clients: Clients | None = None) -> IngestServi
 
     def steps_for(invocation: Invocation) -> Steps:
         budget = RetryBudget(invocation.remaining_ms, reserve_ms=config.reserve_ms)
-        # Batch writes skip boto3's per-request machinery, 2/3 of the Lambda's CPU
-        # (profiled): in AWS and LocalStack they go over DynamoDBHttp with the client's
-        # endpoint and the session's credentials; moto answers them through botocore's
-        # before-send event; a test's double in place of the client gets them itself.
         table = LineupTable(
-            clients.dynamodb,
-            config.table_name,
-            budget,
-            writer=batch_writer(clients.dynamodb, clients.credentials),
+            clients.dynamodb, config.table_name, budget, writer=clients.dynamodb_writer
         )
 
         def notify(report: reports.IngestReport) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -26,3 +28,20 @@ def to_attributes(item: dict[str, Any]) -> dict[str, dict]:
 
 def from_attributes(attributes: dict[str, dict]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in attributes.items()}
+
+
+def from_json_attributes(attributes: dict[str, dict]) -> dict[str, Any]:
+    """``from_attributes`` for an item as DynamoDB's JSON carries it (`dynamodb_http`):
+    binary values in base64. Strings and numbers, nearly every value read, are taken
+    directly: several times faster than TypeDeserializer on a night of 10,000 sets."""
+    item: dict[str, Any] = {}
+    for name, value in attributes.items():
+        if "S" in value:
+            item[name] = value["S"]
+        elif "N" in value:
+            item[name] = Decimal(value["N"])
+        elif "B" in value:
+            item[name] = Binary(base64.b64decode(value["B"]))
+        else:
+            item[name] = _deserializer.deserialize(value)
+    return item

@@ -237,24 +237,6 @@ class DynamoDBHttp:
             connection.close()
 
 
-def batch_writer(client, credentials):
-    """What LineupTable should send batch writes with: for a boto3 client, a `DynamoDBHttp`
-    to its endpoint (one per client, so connections are kept across invocations); anything
-    else, such as a test's fake client, is used as it is."""
-    if not isinstance(client, BaseClient):
-        return client
-    with _writers_lock:
-        writer = _writers.get(id(client))
-        if writer is None or writer[0] is not client:
-            _writers.clear()  # one client per process in the Lambda; tests make new ones
-            writer = _writers[id(client)] = (client, DynamoDBHttp.for_client(client, credentials))
-    return writer[1]
-
-
-_writers: dict[int, tuple[BaseClient, DynamoDBHttp]] = {}
-_writers_lock = threading.Lock()
-
-
 # --- encoding ------------------------------------------------------------------------------
 
 

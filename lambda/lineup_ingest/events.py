@@ -13,10 +13,32 @@ class EventError(Exception):
     """The event is not an S3 object notification we can act on."""
 
 
-@dataclass(frozen=True)
-class UploadedObject:
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+class InBucket:
+    """An object named by its bucket and key (an upload, a removal, or the report of
+    either), and the ``s3://`` URI that names it in emails and logs."""
+
     bucket: str
     key: str
+
+    @property
+    def uri(self) -> str:
+        return s3_uri(self.bucket, self.key)
+
+
+@dataclass(frozen=True)
+class AnnouncedObject(InBucket):
+    """The object an S3 notification names (its key URL-decoded)."""
+
+    bucket: str
+    key: str
+
+
+@dataclass(frozen=True)
+class UploadedObject(AnnouncedObject):
     etag: str
     size: int
     # Who made the request, as S3 names them in the event: the principal ID (e.g.
@@ -26,27 +48,17 @@ class UploadedObject:
     # S3's sequencer of the event: it orders the events of one key (an upload's version).
     sequencer: str = ""
 
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
-
 
 @dataclass(frozen=True)
-class RemovedObject:
+class RemovedObject(AnnouncedObject):
     """An object deleted (``ObjectRemoved:*``) or expired by the bucket's lifecycle rule
     (``LifecycleExpiration:*``). S3 names no ETag for a removal: only the key and when."""
 
-    bucket: str
-    key: str
     event_name: str  # "ObjectRemoved:Delete", "LifecycleExpiration:Delete", ...
     removed_at: str  # the event's time, UTC, to the millisecond
     sequencer: str = ""
     removed_by: str = ""
     source_ip: str = ""
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
 
     @property
     def by_lifecycle(self) -> bool:
@@ -130,8 +142,3 @@ def object_events(event: dict) -> list[UploadedObject | RemovedObject]:
         else:
             raise EventError(f"not an upload or a removal: S3 event {name!r}")
     return objects
-
-
-def uploaded_objects(event: dict) -> list[UploadedObject]:
-    """The objects an S3 notification announces as uploaded."""
-    return [found for found in object_events(event) if isinstance(found, UploadedObject)]

@@ -1,4 +1,5 @@
-"""The Lambda entry point: wiring only. `service` decides what an event means."""
+"""The Lambda entry point: the service, built by `bootstrap` at a cold start, gets each
+event. `service` decides what an event means."""
 
 from __future__ import annotations
 
@@ -20,13 +21,6 @@ def service() -> IngestService:
     if _service is None:
         _service = bootstrap.build_service(Config.from_environment())
     return _service
-
-
-def reset(replacement: IngestService | None = None) -> None:
-    """Use ``replacement`` from now on; with None, build the service again from the
-    environment on the next invocation."""
-    global _service
-    _service = replacement
 
 
 def lambda_handler(event: dict, context) -> dict:

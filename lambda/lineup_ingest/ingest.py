@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 from lineup_ingest import schema
 from lineup_ingest.compression import (
@@ -24,6 +24,7 @@ from lineup_ingest.compression import (
     decompressed_size,
     is_gzip,
 )
+from lineup_ingest.config import Config
 from lineup_ingest.events import UploadedObject
 from lineup_ingest.filenames import NOT_A_LINEUP_NAME, is_folder_marker, is_lineup_name
 from lineup_ingest.lifecycle import Status, status_of, utc_now
@@ -45,12 +46,13 @@ from lineup_ingest.ports import (
     ObjectGoneError,
     ObjectReplacedError,
     ObjectStore,
+    PartEnding,
     PartQueue,
 )
 from lineup_ingest.report import IngestReport
 from lineup_ingest.sketch import Sketch, item_hash
 from lineup_ingest.splitting import Boundary, next_boundary, offset_after_lines, part_count
-from lineup_ingest.zones import DEFAULT_TIME_ZONE, ZONE_METADATA, known_zone
+from lineup_ingest.zones import ZONE_METADATA, known_zone
 
 LOG = logging.getLogger("lineup_ingest")
 # The record keeps a line per part: this many keep it far under DynamoDB's 400 KB an item.
@@ -59,18 +61,34 @@ MAX_PARTS = 1_000
 
 @dataclass(frozen=True)
 class LoadSettings:
-    part_bytes: int = 16 * 1024 * 1024
-    max_file_bytes: int = 2 * 1024**3
+    """How a load runs; the defaults are the function's (`Config`), said there once."""
+
+    part_bytes: int = Config.part_bytes
+    max_file_bytes: int = Config.max_file_bytes
     # A part stops taking rows when less than this is left of its invocation, beyond the
     # time kept for reporting, and hands the rest of itself on.
     handover_ms: int = 20_000
     # How times without AM/PM are read unless the upload's `clock` metadata says otherwise.
-    clock: str = "auto"
+    clock: str = Config.clock
     # The festival's time zone (an IANA name) unless the upload's `timezone` metadata says
     # otherwise: kept on the record and, once current, on the file's head for queries.
-    time_zone: str = DEFAULT_TIME_ZONE
+    time_zone: str = Config.time_zone
     # Days after its upload that what a load writes expires (TTL); 0: never.
-    retention_days: int = 0
+    retention_days: int = Config.retention_days
+
+
+class StoredUpload(NamedTuple):
+    """What the bucket says of an upload: its metadata and upload time, or that it is gone."""
+
+    metadata: dict[str, str]
+    uploaded_at: str
+    gone: ObjectGoneError | None = None
+
+
+NEWER_CAME_FIRST = (
+    "A newer upload (or a delete) of this file came first: this version was not"
+    " loaded, and the lineup is the newer one's."
+)
 
 
 class PartFailedError(Exception):
@@ -115,67 +133,98 @@ class Ingestion:
         """
         if is_folder_marker(upload.key, upload.size):
             return "IGNORED"
-        gone: ObjectGoneError | None = None
-        try:
-            metadata, uploaded_at, etag, size = self.bucket.describe(upload.bucket, upload.key)
-        except ObjectGoneError as error:
-            metadata, uploaded_at, gone = {}, "", error
-        else:
-            if not upload.etag:  # S3's events name the version; one made by hand may not
-                upload = replace(upload, etag=etag, size=size)
+        upload, stored = self._look_up(upload)
         version = (
             schema.sequence_key(upload.sequencer)
             if upload.sequencer
-            else schema.sequence_from_time(uploaded_at)
+            else schema.sequence_from_time(stored.uploaded_at)
         )
         key = schema.upload_record_key(upload.key, version)
-        record = self.table.record(key)
-        if record is None:
-            record = {
-                **key,
-                "kind": "upload",
-                "file": upload.key,
-                "bucket": upload.bucket,
-                "etag": upload.etag,
-                "size": upload.size,
-                "version": version,
-                "uploaded_at": uploaded_at,
-                "status": Status.LOADING.value,
-                "starter": request_id or uuid.uuid4().hex,
-                "parts": {},
-                "parts_total": 1,
-                "active": 0,
-                "started_at": self.clock(),
-                "updated_at": self.clock(),
-                "request_id": request_id,
-                "log_group": log_group,
-                **schema.expiry(self._expires_at(uploaded_at)),
-                "uploaded_by": upload.uploaded_by,
-                "source_ip": upload.source_ip,
-            }
-            if not self.table.create_record(record):
-                return status_of(self.table.record(key))  # another delivery of the event
-        elif record.get("status") != Status.LOADING.value or record.get("starter") != request_id:
-            return status_of(record)  # a duplicate delivery: its load is the other's
+        record = self._claim(upload, key, version, stored.uploaded_at, request_id, log_group)
+        if isinstance(record, str):
+            return record  # the status of another delivery's load of this version
         if not is_lineup_name(upload.key):  # refused by its name: no head, nothing read
             return self._refuse(record, NOT_A_LINEUP_NAME)
         if not self.table.note_upload(upload.key, version):
-            return self._refuse(
-                record,
-                "A newer upload (or a delete) of this file came first: this version was not"
-                " loaded, and the lineup is the newer one's.",
-            )
+            return self._refuse(record, NEWER_CAME_FIRST)
         try:
-            if gone:
-                raise gone
-            task, decision = self.plan(upload, str(record["started_at"]), uploaded_at, metadata)
-            zone, zone_reason = self._decide_zone(metadata.get(ZONE_METADATA))
+            if stored.gone:
+                raise stored.gone
+            task, facts = self._plan_with_facts(upload, str(record["started_at"]), stored)
         except (LineupFileError, ObjectGoneError, ObjectReplacedError, TooLargeError) as error:
             return self._refuse(record, str(error))
         except Exception as error:  # never end without an email
             return self._refuse(
                 record, f"unexpected error reading the file: {type(error).__name__}: {error}"
             )
+        if self.table.update_record(key, facts, {"status": Status.LOADING.value}) is None:
+            return status_of(self.table.record(key))
+        return self._load_first_part(replace(task, version=version), request_id, remaining_ms)
+
+    def _look_up(self, upload: UploadedObject) -> tuple[UploadedObject, StoredUpload]:
+        """The upload as the bucket holds it: S3's events name the version (ETag, size),
+        an event made by hand may not. An object already gone is refused later, once its
+        record is written."""
+        try:
+            metadata, uploaded_at, etag, size = self.bucket.describe(upload.bucket, upload.key)
+        except ObjectGoneError as error:
+            return upload, StoredUpload({}, "", error)
+        if not upload.etag:
+            upload = replace(upload, etag=etag, size=size)
+        return upload, StoredUpload(metadata, uploaded_at)
+
+    def _claim(
+        self,
+        upload: UploadedObject,
+        key: dict[str, str],
+        version: str,
+        uploaded_at: str,
+        request_id: str,
+        log_group: str,
+    ) -> dict[str, Any] | str:
+        """The version's record if this delivery loads it: the one that created the record,
+        or Lambda's retry of that one (the same request id) while it loads. Otherwise the
+        status of the other delivery's load (a duplicate delivery of the event)."""
+        record = self.table.record(key)
+        if record is not None:
+            loading = record.get("status") == Status.LOADING.value
+            if loading and record.get("starter") == request_id:
+                return record
+            return status_of(record)
+        record = {
+            **key,
+            "kind": "upload",
+            "file": upload.key,
+            "bucket": upload.bucket,
+            "etag": upload.etag,
+            "size": upload.size,
+            "version": version,
+            "uploaded_at": uploaded_at,
+            "status": Status.LOADING.value,
+            "starter": request_id or uuid.uuid4().hex,
+            "parts": {},
+            "parts_total": 1,
+            "active": 0,
+            "started_at": self.clock(),
+            "updated_at": self.clock(),
+            "request_id": request_id,
+            "log_group": log_group,
+            **schema.expiry(self._expires_at(uploaded_at)),
+            "uploaded_by": upload.uploaded_by,
+            "source_ip": upload.source_ip,
+        }
+        if not self.table.create_record(record):
+            return status_of(self.table.record(key))  # another delivery created it first
+        return record
+
+    def _plan_with_facts(
+        self, upload: UploadedObject, started_at: str, stored: StoredUpload
+    ) -> tuple[PartTask, dict[str, Any]]:
+        """The first part, and what the record learns before it loads: how many parts,
+        how times are read, and in which zone."""
+        metadata = stored.metadata
+        task, decision = self.plan(upload, started_at, stored.uploaded_at, metadata)
+        zone, zone_reason = self._decide_zone(metadata.get(ZONE_METADATA))
         facts = {
             "parts_total": task.parts,
             "clock": decision.clock,
@@ -183,9 +232,11 @@ class Ingestion:
             "time_zone": zone,
             "time_zone_reason": zone_reason,
         }
-        if self.table.update_record(key, facts, {"status": Status.LOADING.value}) is None:
-            return status_of(self.table.record(key))
-        task = replace(task, version=version)
+        return task, facts
+
+    def _load_first_part(
+        self, task: PartTask, request_id: str, remaining_ms: Callable[[], int] | None
+    ) -> str:
         try:
             return self.run_part(task, request_id=request_id, remaining_ms=remaining_ms)
         except PartFailedError:
@@ -351,9 +402,8 @@ class Ingestion:
                 else:
                     if progress is None:
                         return Status.LOADING.value  # handed on
-                    counted = self.table.commit_part(
-                        task, progress, None, started_at=began, finished_at=self.clock()
-                    )
+                    ending = PartEnding(started_at=began, finished_at=self.clock())
+                    counted = self.table.commit_part(task, progress, ending)
                 if counted is None:
                     return status_of(self.table.record(key))
                 record = counted
@@ -386,7 +436,7 @@ class Ingestion:
         unreached = None
         if not task.is_last and not self.table.was_queued(following):
             unreached = f"not loaded: part {task.part + 1} failed before it"
-        return self.table.commit_part(task, task.done, reason, unreached=unreached)
+        return self.table.commit_part(task, task.done, PartEnding(reason, unreached=unreached))
 
     def load_part(self, task: PartTask, remaining_ms: Callable[[], int] | None) -> Progress | None:
         """The part's rows, written; None if it ran short of time and handed the rest on."""

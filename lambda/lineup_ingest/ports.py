@@ -8,9 +8,10 @@ over dicts. `bootstrap` chooses the adapters.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
-from lineup_ingest.parts import CollectTask, PartTask, Progress
+from lineup_ingest.parts import CollectTask, PartTask, Progress, part_counts
 
 BATCH_LIMIT = 25  # BatchWriteItem's maximum: the size of the batches put_items receives
 
@@ -70,18 +71,36 @@ class RecordStore(Protocol):
     def records(self) -> Iterator[dict[str, Any]]: ...
 
 
+@dataclass(frozen=True)
+class PartEnding:
+    """How a part ended, as its load's record counts it: done (no failure) or failed."""
+
+    failure: str | None = None
+    started_at: str = ""
+    finished_at: str = ""
+    # A failed part's reason for the parts after it, which nothing will queue now.
+    unreached: str | None = None
+
+    def entries(self, task: PartTask, progress: Progress) -> dict[int, dict[str, Any]]:
+        """What the record's ``parts`` map gets, by part number: this part's counts, and
+        for a failure with ``unreached``, those of the parts after it (none read)."""
+        counts = part_counts(progress, self.failure, self.started_at, self.finished_at)
+        entries = {task.part: counts}
+        if self.unreached:
+            empty = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0}
+            unreached = {**empty, "failure": self.unreached}
+            entries.update({part: unreached for part in range(task.part + 1, task.parts)})
+        return entries
+
+
+PART_DONE = PartEnding()  # a part loaded to its end (its times unrecorded)
+
+
 class PartStore(Protocol):
     """A load's parts: each counted once in its record, its rejected rows beside it."""
 
     def commit_part(
-        self,
-        task: PartTask,
-        progress: Progress,
-        failure: str | None,
-        *,
-        started_at: str = "",
-        finished_at: str = "",
-        unreached: str | None = None,
+        self, task: PartTask, progress: Progress, ending: PartEnding = PART_DONE
     ) -> dict[str, Any] | None: ...
     def committed_parts(self, task: PartTask) -> Iterator[dict[str, Any]]: ...
     def was_queued(self, task: PartTask) -> bool: ...

@@ -15,9 +15,11 @@ from enum import Enum
 from lineup_ingest import clashes as clash_report
 from lineup_ingest.changes import email_lines as change_lines
 from lineup_ingest.changes import plain as plain_changes
+from lineup_ingest.events import InBucket, s3_uri
 from lineup_ingest.parsing import RowError
 from lineup_ingest.text import visible
 
+# The email lists a file's first rejected rows; each part keeps as many (parts.Progress).
 REJECTED_ROWS_SHOWN = 50
 SUBJECT_MAX = 99  # SNS: ASCII, no line breaks, under 100 characters
 
@@ -43,7 +45,7 @@ class RejectedRows:
 
 
 @dataclass
-class IngestReport:
+class IngestReport(InBucket):
     bucket: str
     key: str
     etag: str
@@ -83,7 +85,7 @@ class IngestReport:
     # What changed since the version it replaces (changes.summary, new_file or skipped),
     # as its record keeps it; None until compared, and for a version not loaded.
     changes: dict | None = None
-    # Names whose wrapped cell held line breaks, read as one line each (parsing.py).
+    # Names whose wrapped cell held line breaks, read as one line each (performances.py).
     names_joined: int = 0
     # The loaded version's clash counts, or why they were not counted (clashes.counted,
     # clashes.not_counted), as its record keeps them; None until counted.
@@ -143,10 +145,6 @@ class IngestReport:
         if self.rows_rejected:
             return Status.PARTIAL
         return Status.OK
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
 
     def facts(self) -> dict:
         """The report as plain data, for logs and the ingest record."""
@@ -255,20 +253,25 @@ def body(report: IngestReport) -> str:
     if report.status is not Status.FAILED:
         changed = change_lines(report.changes, report.key)
         lines += ["", *changed] if changed else []
-    lines += [
+    lines += where_to_read_more(report, "every upload with its counts and first errors")
+    # Every line is made visible: no text from outside can break one in two.
+    return "\n".join(map(visible, lines)) + "\n"
+
+
+def where_to_read_more(report: IngestReport | RemovalReport, listed: str) -> list[str]:
+    """An email's closing lines: what `festival uploads` lists, and the invocation's logs."""
+    return [
         "",
-        "Details: `festival uploads` lists every upload with its counts and first errors;",
+        f"Details: `festival uploads` lists {listed};",
         f"logs are in CloudWatch Logs group {report.log_group or '(unknown)'}"
         f", request id {report.request_id or '(unknown)'}.",
     ]
-    # Every line is made visible: no text from outside can break one in two.
-    return "\n".join(map(visible, lines)) + "\n"
 
 
 def same_lineup_note(report: IngestReport) -> list[str]:
     """The email's warning that another current file holds most of this upload's sets:
     which, how much, and how to replace it."""
-    other = f"s3://{report.bucket}/{report.same_lineup_file}"
+    other = s3_uri(report.bucket, report.same_lineup_file)
     share = f"{'' if report.same_lineup_exact else 'about '}{report.same_lineup_percent}%"
     return [
         f"Same lineup:   most of these sets ({share}) are already in {other},",
@@ -291,7 +294,7 @@ class RemovalStatus(str, Enum):
 
 
 @dataclass
-class RemovalReport:
+class RemovalReport(InBucket):
     """The outcome of one removal of a file: a delete, or expiry by the lifecycle rule."""
 
     bucket: str
@@ -299,13 +302,15 @@ class RemovalReport:
     event_name: str
     removed_at: str
     started_at: str
-    removed_by: str = ""
-    source_ip: str = ""
-    finished_at: str = ""
+    # What became of the file's rows.
     rows_removed: int = 0
     # The upload found in the bucket instead (ETag, upload time): the key was uploaded again.
     replaced_by: tuple[str, str] | None = None
     failure: str | None = None
+    finished_at: str = ""
+    # Who asked, and which invocation did the work.
+    removed_by: str = ""
+    source_ip: str = ""
     request_id: str = ""
     log_group: str = ""
     sequence: str = ""  # where the removal falls among the key's events (its record's id)
@@ -315,10 +320,6 @@ class RemovalReport:
         if self.failure:
             return RemovalStatus.FAILED
         return RemovalStatus.REPLACED if self.replaced_by else RemovalStatus.REMOVED
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
 
     @property
     def by_lifecycle(self) -> bool:
@@ -379,10 +380,5 @@ def removal_body(report: RemovalReport) -> str:
         ]
     if report.failure:
         lines += ["", f"Reason: {report.failure}"]
-    lines += [
-        "",
-        "Details: `festival uploads` lists every upload and removal with its counts;",
-        f"logs are in CloudWatch Logs group {report.log_group or '(unknown)'}"
-        f", request id {report.request_id or '(unknown)'}.",
-    ]
+    lines += where_to_read_more(report, "every upload and removal with its counts")
     return "\n".join(map(visible, lines)) + "\n"

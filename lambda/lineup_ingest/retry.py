@@ -6,6 +6,27 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lineup_ingest.config import Config
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
+# DynamoDB's answers that a later attempt of the same request may not meet.
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+def is_retryable(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in RETRYABLE_CODES
 
 
 class BudgetExhaustedError(Exception):
@@ -21,7 +42,7 @@ class RetryBudget:
     """
 
     remaining_ms: Callable[[], int]
-    reserve_ms: int = 10_000
+    reserve_ms: int = Config.reserve_ms
     base_s: float = 0.05
     cap_s: float = 5.0
     sleep: Callable[[float], None] = time.sleep

@@ -1,4 +1,5 @@
-"""The names and addresses the kit, the tests and the benchmarks share: change them here only.
+"""The names and addresses the festival package, the tests and the benchmarks share: change
+them here only.
 
 The Lambda (``lambda/``) imports none of this: it reads its settings from its environment.
 """
@@ -20,11 +21,6 @@ LOCAL_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "test",
     "AWS_DEFAULT_REGION": LOCAL_REGION,
 }
-
-
-def local_environment() -> dict[str, str]:
-    """Environment variables that point the `aws` CLI and any SDK at the local stack."""
-    return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": LOCAL_ENDPOINT}
 
 
 def local_session(region: str | None = None) -> boto3.Session:

@@ -99,13 +99,19 @@ class FakeAws:
     sqs: Any
     mailbox_url: str
     parts_url: str
+    monkeypatch: pytest.MonkeyPatch
 
     def rewire(self, **clients: object) -> None:
         """Build the function again from the environment (as a cold start does), with
-        some of its clients replaced (a faulty double in place of DynamoDB, say)."""
-        handler.reset(
-            bootstrap.build_service(Config.from_environment(), replace(self.clients, **clients))
+        some of its clients replaced (a faulty double in place of DynamoDB, say: it takes
+        the batch writes too, which the function sends past the boto3 client)."""
+        if "dynamodb" in clients:
+            clients.setdefault("dynamodb_writer", clients["dynamodb"])
+        service = bootstrap.build_service(
+            Config.from_environment(), replace(self.clients, **clients)
         )
+        # The handler's service, kept while the process stays warm; put back after the test.
+        self.monkeypatch.setattr(handler, "_service", service)
 
     def upload(self, key: str, body: bytes) -> dict:
         """Put the object and return the event S3 would send for it."""
@@ -222,7 +228,7 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
         monkeypatch.setenv("PARTS_QUEUE_URL", parts_url)
         # Retried parts come back at once here (the stack's default waits 30 s, doubling).
         monkeypatch.setenv("PART_RETRY_SECONDS", "0")
-        fake = FakeAws(bootstrap.make_clients(), s3, dynamodb, sqs, mailbox_url, parts_url)
+        clients = bootstrap.make_clients()
+        fake = FakeAws(clients, s3, dynamodb, sqs, mailbox_url, parts_url, monkeypatch)
         fake.rewire()
         yield fake
-        handler.reset()

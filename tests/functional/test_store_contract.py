@@ -11,11 +11,12 @@ from moto import mock_aws
 from lineup_ingest import schema
 from lineup_ingest.adapters import LineupTable
 from lineup_ingest.codec import from_attributes
-from lineup_ingest.parsing import Header
 from lineup_ingest.parts import PartTask, Progress
+from lineup_ingest.ports import PartEnding
 from lineup_ingest.retry import RetryBudget
 from tests.cfn import table_definition
 from tests.fakes import MemoryTable
+from tests.pipeline import part_task
 
 pytestmark = pytest.mark.functional
 
@@ -43,21 +44,7 @@ NEWER = schema.sequence_key("0055AED6DCD90281E6")
 
 
 def task(part: int = 0, parts: int = 3, version: str = VERSION) -> PartTask:
-    return PartTask(
-        bucket="b",
-        key="uploads/day.csv",
-        etag="etag-1",
-        size=100,
-        uploaded_at="2025-07-01T00:00:01+00:00",
-        started_at="s",
-        part=part,
-        parts=parts,
-        part_bytes=10,
-        start=0,
-        line=2,
-        header=Header(5, 5, {"performer": 0, "stage": 1, "start": 2, "end": 3, "date": 4}),
-        version=version,
-    )
+    return part_task(part=part, parts=parts, version=version)
 
 
 def record(version: str = VERSION) -> dict:
@@ -110,8 +97,8 @@ def test_a_part_is_counted_once_and_a_failure_never_overwrites_a_success(store):
     store.create_record(record())
     done = Progress(rows_read=10, rows_loaded=9, rows_rejected=1, rejected=((4, "bad"),))
 
-    first = store.commit_part(task(0), done, None)
-    late_failure = store.commit_part(task(0), Progress(), "throttled")
+    first = store.commit_part(task(0), done)
+    late_failure = store.commit_part(task(0), Progress(), PartEnding("throttled"))
 
     assert first is not None and late_failure is not None
     assert late_failure["parts"]["000000"]["rows_loaded"] == 9
@@ -122,9 +109,9 @@ def test_a_part_is_counted_once_and_a_failure_never_overwrites_a_success(store):
 
 def test_a_failed_part_and_the_parts_after_it_are_counted_in_one_write(store):
     store.create_record(record())
-    store.commit_part(task(2), Progress(rows_read=3, rows_loaded=3), None)
+    store.commit_part(task(2), Progress(rows_read=3, rows_loaded=3))
 
-    counted = store.commit_part(task(0), Progress(), "gone", unreached="not loaded")
+    counted = store.commit_part(task(0), Progress(), PartEnding("gone", unreached="not loaded"))
 
     assert counted is not None
     assert counted["parts"]["000000"]["failure"] == "gone"
@@ -136,7 +123,7 @@ def test_a_part_of_a_load_that_has_ended_is_not_counted(store):
     store.create_record(record())
     store.update_record(key(), {"status": "FAILED"}, {"status": "LOADING"})
 
-    assert store.commit_part(task(0), Progress(rows_read=1, rows_loaded=1), None) is None
+    assert store.commit_part(task(0), Progress(rows_read=1, rows_loaded=1)) is None
     assert store.record(key())["parts"] == {}
 
 
@@ -292,7 +279,7 @@ def test_a_parts_sketch_is_kept_on_its_part_item(store):
     store.create_record(record())
     progress = Progress(rows_read=2, rows_loaded=2, sketch="0000000000000001" * 2)
 
-    store.commit_part(task(0), progress, None)
+    store.commit_part(task(0), progress)
 
     [part] = store.committed_parts(task(0))
     assert part["sketch"] == progress.sketch

@@ -12,10 +12,11 @@ import pytest
 from botocore.credentials import Credentials
 from botocore.exceptions import ChecksumError, ClientError, ConnectionClosedError
 
-from lineup_ingest.adapters import LineupTable, is_retryable
+from lineup_ingest.adapters import LineupTable
+from lineup_ingest.bootstrap import make_clients
 from lineup_ingest.codec import to_attributes
-from lineup_ingest.dynamodb_http import DynamoDBHttp, batch_writer
-from lineup_ingest.retry import RetryBudget
+from lineup_ingest.dynamodb_http import DynamoDBHttp
+from lineup_ingest.retry import RetryBudget, is_retryable
 
 ITEM = {
     "pk": "FILE#uploads/été.csv#03",
@@ -358,24 +359,18 @@ def test_a_put_is_encoded_as_botocore_would(dynamodb):
     }
 
 
-def test_a_fake_client_writes_its_own_batches():
-    fake = object()
-    assert batch_writer(fake, Credentials("a", "b")) is fake
-
-
-def test_one_boto3_client_gets_one_sender():
+def test_the_functions_batch_writes_go_to_its_dynamodb_clients_endpoint(monkeypatch):
     import boto3
 
-    client = boto3.client(
-        "dynamodb",
-        region_name="eu-west-1",
-        endpoint_url="http://127.0.0.1:1",
-        aws_access_key_id="a",
-        aws_secret_access_key="b",
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    session = boto3.session.Session(
+        region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b"
     )
-    credentials = Credentials("a", "b")
 
-    writer = batch_writer(client, credentials)
+    clients = make_clients(session)
 
-    assert isinstance(writer, DynamoDBHttp) and batch_writer(client, credentials) is writer
+    writer = clients.dynamodb_writer
+    assert isinstance(writer, DynamoDBHttp)
     assert (writer.url, writer.region) == ("http://127.0.0.1:1/", "eu-west-1")
+    assert writer.credentials.get_frozen_credentials().access_key == "a"
+    assert clients.dynamodb.meta.endpoint_url == "http://127.0.0.1:1"

@@ -8,11 +8,16 @@ import pytest
 
 from lineup_ingest import schema
 from lineup_ingest.config import Config, ConfigError
-from lineup_ingest.events import EventError, uploaded_objects
+from lineup_ingest.events import EventError, UploadedObject, object_events
 from lineup_ingest.parsing import Performance, RowError
 from lineup_ingest.parts import CollectTask, task_from_message
 from lineup_ingest.report import IngestReport, Status, body, subject
 from lineup_ingest.retry import BudgetExhaustedError, RetryBudget
+
+
+def uploaded_objects(event: dict) -> list[UploadedObject]:
+    """The objects an S3 notification announces as uploaded."""
+    return [found for found in object_events(event) if isinstance(found, UploadedObject)]
 
 
 def event_for(key: str) -> dict:

@@ -7,14 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from lineup_ingest import report as reports
+from lineup_ingest.config import Config
 from lineup_ingest.ingest import LoadSettings
 from lineup_ingest.reconcile import SweepSettings
-from lineup_ingest.service import IngestService, Invocation, wire_steps
+from lineup_ingest.service import Invocation
 from tests.fakes import MemoryBucket, MemoryMail, MemoryQueue, MemoryTable
 from tests.lineups import lineup_csv, lineup_rows, tricky_csv, tricky_rows
-
-PART_ATTEMPTS = 3
+from tests.pipeline import PART_ATTEMPTS, deliver_queued, memory_service
 
 
 @dataclass
@@ -32,7 +31,7 @@ class Clock:
 
 @dataclass
 class Pipeline:
-    part_bytes: int = 16 * 1024 * 1024
+    part_bytes: int = Config.part_bytes
     bucket: MemoryBucket = field(default_factory=MemoryBucket)
     table: MemoryTable = field(default_factory=MemoryTable)
     queue: MemoryQueue = field(default_factory=MemoryQueue)
@@ -41,29 +40,14 @@ class Pipeline:
     sweep_settings: SweepSettings = field(default_factory=SweepSettings)
 
     def __post_init__(self) -> None:
-        settings = LoadSettings(part_bytes=self.part_bytes)
-
-        def notify(report: reports.IngestReport) -> None:
-            self.mail.publish(reports.subject(report), reports.body(report))
-
-        def notify_removal(report: reports.RemovalReport) -> None:
-            self.mail.publish(reports.removal_subject(report), reports.removal_body(report))
-
-        self.service = IngestService(
-            lambda invocation: wire_steps(
-                bucket=self.bucket,
-                table=self.table,
-                queue=self.queue,
-                failures=self.queue,
-                notify=notify,
-                notify_removal=notify_removal,
-                settings=settings,
-                sweep_settings=self.sweep_settings,
-                bucket_name=self.bucket.name,
-                clock=self.clock,
-            ),
-            self.queue,
-            PART_ATTEMPTS,
+        self.service = memory_service(
+            bucket=self.bucket,
+            table=self.table,
+            queue=self.queue,
+            mail=self.mail,
+            settings=LoadSettings(part_bytes=self.part_bytes),
+            sweep_settings=self.sweep_settings,
+            clock=self.clock,
         )
         self._invocations = 0
 
@@ -80,13 +64,7 @@ class Pipeline:
 
     def deliver_parts(self) -> int:
         """Deliver queued parts one at a time, as the event source mapping does."""
-        deliveries = 0
-        while (batch := self.queue.next_batch(PART_ATTEMPTS)) is not None:
-            result = self.invoke(batch)
-            deliveries += 1
-            if not result["batchItemFailures"]:
-                self.queue.acknowledge(batch["Records"][0]["messageId"])
-        return deliveries
+        return deliver_queued(self.queue, self.invoke)
 
     def performers(self) -> list[str]:
         return sorted(item["performer"] for item in self.table.performances())

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 from festival import settings
+from tests.local_aws import local_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "src" / "festival" / "settings.py"
-# The kit, the tests and the benchmarks; lambda/ reads its settings from its environment.
+# The festival package, the tests and the benchmarks; lambda/ reads its settings from its
+# environment.
 SOURCES = sorted(
     {*ROOT.glob("src/**/*.py"), *ROOT.glob("tests/**/*.py"), *ROOT.glob("benchmarks/*.py")}
     - {SETTINGS, Path(__file__).resolve()}
@@ -90,4 +92,4 @@ def test_local_sessions_carry_the_test_credentials_and_region():
     credentials = settings.local_session().get_credentials()
     assert (credentials.access_key, credentials.secret_key) == ("test", "test")
     assert settings.local_session().region_name == settings.LOCAL_REGION
-    assert settings.local_environment()["AWS_ENDPOINT_URL"] == settings.LOCAL_ENDPOINT
+    assert local_environment()["AWS_ENDPOINT_URL"] == settings.LOCAL_ENDPOINT
