@@ -11,16 +11,23 @@ that began the day before and runs past midnight is found, and few extra items a
 
 from __future__ import annotations
 
+import itertools
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import sleep
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from festival.nights import calendar_days, night_of, night_window
 from lineup_ingest import changes, clashes, schema
 from lineup_ingest.clashes import DEFAULT_CHANGEOVER_MINUTES, Clashes, Slot, find_clashes
-from lineup_ingest.codec import from_attributes, to_attributes
+from lineup_ingest.codec import from_attributes, from_json_attributes, to_attributes
+from lineup_ingest.dynamodb_http import DynamoDBHttp
 from lineup_ingest.lifecycle import Status
+from lineup_ingest.retry import is_retryable
 
 MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -76,6 +83,9 @@ def _sorted(performances: list[dict]) -> list[dict]:
     return sorted(performances, key=lambda p: (p["start"], p["stage"].casefold(), p["performer"]))
 
 
+# Reads of a page: as many attempts as the boto3 client's standard retry mode makes.
+READ_ATTEMPTS, RETRY_BASE_S, RETRY_CAP_S = 3, 0.05, 2.0
+
 STARTS_KEPT = 4096  # versions whose first and last starts a LineupQueries keeps
 
 
@@ -96,6 +106,12 @@ class LineupQueries:
     _starts: dict[tuple[str, str], tuple[datetime, datetime] | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _http: DynamoDBHttp = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The client's endpoint, region, credentials and before-send event (moto answers
+        # through it in tests); botocore offers no public way to the client's credentials.
+        self._http = DynamoDBHttp.for_client(self.dynamodb, self.dynamodb._get_credentials())
 
     def current_versions(self) -> CurrentVersions:
         """Each file's current version (files with none, deleted or never loaded, absent),
@@ -134,12 +150,27 @@ class LineupQueries:
         return _sorted(self._current(items, self.current_versions()))
 
     def _query(self, **arguments: Any) -> Iterator[dict[str, Any]]:
-        pages = self.dynamodb.get_paginator("query").paginate(
-            TableName=self.table_name, **arguments
-        )
-        for page in pages:
+        """Every item of a Query, page after page, its answers read with ``json.loads``
+        (`dynamodb_http`): botocore's parser cost a night of 10,000 sets a second of CPU."""
+        request = {"TableName": self.table_name, **arguments}
+        while True:
+            page = self._read_page(request)
             for item in page.get("Items", []):
-                yield from_attributes(item)
+                yield from_json_attributes(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _read_page(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One page; throttling retried with backoff, as the boto3 client would."""
+        for attempt in itertools.count():
+            try:
+                return self._http.query(**request)
+            except ClientError as error:
+                if not is_retryable(error) or attempt + 1 == READ_ATTEMPTS:
+                    raise
+                sleep(random.random() * min(RETRY_CAP_S, RETRY_BASE_S * 2**attempt))
+        raise AssertionError("unreachable")
 
     def longest_set_minutes(self) -> int:
         """The look-back for time queries (a day if nothing recorded it yet)."""
@@ -167,47 +198,30 @@ class LineupQueries:
         if end <= start:
             raise QueryInputError(f"the range is empty: {_iso(end)} is not after {_iso(start)}")
         earliest = start - timedelta(minutes=self.longest_set_minutes())
-        current = self.current_versions()
         if stage is not None:
-            return self._on_stage(
-                stage, earliest, end - timedelta(minutes=1), after=start, current=current
-            )
+            return self._on_stage(stage, earliest, end - timedelta(minutes=1), after=start)
+        current = self.current_versions()
         found = []
         day = earliest.date()
         while day <= (end - timedelta(minutes=1)).date():
             for partition in schema.day_partitions(day.isoformat()):
-                found += self._starting(partition, earliest, end, after=start, current=current)
+                # Sort keys are "<start>#...": BETWEEN lo AND "<end>" keeps starts < end.
+                found += self._running(
+                    schema.TIME_INDEX, partition, _iso(earliest), _iso(end), start, current
+                )
             day += timedelta(days=1)
         return _sorted(found)
 
     def at(self, stage: str, moment: datetime) -> list[dict]:
         """The set(s) on a stage running at a moment: started at or before it, ending after."""
         earliest = moment - timedelta(minutes=self.longest_set_minutes())
-        return self._on_stage(
-            stage, earliest, moment, after=moment, current=self.current_versions()
-        )
-
-    def _starting(
-        self,
-        partition: str,
-        earliest: datetime,
-        before: datetime,
-        after: datetime,
-        current: dict[str, str],
-    ) -> list[dict]:
-        # Sort keys are "<start>#...": BETWEEN lo AND "<before>" keeps starts < before.
-        return self._running(
-            schema.TIME_INDEX, partition, _iso(earliest), _iso(before), after, current
-        )
+        return self._on_stage(stage, earliest, moment, after=moment)
 
     def _on_stage(
-        self,
-        stage: str,
-        earliest: datetime,
-        latest_start: datetime,
-        after: datetime,
-        current: dict[str, str],
+        self, stage: str, earliest: datetime, latest_start: datetime, after: datetime
     ) -> list[dict]:
+        """Sets of a stage (of current versions) starting in [earliest, latest_start] and
+        ending after ``after``."""
         # "$" sorts after "#", so "<latest_start>$" keeps starts <= latest_start.
         return _sorted(
             self._running(
@@ -216,7 +230,7 @@ class LineupQueries:
                 _iso(earliest),
                 _iso(latest_start) + "$",
                 after,
-                current,
+                self.current_versions(),
             )
         )
 
@@ -364,6 +378,10 @@ class LineupQueries:
         The records of a file are those whose sort key begins with its record key with no
         version; another file's may begin so too (uploads/a.csv#V#b.csv's), and are left out.
         """
+        return [_upload(item) for item in self._upload_records(file)]
+
+    def _upload_records(self, file: str) -> list[dict]:
+        """The items of one file's upload records (one per version), oldest first."""
         items = self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
             ExpressionAttributeValues=to_attributes(
@@ -374,7 +392,7 @@ class LineupQueries:
             ),
         )
         return [
-            _upload(item)
+            item
             for item in items
             if item.get("file") == file and item.get("kind", "upload") == "upload"
         ]
@@ -395,19 +413,7 @@ class LineupQueries:
         upload's change list (its ``CHANGES#`` partition, gzip-compressed JSON in chunks),
         which is kept after the replaced version's rows are gone, as long as the record.
         """
-        records = [
-            item
-            for item in self._query(
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :file)",
-                ExpressionAttributeValues=to_attributes(
-                    {
-                        ":pk": schema.UPLOADS_PARTITION,
-                        ":file": schema.upload_record_key(file, "")["sk"],
-                    }
-                ),
-            )
-            if item.get("file") == file and item.get("kind", "upload") == "upload"
-        ]
+        records = self._upload_records(file)
         if not records:
             raise QueryInputError(f"no upload of {file!r} (festival uploads lists them)")
         if version:
@@ -434,46 +440,30 @@ class LineupQueries:
             "note": _changes_note(record, state, summary),
         }
         if state in (changes.COMPARED, changes.SKIPPED):
-            found["previous"] = {
-                "version": summary.get("previous"),
-                "uploaded_at": summary.get("previous_uploaded_at") or None,
-                "etag": summary.get("previous_etag") or None,
-                **(
-                    {"rows": int(summary.get("previous_rows", 0))}
-                    if state == changes.SKIPPED
-                    else {}
-                ),
-            }
+            found["previous"] = _previous_version(summary, state)
         if state != changes.COMPARED:
             return found
         kinds = ("added", "removed", "moved")
         found["counts"] = {kind: int(summary.get(kind, 0)) for kind in kinds}
+        return {**found, **self._change_list(file, found["version"], int(summary.get("chunks", 0)))}
+
+    def _change_list(self, file: str, version: str, chunk_count: int) -> dict[str, list]:
+        """The sets an upload added, removed and moved: its change list, read whole."""
         chunks = [
             bytes(getattr(item["data"], "value", item["data"]))
             for item in self._query(
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues=to_attributes(
-                    {":pk": schema.changes_partition(file, found["version"])}
+                    {":pk": schema.changes_partition(file, version)}
                 ),
             )
         ]
-        if len(chunks) != int(summary.get("chunks", 0)):
+        if len(chunks) != chunk_count:
             raise QueryInputError(
-                f"the change list of {file!r} version {found['version']} is incomplete"
-                f" ({len(chunks)} of {int(summary.get('chunks', 0))} chunks): has it expired?"
+                f"the change list of {file!r} version {version} is incomplete"
+                f" ({len(chunks)} of {chunk_count} chunks): has it expired?"
             )
-        whole = changes.from_chunks(chunks)
-        found["added"] = [one._asdict() for one in whole.added]
-        found["removed"] = [one._asdict() for one in whole.removed]
-        found["moved"] = [
-            {
-                "performer": move.new.performer,
-                "from": {"stage": move.old.stage, "start": move.old.start, "end": move.old.end},
-                "to": {"stage": move.new.stage, "start": move.new.start, "end": move.new.end},
-            }
-            for move in whole.moved
-        ]
-        return found
+        return change_lists(changes.from_chunks(chunks))
 
     def uploads(self) -> list[dict]:
         """The record of every upload and removal of a file, those still going first, then
@@ -551,6 +541,33 @@ def _upload(item: dict) -> dict:
         "source_ip": item.get("source_ip"),
         "started_at": item.get("started_at"),
         "finished_at": item.get("finished_at"),
+    }
+
+
+def change_lists(whole: changes.Changes) -> dict[str, list[dict[str, Any]]]:
+    """The sets a change list added, removed and moved, as plain data (``--json``)."""
+
+    def place(one: changes.Set) -> dict[str, str]:
+        return {"stage": one.stage, "start": one.start, "end": one.end}
+
+    return {
+        "added": [one._asdict() for one in whole.added],
+        "removed": [one._asdict() for one in whole.removed],
+        "moved": [
+            {"performer": move.new.performer, "from": place(move.old), "to": place(move.new)}
+            for move in whole.moved
+        ],
+    }
+
+
+def _previous_version(summary: dict, state: str) -> dict[str, Any]:
+    """The version an upload was compared with (or not, for SKIPPED: it says how big)."""
+    rows = {"rows": int(summary.get("previous_rows", 0))} if state == changes.SKIPPED else {}
+    return {
+        "version": summary.get("previous"),
+        "uploaded_at": summary.get("previous_uploaded_at") or None,
+        "etag": summary.get("previous_etag") or None,
+        **rows,
     }
 
 

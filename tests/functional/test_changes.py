@@ -18,20 +18,12 @@ from festival.queries import LineupQueries
 from lineup_ingest import schema
 from tests.functional.conftest import REGION, TABLE
 from tests.lineups import lineup_csv, lineup_rows
+from tests.moto_aws import sent_operations
+from tests.unit.test_changes import ROWS_V1, ROWS_V2
 
 pytestmark = pytest.mark.functional
 
 KEY = "uploads/lineup.csv"
-V1 = [
-    ["Bonobo", "Outdoor Stage", "22:00", "2:00", "2025-07-12"],
-    ["Kraftwerk", "Main Stage", "23:59", "1:15", "2025-07-12"],
-    ["Peggy Gou", "Dance Tent", "22:00", "0:00", "2025-07-12"],
-]
-V2 = [
-    ["Bonobo", "Outdoor Stage", "22:00", "2:00", "2025-07-12"],
-    ["Kraftwerk", "Dance Tent", "0:30", "1:30", "2025-07-13"],
-    ["Fred again..", "Dance Tent", "2:00", "4:00", "2025-07-13"],
-]
 
 
 def load(aws, rows: list[list[str]]) -> dict:
@@ -45,17 +37,14 @@ def load(aws, rows: list[list[str]]) -> dict:
 def queries() -> tuple[LineupQueries, list[str]]:
     """LineupQueries on moto, and the DynamoDB operations it calls."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    operations: list[str] = []
-    dynamodb.meta.events.register(
-        "before-call.dynamodb.*", lambda model, **_: operations.append(model.name)
-    )
+    operations = sent_operations(dynamodb)
     return LineupQueries(dynamodb, TABLE), operations
 
 
 def test_a_reupload_emails_exactly_what_changed_and_the_list_outlives_the_old_rows(aws):
-    first = load(aws, V1)
+    first = load(aws, ROWS_V1)
     assert "New file: no earlier upload of this key." in first["body"]
-    second = load(aws, V2)
+    second = load(aws, ROWS_V2)
     body = second["body"]
     assert second["subject"] == "festival-lineup OK: lineup.csv"
     assert ": 1 added, 1 removed, 1 moved\n" in body
@@ -125,8 +114,8 @@ def test_a_large_list_is_read_back_whole_from_several_chunks(aws, monkeypatch):
 
 
 def test_festival_changes_prints_the_report_and_json(aws, monkeypatch):
-    load(aws, V1)
-    load(aws, V2)
+    load(aws, ROWS_V1)
+    load(aws, ROWS_V2)
     monkeypatch.setattr(cli, "_queries", lambda ctx: queries()[0])
     runner = CliRunner()
     shown = runner.invoke(cli.main, ["changes", KEY])
@@ -147,9 +136,11 @@ def test_festival_changes_prints_the_report_and_json(aws, monkeypatch):
 
 def test_festival_changes_files_compares_two_csv_files_as_the_function_reads_them(tmp_path):
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
-    old.write_bytes(lineup_csv(V1))
+    old.write_bytes(lineup_csv(ROWS_V1))
     # the same set twice in another spelling is one set, as the table stores it
-    new.write_bytes(lineup_csv([*V2, ["BONOBO", "outdoor stage", "22:00", "2:00", "2025-07-12"]]))
+    new.write_bytes(
+        lineup_csv([*ROWS_V2, ["BONOBO", "outdoor stage", "22:00", "2:00", "2025-07-12"]])
+    )
     result = CliRunner().invoke(cli.main, ["changes", "--files", str(old), str(new), "--json"])
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
@@ -161,8 +152,8 @@ def test_festival_changes_files_compares_two_csv_files_as_the_function_reads_the
 
 def test_festival_changes_csv_is_one_row_a_change_with_old_and_new_side_by_side(tmp_path):
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
-    old.write_bytes(lineup_csv(V1))
-    new.write_bytes(lineup_csv(V2))
+    old.write_bytes(lineup_csv(ROWS_V1))
+    new.write_bytes(lineup_csv(ROWS_V2))
     result = CliRunner().invoke(cli.main, ["changes", "--files", str(old), str(new), "--csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))

@@ -15,6 +15,7 @@ from lineup_ingest import schema
 from lineup_ingest.codec import to_attributes
 from lineup_ingest.parsing import Performance, read_lineup
 from tests.functional.conftest import REGION, TABLE
+from tests.moto_aws import sent_operations
 
 pytestmark = pytest.mark.functional
 
@@ -50,10 +51,7 @@ QUERY_PATHS = {
 def test_query_path_calls_dynamodb_query_only(aws, ask):
     aws.invoke(aws.upload("uploads/lineup.csv", SEED_LINEUP.read_bytes()))
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    operations: list[str] = []
-    dynamodb.meta.events.register(
-        "before-call.dynamodb.*", lambda model, **_: operations.append(model.name)
-    )
+    operations = sent_operations(dynamodb)
 
     answer = ask(LineupQueries(dynamodb, TABLE))
 
@@ -110,10 +108,7 @@ def test_a_versions_first_and_last_starts_are_read_once_and_a_new_version_again(
     file = "uploads/lineup.csv"
     aws.invoke(aws.upload(file, SEED_LINEUP.read_bytes()))
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    operations: list[str] = []
-    dynamodb.meta.events.register(
-        "before-call.dynamodb.*", lambda model, **_: operations.append(model.name)
-    )
+    operations = sent_operations(dynamodb)
     queries = LineupQueries(dynamodb, TABLE)
     first = queries.nights_of(file, time(6, 0))
     read_whole = len(operations)
