@@ -1,1 +1,1 @@
-"""festival-lineup's kit: the `festival` command and the local stack (`festival-local`)."""
+"""The festival package: the `festival` command and the local stack (`festival-local`)."""

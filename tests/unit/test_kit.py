@@ -1,4 +1,4 @@
-"""The local stack kit: processes we start and stop, interpreters we find."""
+"""The local stack's tools (festival.local): processes we start and stop, interpreters we find."""
 
 from __future__ import annotations
 

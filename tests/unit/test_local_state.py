@@ -290,7 +290,7 @@ class FakeService:
 
 @pytest.fixture
 def kit(monkeypatch, tmp_path):
-    """The local kit's processes as fakes that record what is done to them."""
+    """The local stack's processes as fakes that record what is done to them."""
     log: list[str] = []
     monkeypatch.setattr(
         stack, "services", lambda paths: {n: FakeService(log, n) for n in stack.SERVICE_NAMES}
