@@ -4,7 +4,7 @@ SHELL := bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
-# The kit runs on any Python >= 3.10: probe PATH, then pyenv's builds (newest first).
+# The festival package runs on any Python >= 3.10: probe PATH, then pyenv's builds (newest first).
 BOOTSTRAP_PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3 \
 	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[0-9]*/bin/python3 2>/dev/null | sort -rV); do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys, venv; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; \
@@ -17,6 +17,19 @@ PYTHON_SOURCES := lambda src localstack_plugin benchmarks tests
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .local/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
+# A tool whose pins the project cannot share, installed once into a virtualenv of its own:
+# $(call tool_virtualenv,NAME,FOLDER,PACKAGE,VERSION), the recipe of FOLDER/.installed-VERSION.
+define tool_virtualenv
+	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
+		echo "$(1) needs Python 3.10 or newer with venv: install one (e.g. apt-get install python3 python3-venv)." >&2; exit 1; fi
+	@echo "Installing $(1) $(4) into $(2) with $(BOOTSTRAP_PYTHON), once"
+	@rm -rf $(2) && $(BOOTSTRAP_PYTHON) -m venv $(2)
+	@mkdir -p .local/logs
+	@$(2)/bin/python -m pip install --disable-pip-version-check '$(3)==$(4)' \
+		> .local/logs/setup-$(3).log 2>&1 \
+		|| { tail -n 30 .local/logs/setup-$(3).log >&2; echo "Installing $(1) failed: see .local/logs/setup-$(3).log" >&2; exit 1; }
+	@touch $@
+endef
 
 .PHONY: help setup up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench bench-local clean \
 	deploy-aws destroy-aws browser
@@ -54,15 +67,7 @@ NOTEBOOK_KERNELS := .local/jupyter
 NOTEBOOK_PORT ?= 8888
 
 $(JUPYTERLAB_VENV)/.installed-$(JUPYTERLAB_VERSION):
-	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
-		echo "JupyterLab needs Python 3.10 or newer with venv: install one (e.g. apt-get install python3 python3-venv)." >&2; exit 1; fi
-	@echo "Installing JupyterLab $(JUPYTERLAB_VERSION) into $(JUPYTERLAB_VENV) with $(BOOTSTRAP_PYTHON), once"
-	@rm -rf $(JUPYTERLAB_VENV) && $(BOOTSTRAP_PYTHON) -m venv $(JUPYTERLAB_VENV)
-	@mkdir -p .local/logs
-	@$(JUPYTERLAB_VENV)/bin/python -m pip install --disable-pip-version-check 'jupyterlab==$(JUPYTERLAB_VERSION)' \
-		> .local/logs/setup-jupyterlab.log 2>&1 \
-		|| { tail -n 30 .local/logs/setup-jupyterlab.log >&2; echo "Installing JupyterLab failed: see .local/logs/setup-jupyterlab.log" >&2; exit 1; }
-	@touch $@
+	$(call tool_virtualenv,JupyterLab,$(JUPYTERLAB_VENV),jupyterlab,$(JUPYTERLAB_VERSION))
 
 notebooks: $(VENV)/.installed $(JUPYTERLAB_VENV)/.installed-$(JUPYTERLAB_VERSION) ## Open JupyterLab on notebooks/ with the project's kernel (the queries notebook needs make up) [NOTEBOOK_PORT=8888]
 	@$(PY) -m festival.local.notebooks kernelspec $(NOTEBOOK_KERNELS) > /dev/null
@@ -138,15 +143,7 @@ figures: $(VENV)/.installed ## Redraw docs/img and the cost notebook's outputs f
 	@$(PY) -m festival.local.notebooks execute notebooks/cost_model.ipynb
 
 $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
-	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
-		echo "checkov needs Python 3.10 or newer with venv: install one (e.g. apt-get install python3 python3-venv)." >&2; exit 1; fi
-	@echo "Installing checkov $(CHECKOV_VERSION) into $(CHECKOV_VENV) with $(BOOTSTRAP_PYTHON), once"
-	@rm -rf $(CHECKOV_VENV) && $(BOOTSTRAP_PYTHON) -m venv $(CHECKOV_VENV)
-	@mkdir -p .local/logs
-	@$(CHECKOV_VENV)/bin/python -m pip install --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)' \
-		> .local/logs/setup-checkov.log 2>&1 \
-		|| { tail -n 30 .local/logs/setup-checkov.log >&2; echo "Installing checkov failed: see .local/logs/setup-checkov.log" >&2; exit 1; }
-	@touch $@
+	$(call tool_virtualenv,checkov,$(CHECKOV_VENV),checkov,$(CHECKOV_VERSION))
 
 clean: down ## Stop everything and remove .venv and .local
 	rm -rf $(VENV) .local

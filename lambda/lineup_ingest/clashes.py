@@ -190,13 +190,18 @@ def _changeovers(sets: list[_Set], minimum: int) -> Iterator[tuple[_Set, _Set, i
                 latest = s
 
 
+def _in_time_order_checked(slots: Iterable[Slot], changeover_minutes: int) -> list[_Set]:
+    """The sets in time order, once the changeover asked for is known to make sense."""
+    if changeover_minutes < 0:
+        raise ValueError(f"a changeover is at least 0 minutes, not {changeover_minutes}")
+    return _in_time_order(slots)
+
+
 def find_clashes(
     slots: Iterable[Slot], changeover_minutes: int = DEFAULT_CHANGEOVER_MINUTES
 ) -> Clashes:
     """Every clash among the sets (see the module's docstring), each kind in time order."""
-    if changeover_minutes < 0:
-        raise ValueError(f"a changeover is at least 0 minutes, not {changeover_minutes}")
-    sets = _in_time_order(slots)
+    sets = _in_time_order_checked(slots, changeover_minutes)
 
     def overlap(pair: tuple[_Set, _Set]) -> Overlap:
         first, second = pair
@@ -218,9 +223,7 @@ def count_clashes(
     slots: Iterable[Slot], changeover_minutes: int = DEFAULT_CHANGEOVER_MINUTES
 ) -> ClashCounts:
     """How many clashes of each kind `find_clashes` lists, in O(n log n) however many."""
-    if changeover_minutes < 0:
-        raise ValueError(f"a changeover is at least 0 minutes, not {changeover_minutes}")
-    sets = _in_time_order(slots)
+    sets = _in_time_order_checked(slots, changeover_minutes)
     stage_overlaps = sum(
         len(running) for group in _grouped(sets, "stage") for _, running in _running(group)
     )

@@ -15,7 +15,7 @@ which any such delivery has ended) before the version counts as collected.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 
 from lineup_ingest import schema
 from lineup_ingest.lifecycle import Collection, Status, status_of
@@ -27,21 +27,14 @@ STEP_KEYS = 5_000
 PAGE_KEYS = 1_000
 
 
+@dataclass(eq=False)
 class Collector:
-    def __init__(
-        self,
-        table: CollectionStore,
-        queue: PartQueue,
-        fence_s: int,
-        finish_removal: Callable[[dict[str, str]], str],
-        *,
-        clock: Callable[[], str],
-    ) -> None:
-        self.table = table
-        self.queue = queue
-        self.fence_s = fence_s
-        self.finish_removal = finish_removal
-        self.clock = clock
+    table: CollectionStore
+    queue: PartQueue
+    fence_s: int
+    finish_removal: Callable[[dict[str, str]], str]
+    _: KW_ONLY
+    clock: Callable[[], str]
 
     def step(self, task: CollectTask, remaining_ms: Callable[[], int] | None = None) -> str:
         """Delete a bounded number of the version's keys; queue the next step, or end."""

@@ -10,6 +10,7 @@ sends the one email, and writes the final status. docs/ingest.md has the whole m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -46,31 +47,22 @@ class OutOfTimeError(Exception):
     """Reading a version's rows for the report would run into REPORT_RESERVE_MS."""
 
 
+@dataclass(eq=False)
 class Outcome:
-    def __init__(
-        self,
-        table: OutcomeStore,
-        queue: PartQueue,
-        notify: Callable[[IngestReport], None],
-        *,
-        clock: Callable[[], str],
-        change_rows_limit: int = changes.MAX_ROWS,
-        clash_rows_limit: int | None = None,
-        remaining_ms: Callable[[], int] | None = None,
-    ) -> None:
-        self.table = table
-        self.queue = queue
-        self.notify = notify
-        self.clock = clock
-        # The invocation's time left: reading rows back for the report stops in time for
-        # the rest of publish (REPORT_RESERVE_MS), so a slow read never keeps a record
-        # REPORTING through every retry.
-        self.remaining_ms = remaining_ms
-        # Versions larger than this are not compared (the email says so, and how to).
-        self.change_rows_limit = change_rows_limit
-        # Versions larger than this are not read back to count their clashes (the email
-        # says so); None: clashes.MAX_ROWS.
-        self.clash_rows_limit = clash_rows_limit
+    table: OutcomeStore
+    queue: PartQueue
+    notify: Callable[[IngestReport], None]
+    _: KW_ONLY
+    clock: Callable[[], str]
+    # Versions larger than this are not compared (the email says so, and how to).
+    change_rows_limit: int = changes.MAX_ROWS
+    # Versions larger than this are not read back to count their clashes (the email says
+    # so); None: clashes.MAX_ROWS.
+    clash_rows_limit: int | None = None
+    # The invocation's time left: reading rows back for the report stops in time for the
+    # rest of publish (REPORT_RESERVE_MS), so a slow read never keeps a record REPORTING
+    # through every retry.
+    remaining_ms: Callable[[], int] | None = None
 
     def end_stuck(self, record: dict[str, Any], reason: str) -> str:
         """The sweep's end of a load that stopped moving: FAILED, with its one email, if no

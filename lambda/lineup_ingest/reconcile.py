@@ -21,11 +21,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from lineup_ingest import schema
+from lineup_ingest.config import Config
 from lineup_ingest.events import RemovedObject, UploadedObject
 from lineup_ingest.filenames import is_folder_marker, is_lineup_name
 from lineup_ingest.ingest import Ingestion
@@ -41,36 +42,24 @@ FAILURE_QUEUE_BATCH = 10  # SQS ReceiveMessage's maximum
 
 @dataclass(frozen=True)
 class SweepSettings:
-    fence_s: int = 300  # the function's timeout: no invocation outlives it
-    stuck_after_s: int = 1800
+    fence_s: int = Config.fence_s  # the function's timeout: no invocation outlives it
+    stuck_after_s: int = Config.stuck_after_s
     prefix: str = ""  # where uploads go (the notification's filter)
 
 
+@dataclass(eq=False)
 class Sweep:
-    def __init__(
-        self,
-        table: SweepStore,
-        bucket: UploadLister,
-        queue: PartQueue,
-        failures: FailureQueue,
-        ingestion: Ingestion,
-        removal: Removal,
-        settings: SweepSettings,
-        bucket_name: str,
-        *,
-        redrive: Callable[[dict, str], object],
-        clock: Callable[[], str],
-    ) -> None:
-        self.table = table
-        self.bucket = bucket
-        self.queue = queue
-        self.failures = failures
-        self.ingestion = ingestion
-        self.removal = removal
-        self.redrive = redrive
-        self.settings = settings
-        self.bucket_name = bucket_name
-        self.clock = clock
+    table: SweepStore
+    bucket: UploadLister
+    queue: PartQueue
+    failures: FailureQueue
+    ingestion: Ingestion
+    removal: Removal
+    settings: SweepSettings
+    bucket_name: str
+    _: KW_ONLY
+    redrive: Callable[[dict, str], object]
+    clock: Callable[[], str]
 
     def run(self, request_id: str = "", remaining_ms: Callable[[], int] | None = None) -> dict:
         """One pass; what it did, by kind."""

@@ -88,18 +88,18 @@ class FaultPlan:
             return True
 
     def should_throttle(self) -> bool:
-        with self.lock:
-            throttle = self.random.random() < self.throttle_rate
-            if throttle:
-                self.injected["throttled_requests"] += 1
-            return throttle
+        return self._drawn(self.throttle_rate, "throttled_requests")
 
     def should_leave_unprocessed(self) -> bool:
+        return self._drawn(self.unprocessed_rate, "unprocessed_items")
+
+    def _drawn(self, rate: float, counted_as: str) -> bool:
+        """Whether to inject a fault drawn at this rate; counted if so."""
         with self.lock:
-            leave = self.random.random() < self.unprocessed_rate
-            if leave:
-                self.injected["unprocessed_items"] += 1
-            return leave
+            injected = self.random.random() < rate
+            if injected:
+                self.injected[counted_as] += 1
+            return injected
 
     def count(self, operation: str) -> None:
         with self.lock:

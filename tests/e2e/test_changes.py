@@ -22,28 +22,21 @@ def test_a_reupload_emails_the_one_added_removed_and_moved_set(pipeline: Pipelin
     key = pipeline.unique_key("changes.csv")
     tag = key.rsplit("-", 1)[-1].split(".")[0]
     stays, gone, moves, comes = (f"{name} {tag}" for name in ("Stays", "Gone", "Moves", "Comes"))
-    pipeline.upload(
-        key,
-        lineup_csv(
-            [
-                [stays, "Main Stage", "20:00", "21:00", DAY],
-                [gone, "Tent", "21:00", "22:00", DAY],
-                [moves, "Main Stage", "23:30", "0:30", DAY],
-            ]
-        ),
-    )
+    stays_row = [stays, "Main Stage", "20:00", "21:00", DAY]
+    version_1 = [
+        stays_row,
+        [gone, "Tent", "21:00", "22:00", DAY],
+        [moves, "Main Stage", "23:30", "0:30", DAY],
+    ]
+    version_2 = [
+        stays_row,
+        [moves, "Tent", "0:30", "1:30", NEXT],
+        [comes, "Main Stage", "22:00", "23:00", DAY],
+    ]
+    pipeline.upload(key, lineup_csv(version_1))
     first = pipeline.wait_for_email(key)
     assert "New file: no earlier upload of this key." in first["text"]
-    pipeline.upload(
-        key,
-        lineup_csv(
-            [
-                [stays, "Main Stage", "20:00", "21:00", DAY],
-                [moves, "Tent", "0:30", "1:30", NEXT],
-                [comes, "Main Stage", "22:00", "23:00", DAY],
-            ]
-        ),
-    )
+    pipeline.upload(key, lineup_csv(version_2))
     emails = wait_for("the re-upload's email", lambda: _two(pipeline.emails_about(key)))
     assert len(emails) == 2  # one email per upload
     [second] = [email for email in emails if "Changes since" in email["text"]]

@@ -10,6 +10,7 @@ import pytest
 from tests.e2e.conftest import PART_BYTES, wait_for
 from tests.e2e.test_pipeline import seed_rows
 from tests.lineups import lineup_csv, lineup_rows, tricky_csv, tricky_rows
+from tests.stored import as_seen
 
 pytestmark = pytest.mark.e2e
 SEED = Path(__file__).resolve().parents[2] / "seed"
@@ -21,19 +22,6 @@ def rows_of(pipeline, key: str, count: int) -> list[dict]:
     return wait_for(
         f"{count} rows of {key}",
         lambda: (found := pipeline.items_of(key)) and len(found) == count and found,
-    )
-
-
-def as_seen(items: list[dict]) -> list[tuple]:
-    return sorted(
-        (
-            i["performer"]["S"],
-            i["stage"]["S"],
-            i["start"]["S"],
-            i["end"]["S"],
-            int(i["source_line"]["N"]),
-        )
-        for i in items
     )
 
 

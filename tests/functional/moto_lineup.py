@@ -24,9 +24,9 @@ from lineup_ingest.retry import RetryBudget
 from lineup_ingest.service import IngestService, Invocation, wire_steps
 from tests.cfn import table_definition
 from tests.fakes import MemoryQueue
+from tests.pipeline import PART_ATTEMPTS, deliver_queued
 
 PREFIX = "uploads/"
-PART_ATTEMPTS = 3
 # S3's sequencers are hexadecimal and grow with each event of a key; this one is made up.
 FIRST_SEQUENCER = 0x0055AED6DCD90281E5
 
@@ -124,15 +124,7 @@ class MotoLineup:
     def deliver(self, limit: int = 10_000) -> int:
         """Hand the parts queue's messages to the function one at a time, as the event
         source mapping does, until it is empty. The number of deliveries."""
-        delivered = 0
-        while (batch := self.queue.next_batch(PART_ATTEMPTS)) is not None:
-            if delivered == limit:
-                raise AssertionError(f"the parts queue still had messages after {limit}")
-            result = self.invoke(batch)
-            delivered += 1
-            if not result["batchItemFailures"]:
-                self.queue.acknowledge(batch["Records"][0]["messageId"])
-        return delivered
+        return deliver_queued(self.queue, self.invoke, limit)
 
     def object_keys(self) -> list[str]:
         return [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.name).get("Contents", [])]

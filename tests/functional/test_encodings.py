@@ -11,6 +11,7 @@ import pytest
 from lineup_ingest import schema
 from tests.functional.conftest import BUCKET, TABLE, s3_event
 from tests.lineups import lineup_csv, lineup_rows, tricky_csv, tricky_rows
+from tests.stored import as_seen
 
 pytestmark = pytest.mark.functional
 DAY_S = 24 * 60 * 60
@@ -26,17 +27,7 @@ def configured(aws, monkeypatch, **environment):
 
 def loaded_rows(aws, key: str) -> list[tuple]:
     """What a person sees of the file's rows: names, times and line numbers."""
-    return sorted(
-        (
-            i["performer"]["S"],
-            i["stage"]["S"],
-            i["start"]["S"],
-            i["end"]["S"],
-            int(i["source_line"]["N"]),
-        )
-        for i in aws.performances()
-        if i["source_key"]["S"] == key
-    )
+    return as_seen(i for i in aws.performances() if i["source_key"]["S"] == key)
 
 
 def every_item(aws) -> list[dict]:

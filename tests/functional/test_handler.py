@@ -61,6 +61,14 @@ def performer_names(aws) -> list[str]:
     return sorted(item["performer"]["S"] for item in aws.performances())
 
 
+def the_failed_email(aws, file_name: str) -> str:
+    """The body of the one email of a file that FAILED; no row of it is in the table."""
+    assert aws.performances() == []
+    (email,) = aws.emails()
+    assert email["subject"] == f"festival-lineup FAILED: {file_name}"
+    return email["body"]
+
+
 def without_timestamps(items: list[dict]) -> list[dict]:
     volatile = {"started_at", "finished_at", "duration_ms", "request_id"}
     return sorted(
@@ -120,11 +128,9 @@ def test_partly_bad_file_loads_good_rows_and_names_each_bad_line(aws):
 def test_file_without_usable_header_fails_clearly_and_writes_no_row(aws):
     aws.invoke(aws.upload("uploads/junk.csv", b"\x00\x01\x02binary junk\xff\xfe"))
 
-    assert aws.performances() == []
-    (email,) = aws.emails()
-    assert email["subject"] == "festival-lineup FAILED: junk.csv"
-    assert "was NOT loaded" in email["body"]
-    assert "Reason: " in email["body"]
+    body = the_failed_email(aws, "junk.csv")
+    assert "was NOT loaded" in body
+    assert "Reason: " in body
 
 
 def test_rejected_rows_beyond_fifty_are_counted_not_listed(aws):
@@ -221,9 +227,7 @@ def test_crash_in_the_middle_of_a_file_then_retry_loses_and_duplicates_nothing(a
 def test_object_deleted_before_the_event_is_handled_reports_failure(aws):
     aws.invoke(s3_event("uploads/gone.csv"))
 
-    (email,) = aws.emails()
-    assert email["subject"] == "festival-lineup FAILED: gone.csv"
-    assert "no longer exists" in email["body"]
+    assert "no longer exists" in the_failed_email(aws, "gone.csv")
 
 
 def test_an_event_that_names_no_object_is_ignored_without_a_retry_or_an_email(aws):
@@ -294,11 +298,9 @@ def test_a_bad_clock_in_the_metadata_fails_clearly_and_writes_nothing(aws):
 
     aws.invoke(s3_event("uploads/odd.csv"))
 
-    assert aws.performances() == []
-    (email,) = aws.emails()
-    assert email["subject"] == "festival-lineup FAILED: odd.csv"
-    assert "'12h' is not a clock for times without AM/PM" in email["body"]
-    assert "(from the upload's clock metadata): nothing was loaded." in email["body"]
+    body = the_failed_email(aws, "odd.csv")
+    assert "'12h' is not a clock for times without AM/PM" in body
+    assert "(from the upload's clock metadata): nothing was loaded." in body
 
 
 def test_the_same_content_uploaded_again_is_loaded_and_reported_again(aws):

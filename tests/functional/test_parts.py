@@ -32,6 +32,16 @@ def record_of(aws) -> dict:
     return record
 
 
+def copy_of_the_next_part(aws) -> dict:
+    """The parts queue's next message, received and made visible again at once: the next
+    delivery loads that part, and the test holds a copy to send late."""
+    (message,) = aws.sqs.receive_message(QueueUrl=aws.parts_url)["Messages"]
+    aws.sqs.change_message_visibility(
+        QueueUrl=aws.parts_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+    )
+    return message
+
+
 def parts_done(record: dict) -> dict[str, dict]:
     """The record's parts done so far: part number -> its counts."""
     return record["parts"]["M"]
@@ -108,12 +118,7 @@ def test_rows_keep_the_files_own_line_numbers_in_every_part(aws_parts):
 def test_a_part_delivered_twice_is_counted_once(aws_parts):
     rows = lineup_rows(150)
     aws_parts.invoke(aws_parts.upload("uploads/twice.csv", lineup_csv(rows)))
-    (message,) = aws_parts.sqs.receive_message(QueueUrl=aws_parts.parts_url)["Messages"]
-    aws_parts.sqs.change_message_visibility(
-        QueueUrl=aws_parts.parts_url,
-        ReceiptHandle=message["ReceiptHandle"],
-        VisibilityTimeout=0,
-    )
+    message = copy_of_the_next_part(aws_parts)
     aws_parts.deliver_parts()
 
     aws_parts.sqs.send_message(QueueUrl=aws_parts.parts_url, MessageBody=message["Body"])
@@ -219,12 +224,7 @@ def test_a_file_replaced_while_its_parts_load_ends_failed_with_one_email(aws_par
 
 def test_giving_up_on_a_part_that_succeeded_changes_nothing(aws_parts):
     aws_parts.invoke(aws_parts.upload("uploads/late.csv", lineup_csv(lineup_rows(150))))
-    (message,) = aws_parts.sqs.receive_message(QueueUrl=aws_parts.parts_url)["Messages"]
-    aws_parts.sqs.change_message_visibility(
-        QueueUrl=aws_parts.parts_url,
-        ReceiptHandle=message["ReceiptHandle"],
-        VisibilityTimeout=0,
-    )
+    message = copy_of_the_next_part(aws_parts)
     aws_parts.deliver_parts()
     before = record_of(aws_parts)
 

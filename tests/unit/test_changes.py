@@ -174,8 +174,9 @@ ROWS_V2 = [
 ]
 
 
-def upload(pipeline: Pipeline, rows: list[list[str]]) -> str:
-    event = pipeline.bucket.put(KEY, lineup_csv(rows))
+def upload(pipeline: Pipeline, rows: list[list[str]], key: str = KEY) -> str:
+    """Upload the rows and hand the function the upload's event; the version it is."""
+    event = pipeline.bucket.put(key, lineup_csv(rows))
     pipeline.invoke(event)
     return schema.sequence_key(event["Records"][0]["s3"]["object"]["sequencer"])
 
@@ -257,14 +258,7 @@ def test_a_failed_upload_says_nothing_of_changes():
 def test_the_sweeps_second_email_says_what_the_first_said_though_the_old_rows_are_gone():
     pipeline = Pipeline()
     first = upload(pipeline, ROWS_V1)
-    publish = pipeline.mail.publish
-
-    def dies_after_sending(subject: str, message: str) -> None:
-        publish(subject, message)
-        pipeline.mail.publish = publish  # type: ignore[method-assign]
-        raise RuntimeError("the invocation died after its email")
-
-    pipeline.mail.publish = dies_after_sending  # type: ignore[method-assign]
+    die_after_the_next_email(pipeline)
     second = upload(pipeline, ROWS_V2)  # the invocation fails; its record stays REPORTING
     assert pipeline.table.record(schema.upload_record_key(KEY, second))["status"] == "REPORTING"
     drain(pipeline)  # the replaced version is collected before the sweep comes
@@ -279,6 +273,18 @@ def test_the_sweeps_second_email_says_what_the_first_said_though_the_old_rows_ar
 
 def _section(body: str) -> str:
     return body[body.index("Changes since") : body.index("Details:")]
+
+
+def die_after_the_next_email(pipeline: Pipeline) -> None:
+    """The invocation that sends the next email dies right after sending it (once)."""
+    publish = pipeline.mail.publish
+
+    def dies_after_sending(subject: str, message: str) -> None:
+        publish(subject, message)
+        pipeline.mail.publish = publish  # type: ignore[method-assign]
+        raise RuntimeError("the invocation died after its email")
+
+    pipeline.mail.publish = dies_after_sending  # type: ignore[method-assign]
 
 
 def drain(pipeline: Pipeline) -> None:

@@ -4,30 +4,17 @@ version's rows, kept on the record before the email, and said again by the sweep
 from __future__ import annotations
 
 from lineup_ingest import schema
-from tests.lineups import CLASH_LINE, CLASHING, lineup_csv
-from tests.unit.test_changes import drain
+from tests.lineups import CLASH_LINE, CLASHING
+from tests.unit.test_changes import die_after_the_next_email, drain, upload
 from tests.unit.test_service import Pipeline
 
 KEY = "uploads/clashing.csv"
 
 
-def upload(pipeline: Pipeline, rows: list[list[str]]) -> str:
-    event = pipeline.bucket.put(KEY, lineup_csv(rows))
-    pipeline.invoke(event)
-    return schema.sequence_key(event["Records"][0]["s3"]["object"]["sequencer"])
-
-
 def test_the_clash_counts_are_kept_on_the_record_and_the_sweeps_email_says_them_again():
     pipeline = Pipeline()
-    publish = pipeline.mail.publish
-
-    def dies_after_sending(subject: str, message: str) -> None:
-        publish(subject, message)
-        pipeline.mail.publish = publish  # type: ignore[method-assign]
-        raise RuntimeError("the invocation died after its email")
-
-    pipeline.mail.publish = dies_after_sending  # type: ignore[method-assign]
-    version = upload(pipeline, CLASHING)
+    die_after_the_next_email(pipeline)
+    version = upload(pipeline, CLASHING, KEY)
     record = pipeline.table.record(schema.upload_record_key(KEY, version))
     assert record["status"] == "REPORTING"
     assert record["clashes"]["stage_overlaps"] == 1
@@ -44,10 +31,10 @@ def test_the_clash_counts_are_kept_on_the_record_and_the_sweeps_email_says_them_
 
 def test_a_reupload_counts_the_clashes_of_the_new_version_only():
     pipeline = Pipeline()
-    upload(pipeline, CLASHING)
+    upload(pipeline, CLASHING, KEY)
     drain(pipeline)
     fixed = [row for row in CLASHING if row[0] != "B"]
-    upload(pipeline, fixed)
+    upload(pipeline, fixed, KEY)
     body = pipeline.mail.sent[-1][1]
     assert (
         "Clashes:       0 stage overlaps, 1 double booking, 1 changeover under 15 min"
@@ -57,7 +44,7 @@ def test_a_reupload_counts_the_clashes_of_the_new_version_only():
 
 def test_a_lineup_without_clashes_says_none():
     pipeline = Pipeline()
-    upload(pipeline, [["A", "Main", "20:00", "21:00", "2025-07-12"]])
+    upload(pipeline, [["A", "Main", "20:00", "21:00", "2025-07-12"]], KEY)
     assert (
         "Clashes:       none (no stage overlap, no double booking, no changeover under 15 min)"
         in pipeline.mail.sent[-1][1].splitlines()

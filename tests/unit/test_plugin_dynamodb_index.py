@@ -299,14 +299,13 @@ def test_every_query_answers_as_moto_does_page_by_page(oracle, data):
     assert answer["indexes_left"] == 0
 
 
-def test_a_query_of_a_large_partition_reads_only_its_page(oracle):
-    """Big enough that walking the partition would show: 12,000 items, pages of 5."""
-    table = {
-        "TableName": "big",
+def table_indexed_by_g(name: str, index_hash: str, index_range: str) -> dict:
+    """A table keyed by text pk and sk, with one index ``ByG`` keyed by two text attributes."""
+    attributes = ("pk", "sk", index_hash, index_range)
+    return {
+        "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "gh", "gr")
-        ],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attributes],
         "KeySchema": [
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
@@ -315,13 +314,18 @@ def test_a_query_of_a_large_partition_reads_only_its_page(oracle):
             {
                 "IndexName": "ByG",
                 "KeySchema": [
-                    {"AttributeName": "gh", "KeyType": "HASH"},
-                    {"AttributeName": "gr", "KeyType": "RANGE"},
+                    {"AttributeName": index_hash, "KeyType": "HASH"},
+                    {"AttributeName": index_range, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
     }
+
+
+def test_a_query_of_a_large_partition_reads_only_its_page(oracle):
+    """Big enough that walking the partition would show: 12,000 items, pages of 5."""
+    table = table_indexed_by_g("big", "gh", "gr")
     shuffled = random.Random(7).sample(range(12_000), 12_000)
     steps = [
         {
@@ -368,27 +372,7 @@ def test_a_query_of_a_large_partition_reads_only_its_page(oracle):
 
 
 def test_concurrent_batch_writes_queries_and_scans_all_succeed(oracle):
-    table = {
-        "TableName": "hammered",
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g", "gs")
-        ],
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "ByG",
-                "KeySchema": [
-                    {"AttributeName": "g", "KeyType": "HASH"},
-                    {"AttributeName": "gs", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    }
+    table = table_indexed_by_g("hammered", "g", "gs")
 
     answer = oracle.ask(
         {"kind": "hammer", "table": table, "writers": 4, "batches": 10, "reads": 20}

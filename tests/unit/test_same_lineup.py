@@ -10,44 +10,18 @@ from lineup_ingest import schema
 from lineup_ingest.ingest import LoadSettings
 from lineup_ingest.reconcile import SweepSettings
 from lineup_ingest.report import IngestReport
-from lineup_ingest.service import IngestService, Invocation, wire_steps
+from lineup_ingest.service import Invocation
 from lineup_ingest.sketch import Sketch, set_hash
-from tests.fakes import MemoryBucket, MemoryMail, MemoryQueue, MemoryTable
 from tests.lineups import lineup_csv, lineup_rows
-
-PART_ATTEMPTS = 3
+from tests.pipeline import MemoryAWS, deliver_queued
 
 
 @dataclass
-class Pipeline:
+class Pipeline(MemoryAWS):
     settings: LoadSettings = field(default_factory=LoadSettings)
-    bucket: MemoryBucket = field(default_factory=MemoryBucket)
-    table: MemoryTable = field(default_factory=MemoryTable)
-    queue: MemoryQueue = field(default_factory=MemoryQueue)
-    mail: MemoryMail = field(default_factory=MemoryMail)
 
     def __post_init__(self) -> None:
-        def notify(report: IngestReport) -> None:
-            self.mail.publish(reports.subject(report), reports.body(report))
-
-        def notify_removal(report: reports.RemovalReport) -> None:
-            self.mail.publish(reports.removal_subject(report), reports.removal_body(report))
-
-        self.service = IngestService(
-            lambda invocation: wire_steps(
-                bucket=self.bucket,
-                table=self.table,
-                queue=self.queue,
-                failures=self.queue,
-                notify=notify,
-                notify_removal=notify_removal,
-                settings=self.settings,
-                sweep_settings=SweepSettings(),
-                bucket_name=self.bucket.name,
-            ),
-            self.queue,
-            PART_ATTEMPTS,
-        )
+        self.service = self.ingest_service(self.settings, SweepSettings())
         self.invocations = 0
 
     def load(self, key: str, body: bytes, metadata: dict[str, str] | None = None) -> str:
@@ -62,9 +36,7 @@ class Pipeline:
         return self.service.handle(event, Invocation(f"r{self.invocations}", lambda: 300_000))
 
     def deliver(self) -> None:
-        while (batch := self.queue.next_batch(PART_ATTEMPTS)) is not None:
-            if not self.invoke(batch)["batchItemFailures"]:
-                self.queue.acknowledge(batch["Records"][0]["messageId"])
+        deliver_queued(self.queue, self.invoke)
 
     def record(self, key: str) -> dict:
         head = self.table.head(key) or {}

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lineup_ingest import sketch
-from lineup_ingest.parsing import Header
 from lineup_ingest.parts import PartTask, Progress
 from lineup_ingest.sketch import Sketch, containment, same_lineup, set_hash
+from tests.pipeline import part_task
 
 
 def sets(count: int, tag: str = "") -> list[int]:
@@ -57,21 +57,7 @@ def test_merging_the_parts_sketches_gives_the_sketch_of_the_whole_file(first, se
 
 def test_a_part_handed_on_carries_its_sketch_in_its_message():
     carried = Sketch(sets(300)).encode()
-    task = PartTask(
-        bucket="b",
-        key="uploads/a.csv",
-        etag="e",
-        size=1,
-        uploaded_at="",
-        started_at="",
-        part=0,
-        parts=1,
-        part_bytes=1,
-        start=0,
-        line=2,
-        header=Header(0, 1, 2),
-        done=Progress(rows_read=300, rows_loaded=300, sketch=carried),
-    )
+    task = part_task(done=Progress(rows_read=300, rows_loaded=300, sketch=carried))
 
     assert PartTask.from_message(task.to_message()).done.sketch == carried
 
