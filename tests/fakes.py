@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from lineup_ingest import schema
+from lineup_ingest import ports, schema
 from lineup_ingest.lifecycle import Status
 from lineup_ingest.parts import (
     CollectTask,
@@ -247,12 +247,12 @@ class MemoryTable:
 
     def update_record(
         self,
-        key: dict[str, str],
-        sets: dict[str, Any],
-        expect: dict[str, Any],
+        key: ports.RecordKey,
+        sets: ports.Fields,
+        expect: ports.Fields,
         *,
-        add: dict[str, int] | None = None,
-    ) -> dict[str, Any] | None:
+        add: ports.Additions | None = None,
+    ) -> ports.Fields | None:
         record = self._get(key)
         if record is None or any(record.get(name) != value for name, value in expect.items()):
             return None

@@ -22,9 +22,12 @@ from lineup_ingest.ports import (
     BATCH_LIMIT,
     PART_DONE,
     ROW_ATTRIBUTES,
+    Additions,
+    Fields,
     ObjectGoneError,
     ObjectReplacedError,
     PartEnding,
+    RecordKey,
 )
 from lineup_ingest.retry import RetryBudget, is_retryable
 
@@ -321,13 +324,8 @@ class LineupTable:
         return written is not None
 
     def update_record(
-        self,
-        key: dict[str, str],
-        sets: dict[str, Any],
-        expect: dict[str, Any],
-        *,
-        add: dict[str, int] | None = None,
-    ) -> dict[str, Any] | None:
+        self, key: RecordKey, sets: Fields, expect: Fields, *, add: Additions | None = None
+    ) -> Fields | None:
         """Set (and add to) attributes of an existing record if each ``expect``ed attribute
         has that value (None: has none); the record afterwards, or None if not."""
         update, condition, names, values = _update_expression(sets, expect, add or {})

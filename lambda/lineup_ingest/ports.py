@@ -13,6 +13,11 @@ from typing import IO, Any, Protocol
 
 from lineup_ingest.parts import CollectTask, PartTask, Progress, part_counts
 
+# A record's key, some of its attributes, and amounts to add to counters of it.
+RecordKey = dict[str, str]
+Fields = dict[str, Any]
+Additions = dict[str, int]
+
 BATCH_LIMIT = 25  # BatchWriteItem's maximum: the size of the batches put_items receives
 
 
@@ -61,13 +66,8 @@ class RecordStore(Protocol):
     def record(self, key: dict[str, str]) -> dict[str, Any] | None: ...
     def create_record(self, record: dict[str, Any]) -> bool: ...
     def update_record(
-        self,
-        key: dict[str, str],
-        sets: dict[str, Any],
-        expect: dict[str, Any],
-        *,
-        add: dict[str, int] | None = None,
-    ) -> dict[str, Any] | None: ...
+        self, key: RecordKey, sets: Fields, expect: Fields, *, add: Additions | None = None
+    ) -> Fields | None: ...
     def records(self) -> Iterator[dict[str, Any]]: ...
 
 

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date, time
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 import click
@@ -34,6 +34,9 @@ from festival.stack import (
     stack_output,
 )
 from lineup_ingest.clashes import DEFAULT_CHANGEOVER_MINUTES, Clashes, Slot
+
+# An option whose --help says its default.
+shown_option = partial(click.option, show_default=True)
 
 
 class CommandError(Exception):
@@ -130,6 +133,12 @@ def _global_options(*, after_command: bool) -> Callable:
         return command
 
     return decorate
+
+
+def a_command(function: Callable) -> Callable:
+    """A command's body: given the context, AWS errors explained, and the group's options
+    taken after the command's name too."""
+    return _global_options(after_command=True)(click.pass_context(explained(function)))
 
 
 @click.group()
@@ -236,9 +245,7 @@ def _print_performances(ctx: click.Context, performances: list[dict]) -> None:
 
 @main.command()
 @click.argument("name")
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def performer(ctx: click.Context, name: str) -> None:
     """All performances of performer NAME (any case and spacing)."""
     _print_performances(ctx, _queries(ctx).by_performer(name))
@@ -248,9 +255,7 @@ def performer(ctx: click.Context, name: str) -> None:
 @click.argument("start", metavar="FROM")
 @click.argument("end", metavar="TO")
 @click.option("--stage", default=None, help="Only this stage.")
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def between(ctx: click.Context, start: str, end: str, stage: str | None) -> None:
     """Performances occurring between FROM and TO (local times like 2025-07-12T19:00)."""
     first, last = parse_local_datetime(start), parse_local_datetime(end)
@@ -260,9 +265,7 @@ def between(ctx: click.Context, start: str, end: str, stage: str | None) -> None
 @main.command()
 @click.argument("stage")
 @click.argument("when")
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def at(ctx: click.Context, stage: str, when: str) -> None:
     """The performance on STAGE at WHEN (a local time like 2025-07-12T20:30)."""
     _print_performances(ctx, _queries(ctx).at(stage, parse_local_datetime(when)))
@@ -270,9 +273,7 @@ def at(ctx: click.Context, stage: str, when: str) -> None:
 
 @main.command()
 @click.argument("night", metavar="DATE")
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def day(ctx: click.Context, night: str) -> None:
     """The sets of festival day DATE (like 2025-07-12): starting from --day-starts on DATE
     to the same hour the next day, so a 01:00 set belongs to the night before."""
@@ -315,11 +316,10 @@ def day(ctx: click.Context, night: str) -> None:
     help="Only the clashes of festival day DATE (like 2025-07-12, from --day-starts on DATE "
     "to the same hour the next day): those whose later set starts then.",
 )
-@click.option(
+@shown_option(
     "--changeover",
     type=click.IntRange(0, 24 * 60),
     default=DEFAULT_CHANGEOVER_MINUTES,
-    show_default=True,
     metavar="MINUTES",
     help="The shortest changeover between two sets on a stage: less is listed.",
 )
@@ -330,9 +330,7 @@ def day(ctx: click.Context, night: str) -> None:
     default=None,
     help="Only the sets of this uploaded file (its S3 key, like uploads/lineup.csv).",
 )
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def clashes(ctx: click.Context, night: str | None, changeover: int, source: str | None) -> None:
     """Sets overlapping on a stage, a performer on two stages at once, and changeovers
     shorter than --changeover: a report of the lineup as loaded, nothing is rejected."""
@@ -455,12 +453,11 @@ def clashes_json(found: Clashes) -> dict[str, Any]:
 
 
 @main.command()
-@click.option(
+@shown_option(
     "--format",
     "output_format",
     type=click.Choice(["ics", "csv"]),
     default="ics",
-    show_default=True,
     help="ics: an RFC 5545 calendar, times in the festival's zone (TZID); csv: a spreadsheet.",
 )
 @click.option("--performer", metavar="NAME", help="The sets of this performer.")
@@ -473,9 +470,7 @@ def clashes_json(found: Clashes) -> dict[str, Any]:
     default="-",
     help="Write to this file [default: standard output].",
 )
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def export(
     ctx: click.Context,
     output_format: str,
@@ -511,9 +506,7 @@ def export(
 
 
 @main.command()
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def uploads(ctx: click.Context) -> None:
     """Every upload and removal: file, status, parts, counts, by whom and when."""
     _print_records(
@@ -579,9 +572,7 @@ def same_lineup(record: dict) -> str:
     default=None,
     help="Compare two CSV files on this machine instead (no AWS needed).",
 )
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def changes(
     ctx: click.Context, file: str | None, version: str | None, files: tuple[str, str] | None
 ) -> None:
@@ -762,9 +753,7 @@ def run_sweep(lambda_client: Any, function: str) -> dict[str, int]:
 
 
 @main.command()
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def reconcile(ctx: click.Context) -> None:
     """Run the reconcile sweep now (the schedule runs it too) and print what it did."""
     options = ctx.obj
@@ -783,18 +772,11 @@ def reconcile(ctx: click.Context) -> None:
 
 @main.command()
 @_global_options(after_command=True)
-@click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    default=8000,
-    show_default=True,
-    help="Port on 127.0.0.1.",
-)
-@click.option(
+@shown_option("--port", type=click.IntRange(1, 65535), default=8000, help="Port on 127.0.0.1.")
+@shown_option(
     "--max-upload-mb",
     type=click.IntRange(1, 5 * 1024),
     default=100,
-    show_default=True,
     help="The largest file the Upload page takes.",
 )
 @click.pass_context
@@ -825,25 +807,19 @@ def serve(ctx: click.Context, port: int, max_upload_mb: int) -> None:
 @click.option(
     "--records-per-day", type=click.IntRange(min=1), required=True, help="Rows uploaded a day."
 )
-@click.option(
-    "--files-per-day",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Files those rows come in.",
+@shown_option(
+    "--files-per-day", type=click.IntRange(min=1), default=1, help="Files those rows come in."
 )
-@click.option(
+@shown_option(
     "--architecture",
     type=click.Choice(["arm64", "x86_64"]),
     default="arm64",
-    show_default=True,
     help="The Lambda's processor.",
 )
-@click.option(
+@shown_option(
     "--month",
     type=click.IntRange(1, 120),
     default=12,
-    show_default=True,
     help="Month after launch (storage grows month over month).",
 )
 @click.option(
@@ -853,9 +829,7 @@ def serve(ctx: click.Context, port: int, max_upload_mb: int) -> None:
     default=None,
     help="The Lambda's memory in MB (default: the model's recommended size).",
 )
-@_global_options(after_command=True)
-@click.pass_context
-@explained
+@a_command
 def cost(
     ctx: click.Context,
     records_per_day: int,
