@@ -125,10 +125,12 @@ test-large: setup ## Run the lifecycle tests on files of 300,000 rows and print 
 
 SOAK_SCHEDULES ?= 20000
 SOAK_EXAMPLES ?= 200
-soak: $(VENV)/.installed ## Run the lifecycle's interleaving check on 20,000 seeded schedules (make check runs 2,000), and the queries against brute force on 200 lineups (12) [SOAK_SCHEDULES=N SOAK_EXAMPLES=N]
-	@FESTIVAL_SCHEDULES=$(SOAK_SCHEDULES) FESTIVAL_BRUTE_FORCE_EXAMPLES=$(SOAK_EXAMPLES) \
+soak: $(VENV)/.installed ## Run the lifecycle's interleaving check on 20,000 seeded schedules (make check runs 2,000), the queries against brute force on 200 lineups (12), and the parser's and nights' properties on 500 examples (50) [SOAK_SCHEDULES=N SOAK_EXAMPLES=N]
+	@FESTIVAL_SCHEDULES=$(SOAK_SCHEDULES) FESTIVAL_BRUTE_FORCE_EXAMPLES=$(SOAK_EXAMPLES) HYPOTHESIS_PROFILE=soak \
 		$(PY) -m pytest tests/unit/test_interleavings.py tests/functional/test_queries_match_brute_force.py \
-		tests/functional/test_queries_nights.py --numprocesses=auto -q
+		tests/functional/test_queries_nights.py tests/unit/test_parsing_properties.py \
+		tests/unit/test_parsing_clocks_properties.py tests/unit/test_nights.py tests/unit/test_day_paging.py \
+		--numprocesses=auto -q
 
 bench: setup ## Measure parse speed, memory, write requests and end-to-end speed (prints figures)
 	@$(PY) benchmarks/bench.py $(BENCH_ARGS)

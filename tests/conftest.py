@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import botocore.loaders
 import botocore.session
 import pytest
+from hypothesis import settings
 
 from festival.local import stack
 from festival.local.paths import LocalPaths
@@ -25,6 +27,12 @@ def _loader_with_shared_cache(search_path_string: str | None = None) -> botocore
 
 
 botocore.session.create_loader = _loader_with_shared_cache  # type: ignore[attr-defined]
+
+# Properties without a count of their own try 50 examples in `make check`, 500 in `make
+# soak` (HYPOTHESIS_PROFILE=soak).
+settings.register_profile("check", max_examples=50)
+settings.register_profile("soak", max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "check"))
 
 E2E_TESTS = Path(__file__).resolve().parent / "e2e"
 STACK_FIXTURE = "local_stack"
