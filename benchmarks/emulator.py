@@ -272,11 +272,12 @@ def measured(work: Callable[[], int], cpu: EmulatorCpu) -> str:
 
 
 class RequestCount:
-    """DynamoDB requests the benchmark's client sends (a botocore event per API call)."""
+    """DynamoDB requests the benchmark's client sends, by boto3 or by festival's long reads
+    (dynamodb_http): both emit before-send for each request."""
 
     def __init__(self, dynamodb) -> None:
         self.count = 0
-        dynamodb.meta.events.register("before-call.dynamodb", self.counted)
+        dynamodb.meta.events.register("before-send.dynamodb", self.counted)
 
     def counted(self, **_: object) -> None:
         self.count += 1
