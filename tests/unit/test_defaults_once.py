@@ -215,6 +215,12 @@ def _parsed() -> list[tuple[str, ast.AST]]:
     ]
 
 
+@functools.cache
+def _all_named_values() -> list[tuple[str, list[tuple[str, Any, int]]]]:
+    """Each source file's named values, walked once for every default checked."""
+    return [(where, list(_named_values(tree))) for where, tree in _parsed()]
+
+
 def test_the_key_designs_strings_are_spelled_only_in_schema():
     spelled = []
     for where, tree in _parsed():
@@ -238,9 +244,9 @@ def test_the_key_designs_strings_are_spelled_only_in_schema():
 def test_each_default_is_spelled_in_one_place(default, name, value, home):
     spelled = [
         f"{where}:{line}: {found} = {value!r}"
-        for where, tree in _parsed()
+        for where, named in _all_named_values()
         if where != home
-        for found, folded, line in _named_values(tree)
+        for found, folded, line in named
         if folded == value and type(folded) is type(value) and re.search(name, found, re.I)
     ]
     said = "the template" if home is None else home
