@@ -40,8 +40,19 @@ def from_json_attributes(attributes: dict[str, dict]) -> dict[str, Any]:
             item[name] = value["S"]
         elif "N" in value:
             item[name] = Decimal(value["N"])
-        elif "B" in value:
-            item[name] = Binary(base64.b64decode(value["B"]))
         else:
-            item[name] = _deserializer.deserialize(value)
+            item[name] = _from_json(value)
     return item
+
+
+def _from_json(value: dict) -> Any:
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return Binary(base64.b64decode(inner))
+    if kind == "BS":
+        return {Binary(base64.b64decode(each)) for each in inner}
+    if kind == "M":
+        return {name: _from_json(each) for name, each in inner.items()}
+    if kind == "L":
+        return [_from_json(each) for each in inner]
+    return _deserializer.deserialize(value)

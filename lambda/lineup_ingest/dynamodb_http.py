@@ -103,9 +103,12 @@ class DynamoDBHttp:
         }
 
     @classmethod
-    def for_client(cls, client: BaseClient, credentials) -> DynamoDBHttp:
+    def for_client(
+        cls, client: BaseClient, credentials, *, verify: bool | str = True
+    ) -> DynamoDBHttp:
         """A sender to the endpoint of a boto3 DynamoDB client, signing with ``credentials``
-        (the session's: ``session.get_credentials()`` is what the client signs with)."""
+        (the session's: ``session.get_credentials()`` is what the client signs with) and
+        checking the server's certificate with ``verify`` (True: botocore's CA bundle)."""
         config = client.meta.config
         return cls(
             client.meta.endpoint_url,
@@ -113,6 +116,7 @@ class DynamoDBHttp:
             credentials,
             events=client.meta.events,
             timeout_s=max(config.connect_timeout or 0, config.read_timeout or 0) or 60.0,
+            verify=verify,
         )
 
     # --- requests in DynamoDB JSON ---------------------------------------------------------

@@ -23,7 +23,7 @@ from festival.queries import (
     QueryInputError,
     parse_local_datetime,
 )
-from festival.settings import LOCAL_ENDPOINT, STACK_NAME
+from festival.settings import DEFAULT_MAX_UPLOAD_MB, LOCAL_ENDPOINT, STACK_NAME
 from festival.stack import (
     READER_POLICY,
     STACK_ERRORS,
@@ -776,7 +776,7 @@ def reconcile(ctx: click.Context) -> None:
 @shown_option(
     "--max-upload-mb",
     type=click.IntRange(1, 5 * 1024),
-    default=100,
+    default=DEFAULT_MAX_UPLOAD_MB,
     help="The largest file the Upload page takes.",
 )
 @click.pass_context

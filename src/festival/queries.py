@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -83,8 +84,10 @@ def _sorted(performances: list[dict]) -> list[dict]:
     return sorted(performances, key=lambda p: (p["start"], p["stage"].casefold(), p["performer"]))
 
 
-# Reads of a page: as many attempts as the boto3 client's standard retry mode makes.
-READ_ATTEMPTS, RETRY_BASE_S, RETRY_CAP_S = 3, 0.05, 2.0
+# A throttled read is tried again as botocore's standard retry mode would: up to the
+# client's total_max_attempts (AWS_MAX_ATTEMPTS; 3 by default), waiting at random up to 1 s,
+# 2 s, 4 s... (at most 20 s) before each.
+DEFAULT_ATTEMPTS, RETRY_BASE_S, RETRY_CAP_S = 3, 1.0, 20.0
 
 STARTS_KEPT = 4096  # versions whose first and last starts a LineupQueries keeps
 
@@ -106,12 +109,24 @@ class LineupQueries:
     _starts: dict[tuple[str, str], tuple[datetime, datetime] | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _http: DynamoDBHttp = field(init=False, repr=False, compare=False)
+    # The long reads' sender: None through a proxy, which dynamodb_http does not speak.
+    _http: DynamoDBHttp | None = field(init=False, repr=False, compare=False)
+    _attempts: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # The client's endpoint, region, credentials and before-send event (moto answers
-        # through it in tests); botocore offers no public way to the client's credentials.
-        self._http = DynamoDBHttp.for_client(self.dynamodb, self.dynamodb._get_credentials())
+        config = self.dynamodb.meta.config
+        self._attempts = (config.retries or {}).get("total_max_attempts", DEFAULT_ATTEMPTS)
+        if config.proxies or urllib.request.getproxies():
+            self._http = None
+            return
+        # The client's endpoint, region, credentials, CA bundle and before-send event (moto
+        # answers through it in tests); botocore offers no public way to the credentials
+        # and the CA bundle its client uses.
+        self._http = DynamoDBHttp.for_client(
+            self.dynamodb,
+            self.dynamodb._get_credentials(),
+            verify=self.dynamodb._endpoint.http_session._verify,
+        )
 
     def current_versions(self) -> CurrentVersions:
         """Each file's current version (files with none, deleted or never loaded, absent),
@@ -153,21 +168,25 @@ class LineupQueries:
         """Every item of a Query, page after page, its answers read with ``json.loads``
         (`dynamodb_http`): botocore's parser cost a night of 10,000 sets a second of CPU."""
         request = {"TableName": self.table_name, **arguments}
+        # Binary values: base64 in the JSON, bytes from boto3's parser.
+        decode = from_attributes if self._http is None else from_json_attributes
         while True:
             page = self._read_page(request)
             for item in page.get("Items", []):
-                yield from_json_attributes(item)
+                yield decode(item)
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _read_page(self, request: dict[str, Any]) -> dict[str, Any]:
         """One page; throttling retried with backoff, as the boto3 client would."""
+        if self._http is None:
+            return self.dynamodb.query(**request)  # which retries itself
         for attempt in itertools.count():
             try:
                 return self._http.query(**request)
             except ClientError as error:
-                if not is_retryable(error) or attempt + 1 == READ_ATTEMPTS:
+                if not is_retryable(error) or attempt + 1 >= self._attempts:
                     raise
                 sleep(random.random() * min(RETRY_CAP_S, RETRY_BASE_S * 2**attempt))
         raise AssertionError("unreachable")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import boto3
 
+# The largest file the explorer's Upload page takes unless `festival serve --max-upload-mb`.
+DEFAULT_MAX_UPLOAD_MB = 100
+
 # The stack `make up` deploys locally and `make deploy-aws` deploys unless given another name.
 STACK_NAME = "festival-lineup"
 

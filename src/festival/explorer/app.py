@@ -24,8 +24,9 @@ from festival.explorer.pages.formats import FILTERS
 from festival.explorer.pages.shared import EXTENSION, Explorer, page_globals, read_once
 from festival.explorer.ports import LineupReader, Uploader
 from festival.nights import DEFAULT_DAY_STARTS
+from festival.settings import DEFAULT_MAX_UPLOAD_MB
 
-DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
 # Names the explorer answers to: a page fetched through another name (DNS rebinding by a
 # web site the user visits) is refused.
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]

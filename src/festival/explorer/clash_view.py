@@ -73,10 +73,12 @@ def set_key(performance: dict | Slot) -> tuple[str, str, str]:
 
 @dataclass(frozen=True)
 class DayMarks:
-    """The sets of a day that clash with another of its sets, and how many clashes."""
+    """The sets of a day that clash with another of its sets, how many clashes, and the
+    shortest changeover that is not one."""
 
     clashing: frozenset[tuple[str, str, str]]
     counts: ClashCounts
+    changeover_minutes: int
 
 
 def day_marks(
@@ -89,4 +91,5 @@ def day_marks(
         *((o.first, o.second) for o in found.double_bookings),
         *((c.before, c.after) for c in found.short_changeovers),
     ]
-    return DayMarks(frozenset(set_key(s) for pair in pairs for s in pair), found.counts())
+    clashing = frozenset(set_key(s) for pair in pairs for s in pair)
+    return DayMarks(clashing, found.counts(), found.changeover_minutes)
