@@ -98,7 +98,10 @@ browser: ## Install Debian's chromium for the browser tests, if it is missing
 	echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package as root (apt-get install chromium) and run make again." >&2; \
 	exit 1
 
-check: lint typecheck scan unit-tests ## Lint, type-check, scan the template, run the tests that need no local stack
+check: ## Lint, type-check, scan the template, run the tests that need no local stack
+	@# The three static checks are one process each: side by side they take the longest one's time.
+	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target lint typecheck scan
+	@$(MAKE) --no-print-directory unit-tests
 
 lint: $(VENV)/.installed ## Lint the code (ruff rules and format) and the template (cfn-lint)
 	@$(VENV)/bin/ruff check $(PYTHON_SOURCES)
