@@ -17,7 +17,7 @@ from waitress import create_server
 
 from festival.explorer import create_app
 from festival.settings import STACK_NAME
-from tests.moto_aws import moto_lineup
+from tests.moto_aws import lineup_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -71,7 +71,7 @@ def explorer_of(now: datetime, *files: tuple[str, bytes]) -> Iterator[str]:
     """The explorer of a lineup of ``files`` loaded into in-memory AWS (moto) by the Lambda's
     own code, served as `festival serve --local` serves the stack `make up` deploys; its
     clock reads ``now``. Its address."""
-    with pytest.MonkeyPatch.context() as patch, moto_lineup(patch, *files) as lineup:
+    with lineup_of(*files) as lineup:
         app = create_app(
             lineup.queries, lineup.uploader, stack=STACK_NAME, local=True, now=lambda: now
         )

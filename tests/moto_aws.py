@@ -68,6 +68,13 @@ def moto_lineup(
         yield lineup
 
 
+@contextmanager
+def lineup_of(*files: tuple[str, bytes], **options: Any) -> Iterator[MotoLineup]:
+    """``moto_lineup`` where no test's monkeypatch reaches: a module's fixture, a script."""
+    with pytest.MonkeyPatch.context() as patch, moto_lineup(patch, *files, **options) as lineup:
+        yield lineup
+
+
 def without_aws_credentials(patch: pytest.MonkeyPatch, folder: Path) -> None:
     """Nowhere boto3 looks holds credentials: no variable, no file (``folder`` has none),
     no instance metadata."""

@@ -16,7 +16,7 @@ import pytest
 from festival.explorer import create_app
 from tests.browser import PHONE, serving
 from tests.lineups import lineup_csv
-from tests.moto_aws import moto_lineup
+from tests.moto_aws import lineup_of
 
 pytestmark = pytest.mark.functional
 
@@ -31,10 +31,7 @@ PRINT_DPI = 150
 
 @pytest.fixture(scope="module")
 def lineup():
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        moto_lineup(patch, ("uploads/seed.csv", SEED.read_bytes())) as lineup,
-    ):
+    with lineup_of(("uploads/seed.csv", SEED.read_bytes())) as lineup:
         yield lineup
 
 

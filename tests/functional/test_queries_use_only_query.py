@@ -12,7 +12,7 @@ import pytest
 
 from festival.queries import LineupQueries
 from tests.functional.conftest import REGION
-from tests.moto_aws import moto_lineup, sent_operations
+from tests.moto_aws import lineup_of, sent_operations
 
 pytestmark = pytest.mark.functional
 
@@ -47,10 +47,7 @@ QUERY_PATHS = {
 @pytest.fixture(scope="module")
 def seeded():
     """The seed lineup loaded once for the module's questions, which only read it."""
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        moto_lineup(patch, ("uploads/lineup.csv", SEED_LINEUP.read_bytes())) as lineup,
-    ):
+    with lineup_of(("uploads/lineup.csv", SEED_LINEUP.read_bytes())) as lineup:
         yield lineup
 
 
