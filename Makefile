@@ -31,7 +31,7 @@ define tool_virtualenv
 	@touch $@
 endef
 
-.PHONY: help setup up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench bench-local clean \
+.PHONY: help setup local-parts up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench bench-local clean \
 	deploy-aws destroy-aws browser
 
 help: ## Show this help
@@ -47,8 +47,15 @@ $(VENV)/.installed: pyproject.toml
 		|| { tail -n 30 .local/logs/setup-venv.log >&2; echo "Installing into $(VENV) failed: see .local/logs/setup-venv.log" >&2; exit 1; }
 	@touch $@
 
-setup: $(VENV)/.installed ## Install the project's tools into .venv and the local stack's parts
-	@$(VENV)/bin/festival-local install
+setup: ## Install the project's tools into .venv and the local stack's parts
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target $(VENV)/.installed local-parts
+
+# LocalStack's virtualenv, the Lambda runtime and MailDev, side by side. The installer needs
+# only the standard library, so it runs from src/ while .venv is still being made.
+local-parts:
+	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
+		echo "The local stack needs Python 3.10 or newer with venv: install one (e.g. apt-get install python3 python3-venv)." >&2; exit 1; fi
+	@PYTHONPATH=src $(BOOTSTRAP_PYTHON) -m festival.local.setup
 
 up: setup ## Start the local stack (LocalStack, MailDev, mail forwarder), deploy the template, restore what `make down` saved [MODE=docker EMAIL=...]
 	@$(VENV)/bin/festival-local up $(if $(EMAIL),--email $(EMAIL)) $(if $(filter docker,$(MODE)),--docker)
@@ -99,8 +106,9 @@ browser: ## Install Debian's chromium for the browser tests, if it is missing
 	exit 1
 
 check: ## Lint, type-check, scan the template, run the tests that need no local stack
-	@# The three static checks are one process each: side by side they take the longest one's time.
-	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target lint typecheck scan
+	@# The three static checks are one process each, and the local stack's parts install
+	@# meanwhile: side by side they take the longest one's time.
+	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target lint typecheck scan local-parts
 	@$(MAKE) --no-print-directory unit-tests
 
 lint: $(VENV)/.installed ## Lint the code (ruff rules and format) and the template (cfn-lint)

@@ -8,7 +8,7 @@ import click
 import requests
 from tabulate import tabulate
 
-from festival.local import stack
+from festival.local import setup, stack
 from festival.local.deploy import DeployError
 from festival.local.paths import LOCAL_EMAIL, MAIL_WEB_URL, LocalPaths
 from festival.local.processes import ProcessError
@@ -41,7 +41,7 @@ def main() -> None:
 def install() -> None:
     """Install the emulator, the Lambda runtime and MailDev (no process is started)."""
     try:
-        stack.install(LocalPaths.default())
+        setup.install(LocalPaths.default())
     except FAILURES as error:
         _fail(error)
 

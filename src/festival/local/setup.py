@@ -1,4 +1,8 @@
-"""Installing what the local stack needs, once: emulator, Lambda runtimes, MailDev."""
+"""Installing what the local stack needs, once: emulator, Lambda runtimes, MailDev.
+
+Standard library only, so that the Makefile can run it (``python -m festival.local.setup``)
+while the project's own virtualenv is still being made.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from festival.local.interpreters import InterpreterNotFoundError, find_python
@@ -151,3 +156,25 @@ def interpreter_map(paths: LocalPaths) -> str:
         if (folder / ".installed").exists()
     }
     return json.dumps(mapping)
+
+
+def install(paths: LocalPaths) -> None:
+    """The emulator, the Lambda runtime and MailDev, side by side: each is an install of its
+    own (a virtualenv or an npm prefix, a log, a stamp), mostly waiting on downloads."""
+    steps = (
+        ensure_emulator,
+        lambda paths: ensure_lambda_runtime(paths, LOCAL_LAMBDA_RUNTIME),
+        ensure_maildev,
+    )
+    with ThreadPoolExecutor(len(steps)) as pool:
+        futures = [pool.submit(step, paths) for step in steps]
+    failures = [str(error) for future in futures if (error := future.exception())]
+    if failures:
+        raise SetupError("; ".join(failures))
+
+
+if __name__ == "__main__":
+    try:
+        install(LocalPaths.default())
+    except (SetupError, FileNotFoundError) as error:
+        sys.exit(f"festival-local: {error}")

@@ -144,12 +144,6 @@ class UpResult:
     restored: state.Figures | None = None
 
 
-def install(paths: LocalPaths) -> None:
-    setup.ensure_emulator(paths)
-    setup.ensure_lambda_runtime(paths, LOCAL_LAMBDA_RUNTIME)
-    setup.ensure_maildev(paths)
-
-
 def up(paths: LocalPaths, email: str = LOCAL_EMAIL, docker: bool = False) -> UpResult:
     """Install what is missing, start what is not running, deploy the template.
 
@@ -161,7 +155,7 @@ def up(paths: LocalPaths, email: str = LOCAL_EMAIL, docker: bool = False) -> UpR
         started: list[str] = []
         parameters = {"NotificationEmail": email}
     else:
-        install(paths)
+        setup.install(paths)
         prepare_saved_state(paths)
         started = [name for name, service in services(paths).items() if service.start()]
         parameters = {"NotificationEmail": email, "LambdaRuntime": LOCAL_LAMBDA_RUNTIME}
