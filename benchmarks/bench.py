@@ -128,8 +128,8 @@ def local_cpu_figures(outputs: dict, rows: int, stand_in: dict, small_rows: int 
     print(
         f"   {figures['ms_per_1000_rows']:.1f} ms of CPU per 1,000 rows against the local stack"
         f" ({rows:,} rows) vs {stand_in['lambda_cpu_ms_per_1000_rows']:.1f} against the "
-        f"stand-in: {figures['marginal_ms_per_1000_rows']:.1f} ms per 1,000 rows more, "
-        f"{fixed_ms:.0f} ms per file, {figures['import_ms']:.0f} ms to import"
+        f"stand-in; of that, each 1,000 rows {figures['marginal_ms_per_1000_rows']:.1f} ms "
+        f"and each file {fixed_ms:.0f} ms; {figures['import_ms']:.0f} ms to import, once"
     )
     return figures
 

@@ -37,9 +37,9 @@ def _local_cpu_rows(results: dict) -> list[str]:
     return [
         f"| the same, the handler against the local stack: {local['rows']:,} rows end to end "
         f"(S3 reads, writes, the rows read back for the report, SNS) "
-        f"| **{local['ms_per_1000_rows']:.1f} ms**: {local['marginal_ms_per_1000_rows']:.1f} "
-        f"a row more, {local['fixed_ms_per_file']:.0f} ms a file, {local['import_ms']:.0f} ms "
-        f"a cold start's import | — |",
+        f"| **{local['ms_per_1000_rows']:.1f} ms**: each 1,000 rows "
+        f"{local['marginal_ms_per_1000_rows']:.1f} ms, each file {local['fixed_ms_per_file']:.0f}"
+        f" ms; a cold start's import {local['import_ms']:.0f} ms | — |",
     ]
 
 
