@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 
 import pytest
 
 from festival.local.interpreters import InterpreterNotFoundError, find_python, version_of
-from festival.local.processes import ProcessError, Service
+from festival.local.processes import KILLED_EXIT_S, ProcessError, Service
 
 
 def sleeper(tmp_path, **options) -> Service:
@@ -32,6 +33,31 @@ def test_a_started_process_is_recorded_and_stopped_by_its_pid_file(tmp_path):
     assert service.stop() is True
     assert not service.pid_file.exists()
     with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_process_that_ignores_sigterm_is_killed_after_its_stop_timeout_and_reaped(tmp_path):
+    ready = tmp_path / "ignoring"
+    service = Service(
+        name="stubborn",
+        command=[
+            sys.executable,
+            "-c",
+            "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "pathlib.Path(sys.argv[1]).touch(); time.sleep(60)",
+            str(ready),
+        ],
+        run_dir=tmp_path / "run",
+        log_dir=tmp_path / "logs",
+        healthy=ready.exists,
+        stop_timeout_s=1.0,
+    )
+    assert service.start() is True
+    pid = service.pid()
+    started = time.monotonic()
+    assert service.stop() is True
+    assert 1.0 <= time.monotonic() - started < 1.0 + KILLED_EXIT_S  # SIGTERM was ignored
+    with pytest.raises(ProcessLookupError):  # killed, and reaped: no zombie left
         os.kill(pid, 0)
 
 

@@ -14,6 +14,9 @@ from pathlib import Path
 import requests
 
 
+KILLED_EXIT_S = 2.0  # for a killed process to be gone
+
+
 class ProcessError(Exception):
     """A process could not be started or did not become healthy."""
 
@@ -115,7 +118,8 @@ class Service:
         )
 
     def stop(self) -> bool:
-        """Stop the process we started (and its group); True if one was running."""
+        """Stop the process we started (and its group): SIGTERM, and SIGKILL after
+        ``stop_timeout_s``; True if one was running."""
         pid = self.pid()
         if pid is None:
             return False
@@ -125,6 +129,9 @@ class Service:
             time.sleep(0.1)
         if _alive(pid):
             _signal_group(pid, signal.SIGKILL)
+            gone = time.monotonic() + KILLED_EXIT_S
+            while time.monotonic() < gone and _alive(pid):  # reaps it, if it is our child
+                time.sleep(0.05)
         self.pid_file.unlink(missing_ok=True)
         return True
 
