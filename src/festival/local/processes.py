@@ -13,7 +13,6 @@ from pathlib import Path
 
 import requests
 
-
 KILLED_EXIT_S = 2.0  # for a killed process to be gone
 
 
