@@ -13,7 +13,8 @@ BOOTSTRAP_PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10
 export PYTHONDONTWRITEBYTECODE := 1
 PYTHON_SOURCES := lambda src localstack_plugin benchmarks tests
 # checkov pins packages the project's tools cannot share (packaging<24, an older boto3):
-# like the emulator, it gets a virtualenv of its own, installed once.
+# like the emulator, it gets a virtualenv of its own, installed once (niced, as it installs
+# beside .venv, which more waits for).
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .local/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
@@ -25,17 +26,17 @@ define tool_virtualenv
 	@echo "Installing $(1) $(4) into $(2) with $(BOOTSTRAP_PYTHON), once"
 	@rm -rf $(2) && $(BOOTSTRAP_PYTHON) -m venv $(2)
 	@mkdir -p .local/logs
-	@$(2)/bin/python -m pip install --disable-pip-version-check '$(3)==$(4)' \
+	@nice -n 10 $(2)/bin/python -m pip install --disable-pip-version-check '$(3)==$(4)' \
 		> .local/logs/setup-$(3).log 2>&1 \
 		|| { tail -n 30 .local/logs/setup-$(3).log >&2; echo "Installing $(1) failed: see .local/logs/setup-$(3).log" >&2; exit 1; }
 	@touch $@
 endef
 
-.PHONY: help setup local-parts up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench bench-local clean \
+.PHONY: help setup local-parts static e2e up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench bench-local clean \
 	deploy-aws destroy-aws browser
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
@@ -55,7 +56,7 @@ setup: ## Install the project's tools into .venv and the local stack's parts
 local-parts:
 	@if [ -z "$(BOOTSTRAP_PYTHON)" ]; then \
 		echo "The local stack needs Python 3.10 or newer with venv: install one (e.g. apt-get install python3 python3-venv)." >&2; exit 1; fi
-	@PYTHONPATH=src $(BOOTSTRAP_PYTHON) -m festival.local.setup
+	@PYTHONPATH=src nice -n 10 $(BOOTSTRAP_PYTHON) -m festival.local.setup
 
 up: setup ## Start the local stack (LocalStack, MailDev, mail forwarder), deploy the template, restore what `make down` saved [MODE=docker EMAIL=...]
 	@$(VENV)/bin/festival-local up $(if $(EMAIL),--email $(EMAIL)) $(if $(filter docker,$(MODE)),--docker)
@@ -105,11 +106,14 @@ browser: ## Install Debian's chromium for the browser tests, if it is missing
 	echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package as root (apt-get install chromium) and run make again." >&2; \
 	exit 1
 
-check: ## Lint, type-check, scan the template, run the tests that need no local stack
-	@# The three static checks are one process each, and the local stack's parts install
-	@# meanwhile: side by side they take the longest one's time.
-	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target lint typecheck scan local-parts
+check: static ## Lint, type-check, scan the template, run the tests that need no local stack
 	@$(MAKE) --no-print-directory unit-tests
+
+# The three static checks are one process each, and the local stack's parts install
+# meanwhile (niced: .venv, which the checks wait for, goes first): side by side they take
+# the longest one's time.
+static:
+	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target lint typecheck scan local-parts
 
 lint: $(VENV)/.installed ## Lint the code (ruff rules and format) and the template (cfn-lint)
 	@$(VENV)/bin/ruff check $(PYTHON_SOURCES)
@@ -126,7 +130,12 @@ scan: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## Scan the template with ch
 unit-tests: $(VENV)/.installed browser setup ## Run the unit and functional tests on every core (no local stack; the emulator's own moto for the plugin's tests)
 	@$(PY) -m pytest --ignore=tests/e2e --numprocesses=auto --dist=worksteal
 
-test: check setup browser ## Run every test: `make check`, then tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
+test: static setup browser ## Run every test: `make check`, and tests/e2e on the local stack (started if needed, stopped after) beside it [PYTEST_ARGS=...]
+	@# The end-to-end tests mostly wait for the stack (under half of 2 cores): they run
+	@# beside the unit and functional tests, each one's output printed when it ends.
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target unit-tests e2e
+
+e2e: setup browser ## Run tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
 	@$(PY) -m pytest tests/e2e --durations=15 $(PYTEST_ARGS)
 
 LARGE_ROWS ?= 300000

@@ -91,13 +91,13 @@ def test_the_cli_docs_name_no_command_or_option_that_does_not_exist():
 
 def make_targets() -> set[str]:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    return set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.M))
+    return set(re.findall(r"^([a-z][a-z0-9-]*):", makefile, flags=re.M))
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=relative)
 def test_every_make_target_in_the_docs_exists(document):
     text = document.read_text(encoding="utf-8")
-    named = set(re.findall(r"`make ([a-z][a-z-]*)", text))
+    named = set(re.findall(r"`make ([a-z][a-z0-9-]*)", text))
     for line in shell_lines(text):
         for command in line.split("&&"):
             words = shlex.split(command)
