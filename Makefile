@@ -49,7 +49,9 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 setup: ## Install the project's tools into .venv and the local stack's parts
-	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target $(VENV)/.installed local-parts
+	@# Side by side; inside a parallel make (make test) its job slots are shared instead.
+	@$(MAKE) --no-print-directory --silent $(if $(findstring jobserver,$(MAKEFLAGS)),,--jobs=2) \
+		--output-sync=target $(VENV)/.installed local-parts
 
 # LocalStack's virtualenv, the Lambda runtime and MailDev, side by side. The installer needs
 # only the standard library, so it runs from src/ while .venv is still being made.
