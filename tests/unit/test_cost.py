@@ -68,6 +68,21 @@ def test_dynamodb_stale_row_check_reads_the_whole_file_back():
     assert checks.monthly_usd == pytest.approx(0.0185863, rel=1e-4)
 
 
+def test_a_loads_end_reads_its_rows_back_once_and_a_reuploads_three_times_up_to_its_bound():
+    # A first upload: 100,000 rows x 400 B / 4 KB, consistent, x 30.4167 files
+    first = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "reads: a load's rows")
+    assert first.quantity * 1e6 == pytest.approx(100_000 * 400 / 4096 * D)
+    # Re-uploads: the new version for its clashes, then both versions for the changes.
+    again = replace(DAY_100K, new_record_share=0.0)
+    reread = line(cost.monthly_cost(again, MEASURED), "dynamodb", "reads: a load's rows")
+    assert reread.quantity == pytest.approx(3 * first.quantity)
+    # Past 100,000 rows a version, the email says to run `festival clashes` instead.
+    bigger = replace(DAY_100K, records_per_day=100_001)
+    assert (
+        line(cost.monthly_cost(bigger, MEASURED), "dynamodb", "reads: a load's rows").quantity == 0
+    )
+
+
 def test_dynamodb_storage_grows_each_month_without_expiry():
     # (400 + 100) B x 4 copies x 100,000 rows + one 1,124-B ingest record = 200,001,124 B/day.
     # Month 12 holds on average 11.5 months of rows: 349.792 days -> 65.15 GB x $0.25 = $16.29

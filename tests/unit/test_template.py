@@ -527,6 +527,7 @@ PURE_LAMBDA_IMPORTS = {
         "find_clashes",
         "DEFAULT_CHANGEOVER_MINUTES",
         "ClashCounts",
+        "MAX_ROWS",  # the cost model: a load reads its rows back up to this many
     },
     "lineup_ingest.parsing": {
         "read_lineup",

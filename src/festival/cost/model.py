@@ -24,6 +24,7 @@ from festival.cost.prices import (
     ITEM_OVERHEAD_BYTES,
     LIST_KEYS_PER_REQUEST,
     PRICES,
+    READ_BACK_MAX_ROWS,
     READ_UNIT_BYTES,
     REJECTED_ROWS_LOGGED,
     REPORT_RESERVE_S,
@@ -137,6 +138,20 @@ def file_read_units(workload: Workload, measurements: Measurements) -> float:
     bytes_per_partition = rows_per_partition * measurements.item_bytes
     per_partition = max(1, math.ceil(bytes_per_partition / READ_UNIT_BYTES))
     return EVENTUALLY_CONSISTENT + FILE_SHARDS * per_partition * EVENTUALLY_CONSISTENT
+
+
+def read_back_units(month: _Month) -> float:
+    """Read request units of the month's loads reading their rows back at their end: the
+    new version once (its clashes), and for a re-upload the version it replaces and the
+    new one again (the change report). Consistent Queries of the version's 16 partitions:
+    one unit per 4 KB of items, whatever the projection. Versions of more than
+    READ_BACK_MAX_ROWS rows are not read (the email says to run `festival clashes`)."""
+    w, m = month.workload, month.measurements
+    if w.rows_per_file * (1 - w.rejected_row_share) > READ_BACK_MAX_ROWS:
+        return 0.0
+    rows_loaded = w.records_per_day * DAYS_PER_MONTH * (1 - w.rejected_row_share)
+    rows_read = rows_loaded + 2 * replaced_rows(month)
+    return rows_read * m.item_bytes / READ_UNIT_BYTES
 
 
 def provisioned_capacity(
@@ -340,6 +355,13 @@ def _read_lines(month: _Month, expire_after_days: int | None) -> list[CostLine]:
             "dynamodb",
             "reads: longest-set GetItem and a version's keys when collected, per file",
             file_rru / 1e6,
+            "million RRU",
+            rru_price,
+        ),
+        _line(
+            "dynamodb",
+            "reads: a load's rows read back at its end (clashes; a re-upload's changes)",
+            read_back_units(month) / 1e6,
             "million RRU",
             rru_price,
         ),
