@@ -32,6 +32,10 @@ define tool_virtualenv
 	@touch $@
 endef
 
+# A sub-make's jobs: N, unless it runs inside a parallel make (make -jM, or a sub-make of
+# one), whose job slots it then shares.
+jobs = $(if $(findstring jobserver,$(MAKEFLAGS)),,--jobs=$(1))
+
 .PHONY: help setup local-parts static e2e up down reset notebooks status mail check lint typecheck scan unit-tests test test-large soak bench bench-local clean \
 	deploy-aws destroy-aws browser
 
@@ -49,8 +53,8 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 setup: ## Install the project's tools into .venv and the local stack's parts
-	@# Side by side; inside a parallel make (make test) its job slots are shared instead.
-	@$(MAKE) --no-print-directory --silent $(if $(findstring jobserver,$(MAKEFLAGS)),,--jobs=2) \
+	@# .venv and the local stack's parts side by side.
+	@$(MAKE) --no-print-directory --silent $(call jobs,2) \
 		--output-sync=target $(VENV)/.installed local-parts
 
 # LocalStack's virtualenv, the Lambda runtime and MailDev, side by side. The installer needs
@@ -115,7 +119,7 @@ check: static ## Lint, type-check, scan the template, run the tests that need no
 # meanwhile (niced: .venv, which the checks wait for, goes first): side by side they take
 # the longest one's time.
 static:
-	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target lint typecheck scan local-parts
+	@$(MAKE) --no-print-directory $(call jobs,4) --output-sync=target lint typecheck scan local-parts
 
 lint: $(VENV)/.installed ## Lint the code (ruff rules and format) and the template (cfn-lint)
 	@$(VENV)/bin/ruff check $(PYTHON_SOURCES)
@@ -129,13 +133,13 @@ scan: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## Scan the template with ch
 	@$(CHECKOV) --file cloudformation.yaml --framework cloudformation --compact --quiet \
 		--skip-download
 
-unit-tests: $(VENV)/.installed browser setup ## Run the unit and functional tests on every core (no local stack; the emulator's own moto for the plugin's tests)
+unit-tests: setup browser ## Run the unit and functional tests on every core (no local stack; the emulator's own moto for the plugin's tests)
 	@$(PY) -m pytest --ignore=tests/e2e --numprocesses=auto --dist=worksteal
 
-test: static setup browser ## Run every test: `make check`, and tests/e2e on the local stack (started if needed, stopped after) beside it [PYTEST_ARGS=...]
+test: static ## Run every test: `make check`, and tests/e2e on the local stack (started if needed, stopped after) beside it [PYTEST_ARGS=...]
 	@# The end-to-end tests mostly wait for the stack (under half of 2 cores): they run
 	@# beside the unit and functional tests, each one's output printed when it ends.
-	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target unit-tests e2e
+	@$(MAKE) --no-print-directory $(call jobs,2) --output-sync=target unit-tests e2e
 
 e2e: setup browser ## Run tests/e2e on the local stack (started if needed, stopped after) [PYTEST_ARGS=...]
 	@$(PY) -m pytest tests/e2e --durations=15 $(PYTEST_ARGS)

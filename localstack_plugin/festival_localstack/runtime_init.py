@@ -241,7 +241,17 @@ def run_invocation(handler, invocation: dict, output: InvocationOutput) -> None:
         os.execv(sys.executable, [sys.executable, "-u", __file__])
 
 
+def exit_with_the_emulator(parent: int, every_s: float = 1.0) -> None:
+    """Exit once the emulator that started this runtime is gone. The runtime has a session
+    of its own (the executor stops it itself); if the emulator is killed before it could,
+    nothing else would, and the runtime would wait for invocations for ever."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(0)
+
+
 def main() -> None:
+    threading.Thread(target=exit_with_the_emulator, args=(os.getppid(),), daemon=True).start()
     output = InvocationOutput()
     sys.stdout = output  # type: ignore[assignment]
     sys.stderr = output  # type: ignore[assignment]

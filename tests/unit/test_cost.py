@@ -69,9 +69,10 @@ def test_dynamodb_stale_row_check_reads_the_whole_file_back():
 
 
 def test_a_loads_end_reads_its_rows_back_once_and_a_reuploads_three_times_up_to_its_bound():
-    # A first upload: 100,000 rows x 400 B / 4 KB, consistent, x 30.4167 files
+    # A first upload: a consistent Query of each of 16 partitions of 6,250 rows x 400 B =
+    # 2,500,000 B, 611 x 4 KB: 16 x 611 = 9,776 RRU a file, x 30.4167 files
     first = line(cost.monthly_cost(DAY_100K, MEASURED), "dynamodb", "reads: a load's rows")
-    assert first.quantity * 1e6 == pytest.approx(100_000 * 400 / 4096 * D)
+    assert first.quantity * 1e6 == pytest.approx(16 * 611 * D)
     # Re-uploads: the new version for its clashes, then both versions for the changes.
     again = replace(DAY_100K, new_record_share=0.0)
     reread = line(cost.monthly_cost(again, MEASURED), "dynamodb", "reads: a load's rows")

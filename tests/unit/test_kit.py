@@ -10,7 +10,7 @@ import time
 import pytest
 
 from festival.local.interpreters import InterpreterNotFoundError, find_python, version_of
-from festival.local.processes import KILLED_EXIT_S, ProcessError, Service
+from festival.local.processes import ProcessError, Service
 
 
 def sleeper(tmp_path, **options) -> Service:
@@ -56,7 +56,7 @@ def test_a_process_that_ignores_sigterm_is_killed_after_its_stop_timeout_and_rea
     pid = service.pid()
     started = time.monotonic()
     assert service.stop() is True
-    assert 1.0 <= time.monotonic() - started < 1.0 + KILLED_EXIT_S  # SIGTERM was ignored
+    assert 1.0 <= time.monotonic() - started < 10  # SIGTERM ignored, killed: no 20 s wait
     with pytest.raises(ProcessLookupError):  # killed, and reaped: no zombie left
         os.kill(pid, 0)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,23 @@ def test_a_failed_install_says_which_and_the_others_still_finish(monkeypatch, tm
     assert "installing LocalStack failed" in str(raised.value)
     assert "installing MailDev failed" in str(raised.value)
     assert finished == [1]
+
+
+def test_two_installs_at_once_take_turns(monkeypatch, tmp_path):
+    running, overlapped = [], []
+
+    def install(paths, *_):
+        running.append(1)
+        overlapped.append(len(running) > 3)  # more than one install's three steps at once
+        time.sleep(0.2)
+        running.pop()
+
+    for step in ("ensure_emulator", "ensure_lambda_runtime", "ensure_maildev"):
+        monkeypatch.setattr(setup, step, install)
+    paths = LocalPaths(root=tmp_path)
+    both = [threading.Thread(target=setup.install, args=(paths,)) for _ in range(2)]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join()
+    assert len(overlapped) == 6 and not any(overlapped)

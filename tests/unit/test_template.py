@@ -529,6 +529,7 @@ PURE_LAMBDA_IMPORTS = {
         "ClashCounts",
         "MAX_ROWS",  # the cost model: a load reads its rows back up to this many
     },
+    "lineup_ingest.changes": {"MAX_ROWS"},  # the same, for a re-upload's change report
     "lineup_ingest.parsing": {
         "read_lineup",
         "LineupFileError",

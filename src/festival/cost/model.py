@@ -15,6 +15,8 @@ from festival.cost.measurements import Measurements
 from festival.cost.prices import (
     ARCHITECTURES,
     CAPACITY_MODES,
+    CHANGES_READ_MAX_ROWS,
+    CLASHES_READ_MAX_ROWS,
     DAYS_PER_MONTH,
     EVENTUALLY_CONSISTENT,
     FILE_SHARDS,
@@ -24,7 +26,6 @@ from festival.cost.prices import (
     ITEM_OVERHEAD_BYTES,
     LIST_KEYS_PER_REQUEST,
     PRICES,
-    READ_BACK_MAX_ROWS,
     READ_UNIT_BYTES,
     REJECTED_ROWS_LOGGED,
     REPORT_RESERVE_S,
@@ -141,17 +142,21 @@ def file_read_units(workload: Workload, measurements: Measurements) -> float:
 
 
 def read_back_units(month: _Month) -> float:
-    """Read request units of the month's loads reading their rows back at their end: the
-    new version once (its clashes), and for a re-upload the version it replaces and the
-    new one again (the change report). Consistent Queries of the version's 16 partitions:
-    one unit per 4 KB of items, whatever the projection. Versions of more than
-    READ_BACK_MAX_ROWS rows are not read (the email says to run `festival clashes`)."""
+    """Read request units of the month's loads reading their rows back at their end: the new
+    version once for its clashes and, for a re-upload, the version it replaces and the new
+    one again for the change report. A version's read is a consistent Query of each of its
+    16 partitions: one unit per 4 KB of items, whatever the projection, at least one a
+    partition. Past CLASHES_READ_MAX_ROWS (CHANGES_READ_MAX_ROWS) rows a version, that read
+    is not made: the email says to run `festival clashes` (`festival changes --files`)."""
     w, m = month.workload, month.measurements
-    if w.rows_per_file * (1 - w.rejected_row_share) > READ_BACK_MAX_ROWS:
-        return 0.0
-    rows_loaded = w.records_per_day * DAYS_PER_MONTH * (1 - w.rejected_row_share)
-    rows_read = rows_loaded + 2 * replaced_rows(month)
-    return rows_read * m.item_bytes / READ_UNIT_BYTES
+    rows = w.rows_per_file * (1 - w.rejected_row_share)
+    per_version = FILE_SHARDS * max(
+        1, math.ceil(rows / FILE_SHARDS * m.item_bytes / READ_UNIT_BYTES)
+    )
+    reads_per_file = (1 if rows <= CLASHES_READ_MAX_ROWS else 0) + (
+        2 * (1 - w.new_record_share) if rows <= CHANGES_READ_MAX_ROWS else 0
+    )
+    return month.files * reads_per_file * per_version
 
 
 def provisioned_capacity(

@@ -6,6 +6,7 @@ while the project's own virtualenv is still being made.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -160,14 +161,20 @@ def interpreter_map(paths: LocalPaths) -> str:
 
 def install(paths: LocalPaths) -> None:
     """The emulator, the Lambda runtime and MailDev, side by side: each is an install of its
-    own (a virtualenv or an npm prefix, a log, a stamp), mostly waiting on downloads."""
+    own (a virtualenv or an npm prefix, a log, a stamp), mostly waiting on downloads.
+
+    One install at a time per checkout (a lock file): `make up` in one terminal and `make
+    check` in another would otherwise both remove and remake the same virtualenvs."""
     steps = (
         ensure_emulator,
         lambda paths: ensure_lambda_runtime(paths, LOCAL_LAMBDA_RUNTIME),
         ensure_maildev,
     )
-    with ThreadPoolExecutor(len(steps)) as pool:
-        futures = [pool.submit(step, paths) for step in steps]
+    paths.state.mkdir(parents=True, exist_ok=True)
+    with (paths.state / "setup.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        with ThreadPoolExecutor(len(steps)) as pool:
+            futures = [pool.submit(step, paths) for step in steps]
     failures = [str(error) for future in futures if (error := future.exception())]
     if failures:
         raise SetupError("; ".join(failures))

@@ -36,7 +36,7 @@ from festival.stack import outputs_of
 from festival.templates import parse_template
 
 ARTIFACTS_BUCKET = "festival-lineup-artifacts"
-LOCALSTACK_STOP_S = 3.0
+LOCALSTACK_STOP_S = 5.0
 # What saving or restoring the emulator's data may fail with (said as a StateError).
 STATE_FAILURES = (BotoCoreError, ClientError, requests.RequestException, OSError, ValueError)
 # Start order; stopped in reverse.
@@ -106,7 +106,8 @@ def services(paths: LocalPaths) -> dict[str, Service]:
             # 4.14 stops its services (the Lambda runtimes too) within a second of SIGTERM,
             # then waits for requests in flight (the mail forwarder's long poll: up to 20 s)
             # and hangs in its exit, joining a thread that waits on the stopped event loop.
-            # Its data is saved through our routes before it is stopped.
+            # Its data is saved through our routes before it is stopped, and a runtime it
+            # had no time to stop exits when it is gone (runtime_init.py).
             stop_timeout_s=LOCALSTACK_STOP_S,
         ),
         "maildev": service(
