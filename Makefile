@@ -13,8 +13,8 @@ BOOTSTRAP_PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10
 export PYTHONDONTWRITEBYTECODE := 1
 PYTHON_SOURCES := lambda src localstack_plugin benchmarks tests
 # checkov pins packages the project's tools cannot share (packaging<24, an older boto3):
-# like the emulator, it gets a virtualenv of its own, installed once (niced, as it installs
-# beside .venv, which more waits for).
+# like the emulator, it gets a virtualenv of its own, installed once (niced: it installs
+# beside .venv, which the other checks wait for).
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .local/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov

@@ -15,8 +15,6 @@ from festival.cost.measurements import Measurements
 from festival.cost.prices import (
     ARCHITECTURES,
     CAPACITY_MODES,
-    CHANGES_READ_MAX_ROWS,
-    CLASHES_READ_MAX_ROWS,
     DAYS_PER_MONTH,
     EVENTUALLY_CONSISTENT,
     FILE_SHARDS,
@@ -34,6 +32,11 @@ from festival.cost.prices import (
     SERVICES,
 )
 from festival.cost.workload import Workload
+
+# The end of a load reads its version's rows back, for its clashes and, for a re-upload,
+# its changes, each up to this many rows a version (the email says what to run past it).
+from lineup_ingest.changes import MAX_ROWS as CHANGES_READ_MAX_ROWS
+from lineup_ingest.clashes import MAX_ROWS as CLASHES_READ_MAX_ROWS
 
 
 @dataclass(frozen=True)

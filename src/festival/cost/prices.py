@@ -14,8 +14,6 @@ from festival.templates import parameter_defaults, parse_template
 
 # The design's own numbers come from the Lambda's code, so the model cannot drift from it.
 from lineup_ingest import schema
-from lineup_ingest.changes import MAX_ROWS as CHANGES_MAX_ROWS
-from lineup_ingest.clashes import MAX_ROWS as CLASHES_MAX_ROWS
 from lineup_ingest.config import WRITES_IN_FLIGHT as WRITES_IN_FLIGHT  # BatchWriteItems in flight
 from lineup_ingest.config import Config
 from lineup_ingest.report import REJECTED_ROWS_SHOWN
@@ -142,10 +140,6 @@ EVENTUALLY_CONSISTENT = 0.5  # read units per 4 KB read; GSIs only offer eventua
 PARTITION_WCU_PER_S = 1_000  # per partition (and so per partition-key value)
 NEW_ON_DEMAND_TABLE_WRU_PER_S = 4_000  # what a new on-demand table serves before it grows
 FILE_SHARDS = schema.FILE_SHARDS  # the table's partition key: FILE#<key>#<00-15>
-# The end of a load reads its version's rows back, for its clashes and, for a re-upload,
-# its changes, each up to this many rows a version (the email says what to run past it).
-CLASHES_READ_MAX_ROWS = CLASHES_MAX_ROWS
-CHANGES_READ_MAX_ROWS = CHANGES_MAX_ROWS
 TIME_SHARDS = schema.TIME_SHARDS  # ByTime's partition key: DAY#<date>#<0-3>
 # A removed file's head stays (read by every question) this long, then TTL deletes it: 7 days
 HEAD_KEPT_AFTER_REMOVAL_DAYS = schema.HEAD_KEPT_AFTER_REMOVAL_S / SECONDS_PER_DAY
